@@ -1,0 +1,3 @@
+from eksml.cli import main
+
+main()

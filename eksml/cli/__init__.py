@@ -1,0 +1,59 @@
+"""The `eksml` command: argument parsing only; every command calls into the library.
+
+Subcommands load lazily so `eksml validate` never pays for the CDKTF/jsii import.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from eksml.toolchain import prefer_supported_node
+
+# command name -> "module:function" under eksml.cli
+COMMANDS = {
+    "validate": "eksml.cli.validate:validate",
+    "catalog": "eksml.cli.catalog:catalog",
+    "synth": "eksml.cli.aws:synth",
+    "plan": "eksml.cli.plan:plan",
+    "deploy": "eksml.cli.deploy:deploy",
+    "destroy": "eksml.cli.deploy:destroy",
+    "render": "eksml.cli.render:render",
+    "status": "eksml.cli.status:status",
+    "promote": "eksml.cli.promote:promote",
+    "doctor": "eksml.cli.doctor:doctor",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module_name, attribute = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            return None  # a command not built yet: click reports "No such command"
+        return getattr(module, attribute)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="eksml")
+def cli() -> None:
+    """Provision and operate a GPU-ready AI/MLOps platform on AWS EKS.
+
+    ENV is an environment name under environments/ (local, dev, staging, prod)
+    or a path to an environment file.
+    """
+    prefer_supported_node()
+
+
+def main() -> None:
+    cli(prog_name="eksml")

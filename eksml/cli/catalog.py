@@ -1,0 +1,30 @@
+import json
+
+import click
+
+from eksml.catalog import load_catalog
+from eksml.catalog.report import describe_instance_type, format_catalog, format_instance_type
+from eksml.cli.common import output_option
+
+
+@click.command()
+@click.argument("instance_type", required=False)
+@output_option
+def catalog(instance_type: str | None, output_format: str) -> None:
+    """Show the GPU hardware catalog, or one INSTANCE_TYPE with its MIG profiles."""
+    hardware = load_catalog()
+    if instance_type is None:
+        if output_format == "json":
+            click.echo(json.dumps([describe_instance_type(it, hardware) for it in hardware.instance_types()], indent=2))
+        else:
+            click.echo(format_catalog(hardware))
+        return
+    found = hardware.instance_type(instance_type)
+    if found is None:
+        known = ", ".join(it.name for it in hardware.instance_types())
+        click.echo(f"error: unknown instance type '{instance_type}'; the catalog knows: {known}", err=True)
+        raise SystemExit(2)
+    if output_format == "json":
+        click.echo(json.dumps(describe_instance_type(found, hardware), indent=2))
+    else:
+        click.echo(format_instance_type(found, hardware))

@@ -1,0 +1,49 @@
+"""Shared pieces of the CLI: the ENV argument, output format, and mapping failures to exit codes."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+
+import click
+
+from eksml.config import Environment, load_environment
+from eksml.errors import ConfigError, StageError
+
+env_argument = click.argument("env", metavar="ENV")
+output_option = click.option(
+    "--output", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+    help="text for people, json for machines.",
+)
+
+
+def report_failures(command):
+    """Bad input exits 2 with every issue; an operational failure exits 1 naming its stage."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        output_format = kwargs.get("output_format", "text")
+        try:
+            return command(*args, **kwargs)
+        except ConfigError as exc:
+            if output_format == "json":
+                click.echo(json.dumps({"ok": False, "issues": [i.as_dict() for i in exc.issues]}, indent=2))
+            else:
+                noun = "problem" if len(exc.issues) == 1 else "problems"
+                click.echo(f"error: {len(exc.issues)} {noun} found; nothing was written or applied.", err=True)
+                for issue in exc.issues:
+                    click.echo(f"  {issue}", err=True)
+            sys.exit(ConfigError.exit_code)
+        except StageError as exc:
+            if output_format == "json":
+                click.echo(json.dumps({"ok": False, "stage": exc.stage, "error": str(exc)}, indent=2))
+            else:
+                click.echo(f"error: {exc}", err=True)
+            sys.exit(StageError.exit_code)
+
+    return wrapper
+
+
+def load(env_ref: str) -> Environment:
+    return load_environment(env_ref)

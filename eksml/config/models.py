@@ -1,0 +1,351 @@
+"""Typed environment file (environments/<name>.yaml).
+
+Shape-level rules live here (types, enums, ranges, Kubernetes name syntax);
+rules that need the whole file or the GPU catalog live in `rules.py`, so every
+problem is reported at once with its field path.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from enum import Enum
+from typing import Annotated, Literal, Optional
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# Kubernetes qualified name: optional DNS-1123 subdomain prefix + "/" + name part.
+_LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?)$")
+_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
+
+
+def _dns_label(value: str) -> str:
+    if len(value) > 63 or not DNS1123_LABEL.match(value):
+        raise ValueError(
+            f"'{value}' is not a valid name: use lowercase letters, digits and '-', "
+            "start and end with a letter or digit, at most 63 characters (DNS-1123 label)"
+        )
+    return value
+
+
+def _label_key(key: str) -> str:
+    prefix, _, name = key.rpartition("/")
+    if prefix and (len(prefix) > 253 or not _DNS1123_SUBDOMAIN.match(prefix)):
+        raise ValueError(f"label key '{key}': prefix '{prefix}' must be a lowercase DNS subdomain")
+    if not name or len(name) > 63 or not _LABEL_NAME.match(name):
+        raise ValueError(
+            f"label key '{key}': name part must be 1-63 characters of letters, digits, '-', '_', '.', "
+            "starting and ending with a letter or digit"
+        )
+    return key
+
+
+def _label_value(value: str) -> str:
+    if len(value) > 63 or not _LABEL_VALUE.match(value):
+        raise ValueError(
+            f"label value '{value}' must be at most 63 characters of letters, digits, '-', '_', '.', "
+            "starting and ending with a letter or digit"
+        )
+    return value
+
+
+def _cidr(value: str) -> str:
+    try:
+        net = ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"'{value}' is not a valid IPv4 CIDR block ({exc})") from None
+    if net.version != 4:
+        raise ValueError(f"'{value}' must be an IPv4 CIDR block")
+    return value
+
+
+DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+LabelKey = Annotated[str, AfterValidator(_label_key)]
+LabelValue = Annotated[str, AfterValidator(_label_value)]
+Cidr = Annotated[str, AfterValidator(_cidr)]
+
+
+class Strict(BaseModel):
+    """Unknown fields are an error: a typo must never be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Tier(str, Enum):
+    """Promotion order: local is a sandbox, then dev -> staging -> prod."""
+
+    local = "local"
+    dev = "dev"
+    staging = "staging"
+    prod = "prod"
+
+
+class PoolKind(str, Enum):
+    cpu = "cpu"
+    gpu_time_slicing = "gpu-time-slicing"
+    gpu_mig = "gpu-mig"
+
+    @property
+    def is_gpu(self) -> bool:
+        return self is not PoolKind.cpu
+
+
+class StateConfig(Strict):
+    bucket: str = Field(min_length=3, max_length=63, pattern=r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$")
+    key_prefix: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._/-]+$")
+
+
+class NetworkConfig(Strict):
+    vpc_cidr: Cidr
+    nat_gateways: Literal["single", "one_per_az"] = "single"
+    # One subnet per availability zone, in the same order. Derived from vpc_cidr when omitted:
+    # large private subnets (pods take VPC-CNI addresses), small public ones for load balancers.
+    private_subnets: Optional[list[Cidr]] = None
+    public_subnets: Optional[list[Cidr]] = None
+    interface_endpoints: list[str] = Field(default_factory=lambda: ["ecr.api", "ecr.dkr", "sts"])
+
+
+class ClusterConfig(Strict):
+    name: DnsLabel
+    kubernetes_version: str = Field(pattern=r"^1\.\d{2}$")
+    endpoint_public_access: bool = True
+    endpoint_private_access: bool = True
+    public_access_cidrs: list[Cidr] = Field(default_factory=list)
+    admins: list[str] = Field(default_factory=list)
+    log_types: list[Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]] = Field(
+        default_factory=lambda: ["api", "audit", "authenticator"]
+    )
+    # EKS-optimized AMI release for every node group (e.g. "1.33.5-20260714"); promotion copies it.
+    ami_release_version: Optional[str] = None
+
+    @field_validator("admins")
+    @classmethod
+    def _arns(cls, admins: list[str]) -> list[str]:
+        for arn in admins:
+            if not re.match(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:(role|user|assumed-role)/.+$", arn):
+                raise ValueError(f"'{arn}' is not an IAM role or user ARN (arn:aws:iam::<account>:role/<name>)")
+        return admins
+
+
+class Taint(Strict):
+    key: LabelKey
+    value: Optional[LabelValue] = None
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+
+
+class TimeSlicing(Strict):
+    # The device plugin rejects fewer than 2 replicas; more than 48 per GPU is never useful.
+    replicas: int = Field(ge=2, le=48)
+
+
+class MigConfig(Strict):
+    strategy: Literal["mixed", "single"] = "mixed"
+    layout: list[str] = Field(min_length=1, max_length=7)
+
+
+AmiType = Literal[
+    "AL2023_x86_64_STANDARD",
+    "AL2023_x86_64_NVIDIA",
+    "AL2023_ARM_64_STANDARD",
+    "AL2023_ARM_64_NVIDIA",
+    "BOTTLEROCKET_x86_64",
+    "BOTTLEROCKET_x86_64_NVIDIA",
+]
+
+
+class NodePool(Strict):
+    kind: PoolKind
+    instance_types: list[str] = Field(min_length=1, max_length=20)
+    gpu: Optional[str] = None  # the GPU the pool expects, e.g. A100-80GB; checked against the catalog
+    capacity_type: Literal["ON_DEMAND", "SPOT", "CAPACITY_BLOCK"] = "ON_DEMAND"
+    ami_type: Optional[AmiType] = None  # derived from kind when omitted
+    min_size: int = Field(ge=0, le=450)
+    desired_size: int = Field(ge=0, le=450)
+    max_size: int = Field(ge=1, le=450)
+    disk_size_gb: Optional[int] = Field(default=None, ge=20, le=16384)
+    max_unavailable: int = Field(default=1, ge=1, le=100)
+    time_slicing: Optional[TimeSlicing] = None
+    mig: Optional[MigConfig] = None
+    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
+    taints: list[Taint] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _kind_matches_sharing(self) -> "NodePool":
+        if self.kind is PoolKind.gpu_time_slicing and self.time_slicing is None:
+            raise ValueError("kind gpu-time-slicing needs time_slicing: {replicas: N}")
+        if self.kind is not PoolKind.gpu_time_slicing and self.time_slicing is not None:
+            raise ValueError(f"time_slicing is only allowed on kind gpu-time-slicing, not {self.kind.value}")
+        if self.kind is PoolKind.gpu_mig and self.mig is None:
+            raise ValueError("kind gpu-mig needs mig: {strategy: mixed|single, layout: [...]}")
+        if self.kind is not PoolKind.gpu_mig and self.mig is not None:
+            raise ValueError(f"mig is only allowed on kind gpu-mig, not {self.kind.value}")
+        return self
+
+    @property
+    def resolved_ami_type(self) -> str:
+        if self.ami_type:
+            return self.ami_type
+        return "AL2023_x86_64_NVIDIA" if self.kind.is_gpu else "AL2023_x86_64_STANDARD"
+
+    @property
+    def resolved_disk_size_gb(self) -> int:
+        # GPU images (CUDA, vLLM, TGI) are tens of GB; the default 20 GB root fills up on first pull.
+        return self.disk_size_gb or (200 if self.kind.is_gpu else 50)
+
+    @property
+    def workload_type(self) -> Optional[str]:
+        return self.labels.get("workload-type")
+
+
+class MlflowDb(Strict):
+    instance_class: str = Field(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
+    allocated_storage_gb: int = Field(ge=20, le=65536)
+    engine_version: str = "16"
+    multi_az: bool = False
+    deletion_protection: bool = True
+    backup_retention_days: int = Field(default=7, ge=0, le=35)
+
+
+class StorageConfig(Strict):
+    buckets: list[DnsLabel] = Field(default_factory=lambda: ["artifacts", "datasets", "logs"])
+    efs: bool = True
+    mlflow_db: MlflowDb
+    # Days before objects in the logs bucket expire.
+    log_retention_days: int = Field(default=90, ge=1)
+
+
+class KarpenterPool(Strict):
+    instance_families: list[str] = Field(min_length=1)
+    capacity_types: list[Literal["spot", "on-demand"]] = Field(min_length=1)
+    gpu_limit: Optional[int] = Field(default=None, ge=1)
+    cpu_limit: Optional[int] = Field(default=None, ge=1)
+    taints: list[Taint] = Field(default_factory=list)
+    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
+    # A fixed GPU pool this NodePool adds elastic capacity to: its labels, taints and
+    # GPU sharing label are copied so the same workloads can land on either.
+    overflow_for: Optional[str] = None
+    consolidate_after: str = Field(default="5m", pattern=r"^\d+[smh]$")
+
+    @field_validator("instance_families")
+    @classmethod
+    def _families(cls, families: list[str]) -> list[str]:
+        for family in families:
+            if not re.match(r"^[a-z][a-z0-9-]*$", family) or "." in family:
+                raise ValueError(f"'{family}' is not an instance family (e.g. g5, p4d, m5)")
+        return families
+
+
+class KarpenterConfig(Strict):
+    node_pools: dict[DnsLabel, KarpenterPool] = Field(default_factory=dict)
+
+
+class Addon(Strict):
+    version: str = Field(min_length=1, pattern=r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
+    enabled: bool = True
+
+
+class KserveAddon(Addon):
+    deployment_mode: Literal["Standard", "RawDeployment"] = "Standard"
+
+    @field_validator("deployment_mode")
+    @classmethod
+    def _normalise(cls, mode: str) -> str:
+        # KServe v0.20 renamed RawDeployment to Standard and keeps the old name as an alias.
+        return "Standard" if mode == "RawDeployment" else mode
+
+
+class Addons(Strict):
+    cert_manager: Addon
+    aws_load_balancer_controller: Addon
+    karpenter: Addon
+    gpu_operator: Addon
+    kserve: KserveAddon
+    mlflow: Addon
+    argo_workflows: Addon
+    kube_prometheus_stack: Addon
+    opea_chatqna: Addon
+
+
+class LlmGpu(Strict):
+    mig_profile: Optional[str] = None
+    count: Optional[int] = Field(default=None, ge=1, le=8)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> "LlmGpu":
+        if (self.mig_profile is None) == (self.count is None):
+            raise ValueError("set exactly one of mig_profile (on a MIG pool) or count (on a time-slicing pool)")
+        return self
+
+
+ChatQnAStage = Literal["embedding", "retrieval", "reranking", "llm"]
+
+
+class ChatQnA(Strict):
+    enabled: bool = True
+    flow: list[ChatQnAStage] = Field(default_factory=lambda: ["embedding", "retrieval", "reranking", "llm"])
+    embedding_model: str
+    reranking_model: str
+    llm_model: str
+    llm_serving: Literal["vllm", "tgi"] = "vllm"
+    llm_node_pool: str
+    llm_gpu: LlmGpu
+
+
+class GenAI(Strict):
+    chatqna: Optional[ChatQnA] = None
+
+
+class Team(Strict):
+    gpu_quota: int = Field(ge=0, le=10000)
+
+
+class Environment(Strict):
+    name: DnsLabel
+    tier: Optional[Tier] = None  # derived from the name when it is local/dev/staging/prod
+    emulator: bool = False  # true: AWS calls go to the local emulator (moto), never to a real account
+    # The AWS account this environment lives in; Terraform refuses to run with credentials of another.
+    account_id: Optional[str] = Field(default=None, pattern=r"^\d{12}$")
+    region: str
+    availability_zones: list[str] = Field(min_length=2, max_length=6)
+    tags: dict[str, str] = Field(default_factory=dict)
+    state: StateConfig
+    network: NetworkConfig
+    cluster: ClusterConfig
+    node_pools: dict[DnsLabel, NodePool] = Field(min_length=1)
+    storage: StorageConfig
+    karpenter: KarpenterConfig = Field(default_factory=KarpenterConfig)
+    addons: Addons
+    genai: GenAI = Field(default_factory=GenAI)
+    teams: dict[DnsLabel, Team] = Field(default_factory=dict)
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, region: str) -> str:
+        if not _REGION.match(region):
+            raise ValueError(f"'{region}' is not an AWS region name (e.g. us-east-1)")
+        return region
+
+    @property
+    def resolved_tier(self) -> Tier:
+        return self.tier or Tier(self.name)
+
+    @property
+    def protected(self) -> bool:
+        """Staging and prod refuse to replace or destroy stateful resources without --allow-destroy."""
+        return self.resolved_tier in (Tier.staging, Tier.prod)
+
+    def gpu_pools(self) -> dict[str, NodePool]:
+        return {name: pool for name, pool in self.node_pools.items() if pool.kind.is_gpu}
+
+    def bucket_name(self, item: str) -> str:
+        return f"{self.cluster.name}-{item}"

@@ -1,0 +1,13 @@
+"""Where the project's files live: the repository root, found from this package."""
+
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENVIRONMENTS_DIR = PROJECT_ROOT / "environments"
+HELM_VALUES_DIR = PROJECT_ROOT / "helm_values"
+# Per-environment working state (emulator data, terraform working dirs, renders, last outputs).
+WORK_DIR = PROJECT_ROOT / ".eksml"
+
+
+def work_dir(env_name: str) -> Path:
+    return WORK_DIR / env_name
