@@ -103,4 +103,4 @@ def _fields(raw: dict[str, Any], file: str, where: str, required: dict[str, type
         expected = required.get(key) or optional[key]
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise ValueError(f"{file}: {where}.{key}: expected {expected.__name__}, got {value!r}")
-    return {key: value for key, value in raw.items() if key in required or key in optional and key != "nvml_profile_id"}
+    return dict(raw)
