@@ -1,0 +1,396 @@
+"""The AWS layer of an environment: synthesize, then init + plan (+ apply) every stack in order.
+
+Stacks read their upstream stacks' outputs through `terraform_remote_state`, so a stack can only be
+planned once its upstream stacks have state. How `plan` handles an upstream stack that has never
+been applied depends on where it runs:
+
+- `preview=True` (a throwaway emulator): the upstream stack is applied into the throwaway emulator
+  after its plan is recorded, so every downstream stack gets a full, real plan. That is how
+  `eksml plan dev --emulator` shows all of dev without a cloud account.
+- otherwise (real AWS, or the persisted emulator of `local`): nothing is ever applied by a plan; a
+  downstream stack whose upstream has no outputs yet is reported as blocked (with the reason), not
+  guessed at.
+
+Destroy runs the stacks in reverse order. Protected environments (staging, prod) refuse a plan
+that would replace or destroy stateful resources unless `allow_destroy` is set.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Union
+
+from eksml.config.models import Environment
+from eksml.deploy.protection import protected_changes
+from eksml.errors import StageError
+from eksml.outputs import STACK_OUTPUTS, PlatformOutputs
+from eksml.paths import WORK_DIR, work_dir
+from eksml.terraform import ApplyResult, Plan, Terraform, TerraformCli, TerraformEvent, prepare_terraform
+
+if TYPE_CHECKING:
+    from eksml.emulator import Emulator
+    from eksml.synth import AwsTarget, SynthesizedStack
+
+Action = Literal["plan", "apply", "destroy"]
+
+
+@dataclass(frozen=True)
+class StepStarted:
+    stage: str  # synth | state | init | plan | apply | destroy | output
+    stack: str = ""
+
+
+@dataclass(frozen=True)
+class StepFinished:
+    stage: str
+    stack: str
+    seconds: float
+    result: str  # ok | changed | no changes | skipped | failed
+    note: str = ""
+
+
+RunEvent = Union[StepStarted, StepFinished, TerraformEvent]
+EventCallback = Callable[[RunEvent], None]
+
+
+@dataclass(frozen=True)
+class StackResult:
+    name: str
+    plan: Plan | None  # None when the stack was blocked
+    applied: ApplyResult | None = None
+    outputs: dict[str, Any] = field(default_factory=dict)  # output name -> value
+    seconds: float = 0.0
+    blocked_by: tuple[str, ...] = ()  # upstream stacks without outputs (plan without preview)
+    preview_applied: bool = False  # applied into a throwaway emulator so downstream stacks could plan
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.plan and self.plan.has_changes)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    env_name: str
+    action: Action
+    stacks: tuple[StackResult, ...]
+    outputs: PlatformOutputs | None  # after apply: what the Kubernetes layer reads
+    outputs_path: Path | None
+    seconds: float
+    preview: bool = False
+
+    def stack(self, name: str) -> StackResult:
+        return next(result for result in self.stacks if result.name == name)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(result.has_changes for result in self.stacks)
+
+
+def outputs_path(env: Environment) -> Path:
+    return work_dir(env.name) / "outputs.json"
+
+
+def run_stacks(
+    env: Environment,
+    action: Action,
+    target: "AwsTarget | None" = None,
+    *,
+    on_event: EventCallback | None = None,
+    emulator: "Emulator | None" = None,
+    preview: bool = False,
+    allow_destroy: bool = False,
+    parallelism: int | None = None,
+    terraform: TerraformCli | None = None,
+) -> RunResult:
+    """Run `action` over every stack of `env`.
+
+    `emulator`: the running emulator to use (its endpoint becomes the target; a persistent one is
+    snapshotted after every applied stack). `preview`: plan only, and only against a throwaway
+    emulator (see the module docstring).
+    """
+    from eksml.synth import AwsTarget, synthesize
+
+    if preview and (action != "plan" or emulator is None or emulator.state_dir is not None):
+        raise ValueError("preview is a plan against a throwaway emulator")
+    if target is None or (emulator is not None and target.endpoint_url is None):
+        target = AwsTarget(endpoint_url=emulator.endpoint_url if emulator is not None else None)
+    if env.emulator and target.endpoint_url is None:
+        raise StageError(
+            "plan", f"environment '{env.name}' is an emulator environment: it never runs against a real account",
+            hint="start the local emulator (eksml deploy/plan do that for emulator environments)",
+        )
+    if action == "destroy" and env.protected and not allow_destroy:
+        raise StageError(
+            "destroy", f"environment '{env.name}' is protected ({env.resolved_tier.value}): destroy is refused",
+            hint="pass --allow-destroy if you really mean to delete its data and cluster",
+        )
+    report = on_event or (lambda event: None)
+    begun = time.monotonic()
+    # A throwaway preview keeps its own working directories: the env's own .terraform dirs stay
+    # connected to the env's real backend.
+    flavour = "preview" if preview else "emulator" if target.endpoint_url else "aws"
+    root = work_dir(env.name) / "terraform" / flavour
+
+    with _step(report, "synth", ""):
+        cli = terraform or prepare_terraform(WORK_DIR / "terraform")
+        stacks = synthesize(env, root / "synth", target)
+    with _step(report, "state", env.state.bucket):
+        _ensure_state_bucket(env, target)
+
+    runners = {
+        stack.name: Terraform(
+            stack=stack.name,
+            directory=stack.directory,
+            data_dir=root / stack.name,
+            cli=cli,
+            extra_env=_target_environment(env, target),
+            on_event=report,
+            parallelism=parallelism,
+            # A throwaway emulator's locks vanish with it; elsewhere a stale lock must be released.
+            unlock_hint=None if preview else f"eksml unlock {env.name} {stack.name} <ID>",
+        )
+        for stack in stacks
+    }
+    # The emulator's port changes every run: its backend settings change, its state location does not.
+    reconfigure = target.endpoint_url is not None
+    if action == "destroy":
+        results = _destroy(stacks, runners, report, emulator, reconfigure)
+    else:
+        results = _plan_or_apply(env, action, stacks, runners, report, emulator, preview, allow_destroy, reconfigure)
+
+    platform_outputs, saved = None, None
+    if action == "apply":
+        outputs_by_stack = {r.name: {k: {"value": v} for k, v in r.outputs.items()} for r in results}
+        platform_outputs = PlatformOutputs.from_terraform(env, outputs_by_stack)
+        saved = outputs_path(env)
+        platform_outputs.save(saved)
+    elif action == "destroy":
+        outputs_path(env).unlink(missing_ok=True)  # nothing left that they describe
+    return RunResult(env.name, action, tuple(results), platform_outputs, saved, time.monotonic() - begun, preview)
+
+
+def plan_environment(env: Environment, *, preview: bool = False, on_event: EventCallback | None = None) -> RunResult:
+    """`eksml plan`: a real plan where the environment lives, or a full preview in a throwaway emulator.
+
+    preview: a fresh emulator, discarded afterwards; upstream stacks are applied into it so every
+    stack is planned (what a first deploy would create). Otherwise an emulator environment is
+    planned against its persisted emulator and a cloud environment against its account.
+    """
+    from eksml.emulator import Emulator, persistent_emulator
+
+    if preview:
+        with Emulator(region=env.region) as emulator:
+            return run_stacks(env, "plan", on_event=on_event, emulator=emulator, preview=True)
+    if env.emulator:
+        with persistent_emulator(env.name, env.region) as emulator:
+            return run_stacks(env, "plan", on_event=on_event, emulator=emulator)
+    return run_stacks(env, "plan", on_event=on_event)
+
+
+def force_unlock_environment(env: Environment, stack: str, lock_id: str) -> None:
+    """Release a stale lock where the environment lives (its persisted emulator, or its account)."""
+    from eksml.emulator import persistent_emulator
+
+    if env.emulator:
+        with persistent_emulator(env.name, env.region) as emulator:
+            force_unlock(env, stack, lock_id, emulator=emulator)
+            emulator.snapshot()
+    else:
+        force_unlock(env, stack, lock_id)
+
+
+def force_unlock(env: Environment, stack: str, lock_id: str, target: "AwsTarget | None" = None,
+                 emulator: "Emulator | None" = None) -> None:
+    """Release a stale state lock of one stack (after a run was killed before it could unlock)."""
+    from eksml.synth import AwsTarget, synthesize
+
+    target = target or AwsTarget(endpoint_url=emulator.endpoint_url if emulator is not None else None)
+    flavour = "emulator" if target.endpoint_url else "aws"
+    root = work_dir(env.name) / "terraform" / flavour
+    cli = prepare_terraform(WORK_DIR / "terraform")
+    stacks = {s.name: s for s in synthesize(env, root / "synth", target)}
+    if stack not in stacks:
+        raise StageError("unlock", f"no stack '{stack}' in {env.name}; stacks: {', '.join(stacks)}")
+    runner = Terraform(stack, stacks[stack].directory, root / stack, cli, extra_env=_target_environment(env, target))
+    runner.init(reconfigure=target.endpoint_url is not None)
+    runner.force_unlock(lock_id)
+
+
+# -- the two directions --------------------------------------------------------------------------
+
+
+def _plan_or_apply(
+    env: Environment,
+    action: Action,
+    stacks: list["SynthesizedStack"],
+    runners: dict[str, Terraform],
+    report: EventCallback,
+    emulator: "Emulator | None",
+    preview: bool,
+    allow_destroy: bool,
+    reconfigure: bool,
+) -> list[StackResult]:
+    needed_downstream = {dep for stack in stacks for dep in stack.depends_on}
+    results: list[StackResult] = []
+    outputs: dict[str, dict[str, Any]] = {}
+    for stack in stacks:
+        runner = runners[stack.name]
+        begun = time.monotonic()
+        missing = tuple(dep for dep in stack.depends_on if not _has_outputs(dep, outputs.get(dep, {})))
+        if missing:
+            # Only reachable in a plan without preview: apply stops earlier, preview applies upstream.
+            note = f"waits for outputs of {', '.join(missing)} (not applied yet)"
+            report(StepFinished("plan", stack.name, 0.0, "skipped", note))
+            results.append(StackResult(stack.name, None, blocked_by=missing))
+            continue
+        with _step(report, "init", stack.name):
+            runner.init(reconfigure=reconfigure)
+        with _step(report, "plan", stack.name) as step:
+            plan = runner.plan()
+            step.result = "changed" if plan.has_changes else "no changes"
+            step.note = _summary(plan)
+        if env.protected and not allow_destroy:
+            refused = protected_changes(stack.name, plan.changes)
+            if refused:
+                raise StageError(
+                    "plan", "refusing to change stateful resources of a protected environment:\n  "
+                    + "\n  ".join(str(change) for change in refused),
+                    resource=refused[0].address,
+                    hint="review the change; pass --allow-destroy only if losing that data is intended",
+                )
+        applied, preview_applied = None, False
+        if plan.has_changes and (action == "apply" or (preview and stack.name in needed_downstream)):
+            with _step(report, "apply", stack.name) as step:
+                applied = runner.apply(plan)
+                step.note = f"{applied.added} added, {applied.changed} changed, {applied.destroyed} destroyed"
+            preview_applied = action == "plan"
+            if emulator is not None and emulator.state_dir is not None:
+                emulator.snapshot()
+        if action == "apply" or stack.name in needed_downstream:
+            with _step(report, "output", stack.name):
+                outputs[stack.name] = {k: v.get("value") for k, v in runner.outputs().items()}
+        results.append(
+            StackResult(stack.name, plan, applied, outputs.get(stack.name, {}), time.monotonic() - begun,
+                        preview_applied=preview_applied)
+        )
+    return results
+
+
+def _destroy(
+    stacks: list["SynthesizedStack"],
+    runners: dict[str, Terraform],
+    report: EventCallback,
+    emulator: "Emulator | None",
+    reconfigure: bool,
+) -> list[StackResult]:
+    results = []
+    for stack in reversed(stacks):
+        runner = runners[stack.name]
+        begun = time.monotonic()
+        with _step(report, "init", stack.name):
+            runner.init(reconfigure=reconfigure)
+        with _step(report, "plan", stack.name) as step:
+            plan = runner.plan(destroy=True)
+            step.result = "changed" if plan.has_changes else "no changes"
+            step.note = _summary(plan)
+        applied = None
+        if plan.has_changes:
+            with _step(report, "destroy", stack.name) as step:
+                applied = runner.apply(plan)
+                step.note = f"{applied.destroyed} destroyed"
+            if emulator is not None and emulator.state_dir is not None:
+                emulator.snapshot()
+        results.append(StackResult(stack.name, plan, applied, seconds=time.monotonic() - begun))
+    return list(reversed(results))
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def _has_outputs(stack: str, values: dict[str, Any]) -> bool:
+    return all(name in values for name in STACK_OUTPUTS.get(stack, ())) and bool(values)
+
+
+def _summary(plan: Plan) -> str:
+    return f"{plan.adds} to add, {plan.updates} to change, {plan.destroys} to destroy"
+
+
+def _target_environment(env: Environment, target: "AwsTarget") -> dict[str, str]:
+    if target.endpoint_url is None:
+        return {}
+    from eksml.emulator import aws_environment
+
+    return aws_environment(target.endpoint_url, env.region)
+
+
+def _ensure_state_bucket(env: Environment, target: "AwsTarget") -> None:
+    from eksml.state_bucket import ensure_state_bucket
+
+    session = None
+    if target.endpoint_url is not None:
+        from eksml.emulator import emulator_session
+
+        session = emulator_session()
+    ensure_state_bucket(env, endpoint_url=target.endpoint_url, session=session)
+
+
+class _Step:
+    def __init__(self) -> None:
+        self.result = "ok"
+        self.note = ""
+
+
+class _step:
+    """Reports StepStarted/StepFinished around a block; a failure is reported, then propagates."""
+
+    def __init__(self, report: EventCallback, stage: str, stack: str):
+        self.report, self.stage, self.stack = report, stage, stack
+
+    def __enter__(self) -> _Step:
+        self.begun = time.monotonic()
+        self.record = _Step()
+        self.report(StepStarted(self.stage, self.stack))
+        return self.record
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        seconds = time.monotonic() - self.begun
+        if exc_type is None:
+            self.report(StepFinished(self.stage, self.stack, seconds, self.record.result, self.record.note))
+        else:
+            result = "interrupted" if issubclass(exc_type, KeyboardInterrupt) else "failed"
+            self.report(StepFinished(self.stage, self.stack, seconds, result, str(exc).splitlines()[0] if exc else ""))
+
+
+class ProgressEvents:
+    """Adapts run events to `eksml.deploy.progress.Progress`: one progress step per stage and stack."""
+
+    def __init__(self, progress) -> None:
+        self.progress = progress
+        self._open: dict[tuple[str, str], tuple[Any, Any]] = {}
+
+    def __call__(self, event: RunEvent) -> None:
+        if isinstance(event, StepStarted):
+            context = self.progress.step(event.stage, event.stack)
+            self._open[(event.stage, event.stack)] = (context, context.__enter__())
+        elif isinstance(event, StepFinished):
+            opened = self._open.pop((event.stage, event.stack), None)
+            if opened is None:
+                self.progress.skip(event.stage, event.stack, event.note)
+                return
+            context, record = opened
+            record.note = event.note
+            if event.result in ("failed", "interrupted"):
+                error = KeyboardInterrupt() if event.result == "interrupted" else StageError(event.stage, event.note)
+                try:
+                    context.__exit__(type(error), error, None)
+                except BaseException:
+                    pass
+            else:
+                record.result = event.result
+                context.__exit__(None, None, None)
+        elif event.message and event.kind in {"apply_start", "apply_progress", "apply_complete", "refresh_start",
+                                               "planned_change", "diagnostic", "stderr"}:
+            self.progress.detail(event.message)

@@ -1,0 +1,89 @@
+"""`eksml plan ENV [--emulator]` and `eksml unlock ENV STACK LOCK_ID`."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from eksml.cli.common import env_argument, load, output_option, report_failures
+
+_SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "read": "<="}
+
+
+@click.command()
+@env_argument
+@click.option(
+    "--emulator", "preview", is_flag=True,
+    help="Preview in a throwaway local emulator: the full plan of a first deploy, no cloud account needed.",
+)
+@output_option
+@report_failures
+def plan(env: str, preview: bool, output_format: str) -> None:
+    """Show what a deploy of ENV would change, stack by stack (network, cluster, data, platform)."""
+    from eksml.aws_layer import ProgressEvents, plan_environment
+    from eksml.deploy.progress import Progress
+
+    environment = load(env)
+    progress = Progress(stream=sys.stderr)
+    result = plan_environment(environment, preview=preview, on_event=ProgressEvents(progress))
+    if output_format == "json":
+        click.echo(json.dumps(_as_json(result), indent=2))
+        return
+    where = (
+        "a throwaway emulator (upstream stacks applied into it so every stack is planned)" if result.preview
+        else "the local emulator" if environment.emulator else f"account {environment.account_id or '(from credentials)'}"
+    )
+    click.echo(f"Plan of {environment.name} against {where}:")
+    for stack in result.stacks:
+        if stack.plan is None:
+            click.echo(f"\n{stack.name}: not planned, waits for outputs of {', '.join(stack.blocked_by)} "
+                       "(deploy them first, or use --emulator for a full preview)")
+            continue
+        plan_ = stack.plan
+        click.echo(f"\n{stack.name}: {plan_.adds} to add, {plan_.updates} to change, {plan_.destroys} to destroy")
+        for change in plan_.changes:
+            if change.action in _SYMBOLS:
+                click.echo(f"  {_SYMBOLS[change.action]:>3} {change.address}")
+    total = sum(1 for stack in result.stacks for change in (stack.plan.changes if stack.plan else ()))
+    click.echo(f"\n{total} resource changes in {len(result.stacks)} stacks ({result.seconds:.0f}s).")
+
+
+@click.command()
+@env_argument
+@click.argument("stack")
+@click.argument("lock_id")
+@report_failures
+def unlock(env: str, stack: str, lock_id: str) -> None:
+    """Release a stale Terraform state lock of STACK (left by a run that was killed)."""
+    from eksml.aws_layer import force_unlock_environment
+
+    force_unlock_environment(load(env), stack, lock_id)
+    click.echo(f"released lock {lock_id} of {stack} in {env}")
+
+
+def _as_json(result) -> dict:
+    return {
+        "ok": True,
+        "environment": result.env_name,
+        "preview": result.preview,
+        "seconds": round(result.seconds, 1),
+        "stacks": [
+            {
+                "name": stack.name,
+                "planned": stack.plan is not None,
+                "blocked_by": list(stack.blocked_by),
+                "has_changes": stack.has_changes,
+                "add": stack.plan.adds if stack.plan else 0,
+                "change": stack.plan.updates if stack.plan else 0,
+                "destroy": stack.plan.destroys if stack.plan else 0,
+                "changes": [
+                    {"address": c.address, "type": c.type, "action": c.action, "replace": c.is_replace,
+                     "delete": c.is_delete}
+                    for c in (stack.plan.changes if stack.plan else ())
+                ],
+            }
+            for stack in result.stacks
+        ],
+    }

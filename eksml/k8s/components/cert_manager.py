@@ -1,0 +1,21 @@
+"""cert-manager: issues the webhook certificates KServe needs. No upstream data here: minimal values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eksml.k8s.components.base import HelmComponent
+from eksml.k8s.context import RenderContext
+from eksml.k8s.model import ChartRef
+
+
+class CertManager(HelmComponent):
+    name = "cert-manager"
+    namespace = "cert-manager"
+    chart = ChartRef("cert-manager", repo="https://charts.jetstack.io")
+    addon = "cert_manager"
+    provides_api_groups = ("cert-manager.io", "acme.cert-manager.io")
+
+    def values(self, ctx: RenderContext) -> dict[str, Any]:
+        # The chart installs its CRDs only when asked to.
+        return {"crds": {"enabled": True}}

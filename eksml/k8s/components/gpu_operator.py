@@ -1,0 +1,69 @@
+"""NVIDIA GPU operator: device plugin, GPU feature discovery, MIG manager and DCGM exporter.
+
+Driver and container toolkit stay off: the EKS AL2023 / Bottlerocket NVIDIA AMIs ship both, and a
+second driver install fights the one on the host. Per-pool sharing comes from two ConfigMaps eksml
+owns (see `eksml.k8s.gpu_config`); each node picks its entry through the label the AWS layer set.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eksml.k8s.components.base import HelmComponent
+from eksml.k8s.context import RenderContext
+from eksml.k8s.gpu_config import (
+    DEFAULT_DEVICE_PLUGIN_CONFIG,
+    DEVICE_PLUGIN_CONFIGMAP,
+    MIG_DISABLED_CONFIG,
+    MIG_PARTED_CONFIGMAP,
+    configmaps,
+)
+from eksml.k8s.model import ChartRef, Manifest
+from eksml.k8s.pools import cluster_mig_strategy, gpu_pool_taints
+
+# The chart's own default toleration; kept because a values list replaces, not extends.
+_CHART_DEFAULT_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+
+
+def operand_tolerations(ctx: RenderContext) -> list[dict[str, str]]:
+    """Operands must run on every GPU node, whatever its taints, or the node advertises no GPUs."""
+    tolerations = [_CHART_DEFAULT_TOLERATION]
+    for taint in gpu_pool_taints(ctx.env):
+        toleration = {"key": taint.key, "operator": "Exists", "effect": taint.effect}
+        if toleration not in tolerations:
+            tolerations.append(toleration)
+    return tolerations
+
+
+class GpuOperator(HelmComponent):
+    name = "gpu-operator"
+    namespace = "gpu-operator"
+    chart = ChartRef("gpu-operator", repo="https://helm.ngc.nvidia.com/nvidia")
+    addon = "gpu_operator"
+    depends_on = ("kube-prometheus-stack",)  # the DCGM exporter's ServiceMonitor
+    provides_api_groups = ("nvidia.com", "nfd.k8s-sigs.io")
+
+    def values(self, ctx: RenderContext) -> dict[str, Any]:
+        tolerations = operand_tolerations(ctx)
+        return {
+            "driver": {"enabled": False},
+            "toolkit": {"enabled": False},
+            "mig": {"strategy": cluster_mig_strategy(ctx.env)},
+            "devicePlugin": {
+                "config": {"create": False, "name": DEVICE_PLUGIN_CONFIGMAP, "default": DEFAULT_DEVICE_PLUGIN_CONFIG},
+            },
+            "migManager": {
+                "enabled": True,
+                "config": {"create": False, "name": MIG_PARTED_CONFIGMAP, "default": MIG_DISABLED_CONFIG},
+            },
+            "dcgmExporter": {"enabled": True, "serviceMonitor": {"enabled": ctx.monitoring_enabled}},
+            "daemonsets": {"tolerations": tolerations},
+            "node-feature-discovery": {"worker": {"tolerations": [
+                {"key": "node-role.kubernetes.io/control-plane", "operator": "Equal", "value": "", "effect": "NoSchedule"},
+                *tolerations,
+            ]}},
+        }
+
+    def prerequisites(self, ctx: RenderContext) -> list[Manifest]:
+        # In place before the operator starts, so device plugin pods never wait on a missing ConfigMap.
+        return configmaps(ctx.env, self.namespace)

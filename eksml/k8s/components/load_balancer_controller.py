@@ -1,0 +1,30 @@
+"""AWS Load Balancer Controller (IRSA). No upstream data here: minimal, well-known values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eksml.k8s.components.base import HelmComponent
+from eksml.k8s.context import RenderContext
+from eksml.k8s.model import ChartRef
+
+
+class AwsLoadBalancerController(HelmComponent):
+    name = "aws-load-balancer-controller"
+    namespace = "kube-system"
+    chart = ChartRef("aws-load-balancer-controller", repo="https://aws.github.io/eks-charts")
+    addon = "aws_load_balancer_controller"
+    provides_api_groups = ("elbv2.k8s.aws",)
+
+    def values(self, ctx: RenderContext) -> dict[str, Any]:
+        sa = ctx.irsa("aws-load-balancer-controller")
+        values: dict[str, Any] = {
+            "clusterName": ctx.outputs.cluster_name,
+            "region": ctx.env.region,
+            "serviceAccount": {"create": True, "name": sa.name, "annotations": sa.annotations},
+        }
+        # Given rather than discovered: discovery reads instance metadata, which pods may not reach.
+        # A render from predicted outputs has no VPC id yet; the deploy renders again after the apply.
+        if ctx.outputs.vpc_id:
+            values["vpcId"] = ctx.outputs.vpc_id
+        return values

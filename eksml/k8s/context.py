@@ -1,0 +1,53 @@
+"""Everything a component needs to compute its values: the environment, the AWS outputs, the catalog."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+from eksml.catalog import Catalog, load_catalog
+from eksml.config.models import Environment
+from eksml.outputs import IRSA_SERVICE_ACCOUNTS, PlatformOutputs
+from eksml.paths import HELM_VALUES_DIR
+
+IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
+MANAGED_BY = {"app.kubernetes.io/managed-by": "eksml"}
+
+
+@dataclass(frozen=True)
+class ServiceAccountRef:
+    namespace: str
+    name: str
+    role_arn: str
+
+    @property
+    def annotations(self) -> dict[str, str]:
+        return {IRSA_ANNOTATION: self.role_arn}
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    env: Environment
+    outputs: PlatformOutputs
+    catalog: Catalog
+    values_dir: Path = HELM_VALUES_DIR
+
+    @classmethod
+    def build(cls, env: Environment, outputs: PlatformOutputs, values_dir: Path | None = None) -> "RenderContext":
+        return cls(env=env, outputs=outputs, catalog=load_catalog(), values_dir=values_dir or HELM_VALUES_DIR)
+
+    def irsa(self, key: str) -> ServiceAccountRef:
+        """The service account the AWS layer trusts for `key`: charts must use exactly this name."""
+        namespace, name = IRSA_SERVICE_ACCOUNTS[key]
+        return ServiceAccountRef(namespace, name, self.outputs.irsa_role_arns[key])
+
+    @property
+    def monitoring_enabled(self) -> bool:
+        return self.env.addons.kube_prometheus_stack.enabled
+
+    @functools.cached_property
+    def pools(self):
+        from eksml.k8s.pools import pool_targets
+
+        return pool_targets(self.env, self.catalog)

@@ -1,0 +1,30 @@
+"""Small builders for manifest fragments every component uses."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+
+
+def metadata(name: str, namespace: Optional[str] = None, labels: Optional[dict[str, str]] = None,
+             annotations: Optional[dict[str, str]] = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name}
+    if namespace:
+        meta["namespace"] = namespace
+    meta["labels"] = {MANAGED_BY_LABEL: "eksml", **(labels or {})}
+    if annotations:
+        meta["annotations"] = annotations
+    return meta
+
+
+def tolerations_for(taints) -> list[dict[str, str]]:
+    """Tolerations that match these taints exactly (key, value, effect)."""
+    result = []
+    for taint in taints:
+        toleration = {"key": taint.key, "operator": "Equal" if taint.value is not None else "Exists",
+                      "effect": taint.effect}
+        if taint.value is not None:
+            toleration["value"] = taint.value
+        result.append(toleration)
+    return result

@@ -1,0 +1,133 @@
+"""Environment -> Terraform JSON, one directory per stack, for real AWS or the local emulator.
+
+Importing this module is cheap; the CDKTF AWS binding (10-15 s to load) is imported on the first
+`build`/`synthesize` call and then stays loaded for the rest of the process.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from eksml.config.models import Environment
+from eksml.errors import StageError
+from eksml.paths import work_dir
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cdktf import App, TerraformStack
+
+# The stacks, in apply order. Split by blast radius: replacing the cluster never touches data.
+STACK_NAMES: tuple[str, ...] = ("network", "cluster", "data", "platform")
+
+# Resource types left out when the target is the emulator: moto 5.2.5 answers 404 for them.
+NOT_EMULATED: tuple[str, ...] = ("aws_eks_access_entry", "aws_eks_access_policy_association", "aws_eks_addon")
+
+# Provider endpoint names (the provider's primary name of each service) sent to the emulator.
+EMULATED_SERVICES: tuple[str, ...] = (
+    "ec2", "eks", "iam", "s3", "rds", "efs", "sqs", "events", "kms", "secretsmanager", "sts", "ssm", "logs",
+)
+DEFAULT_EMULATOR_ENDPOINT = "http://127.0.0.1:4566"
+# The emulator accepts any credentials; fixed dummy ones keep real ones from ever being sent to it.
+EMULATOR_ACCESS_KEY = "testing"
+EMULATOR_SECRET_KEY = "testing"
+
+
+@dataclass(frozen=True)
+class AwsTarget:
+    """Where AWS API calls go: None is real AWS; a URL is the moto emulator (e.g. http://127.0.0.1:PORT)."""
+
+    endpoint_url: str | None = None
+
+    @property
+    def emulated(self) -> bool:
+        return self.endpoint_url is not None
+
+
+@dataclass(frozen=True)
+class SynthesizedStack:
+    name: str
+    directory: Path
+    depends_on: tuple[str, ...]
+
+    @property
+    def config_file(self) -> Path:
+        return self.directory / "cdk.tf.json"
+
+
+def default_outdir(env_name: str, target: AwsTarget = AwsTarget()) -> Path:
+    """.eksml/<env>/cdktf.out, or .eksml/<env>/emulator/cdktf.out: the two never share Terraform
+    working directories, whose cached backend settings differ."""
+    base = work_dir(env_name)
+    return (base / "emulator" if target.emulated else base) / "cdktf.out"
+
+
+@dataclass
+class BuiltApp:
+    """The construct tree before synthesis; tests inspect `stacks` with cdktf's Testing API."""
+
+    app: "App"
+    stacks: dict[str, "TerraformStack"]
+    outdir: Path
+    target: AwsTarget
+
+    def synth(self) -> list[SynthesizedStack]:
+        try:
+            self.app.synth()
+        except Exception as exc:  # jsii surfaces construct errors as RuntimeError with a JS stack
+            raise StageError("synth", _first_line(exc)) from exc
+        manifest = json.loads((self.outdir / "manifest.json").read_text())
+        result = []
+        for name in STACK_NAMES:
+            entry = manifest["stacks"][name]
+            result.append(
+                SynthesizedStack(
+                    name=name,
+                    directory=(self.outdir / entry["workingDirectory"]).resolve(),
+                    depends_on=tuple(entry.get("dependencies", ())),
+                )
+            )
+        return result
+
+
+def build(env: Environment, target: AwsTarget = AwsTarget(), outdir: Path | None = None) -> BuiltApp:
+    """Build every stack of `env` for `target` without writing anything."""
+    if env.emulator and not target.emulated:
+        raise StageError(
+            "synth",
+            f"environment '{env.name}' runs only against the AWS emulator (emulator: true)",
+            hint="give an emulator endpoint (eksml synth --emulator)",
+        )
+    from eksml.toolchain import prefer_supported_node
+
+    prefer_supported_node()
+    from cdktf import App
+
+    from stacks.app import build_stacks
+
+    directory = Path(outdir) if outdir is not None else default_outdir(env.name, target)
+    app = App(outdir=str(directory))
+    stacks = build_stacks(app, env, target)
+    if target.emulated:
+        for stack in stacks.values():
+            _leave_out(stack, NOT_EMULATED)
+    return BuiltApp(app=app, stacks=stacks, outdir=directory, target=target)
+
+
+def synthesize(env: Environment, outdir: Path, target: AwsTarget = AwsTarget()) -> list[SynthesizedStack]:
+    """Write `<outdir>/stacks/<name>/cdk.tf.json` for every stack; returned in dependency order."""
+    return build(env, target, outdir).synth()
+
+
+def _leave_out(stack: "TerraformStack", resource_types: tuple[str, ...]) -> None:
+    from cdktf import TerraformResource
+
+    for construct in stack.node.find_all():
+        if isinstance(construct, TerraformResource) and construct.terraform_resource_type in resource_types:
+            construct.node.scope.node.try_remove_child(construct.node.id)
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,182 @@
+"""EKS managed node groups, one per environment node pool, sharing one node IAM role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktf import TerraformResourceLifecycle, Token
+from cdktf_cdktf_provider_aws.eks_node_group import (
+    EksNodeGroup,
+    EksNodeGroupLaunchTemplate,
+    EksNodeGroupScalingConfig,
+    EksNodeGroupTaint,
+    EksNodeGroupUpdateConfig,
+)
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.launch_template import (
+    LaunchTemplate,
+    LaunchTemplateBlockDeviceMappings,
+    LaunchTemplateBlockDeviceMappingsEbs,
+    LaunchTemplateMetadataOptions,
+    LaunchTemplateTagSpecifications,
+)
+from constructs import Construct
+
+from eksml.config.models import Environment, NodePool, PoolKind
+from eksml.gpu_sharing import sharing_labels
+from modules.aws_context import AwsArns
+from modules.iam_policy import service_trust
+
+POOL_LABEL = "eksml.io/pool"
+NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
+_TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
+
+
+def imds_hop_limit(kind: PoolKind) -> int:
+    """IMDSv2 response hop limit for a pool's nodes.
+
+    A hop limit of 1 stops IMDS answers at the node: pods (one hop further) cannot read the node
+    role's credentials. GPU pools run tenant workloads (notebooks, training, model servers) that
+    get AWS access only through IRSA, so they get 1. The CPU pool runs the platform's own system
+    components, some of which read instance metadata from a pod (e.g. the EBS CSI node plugin's
+    zone lookup, controllers discovering region and VPC), so it gets 2.
+    """
+    return 1 if kind.is_gpu else 2
+
+
+@dataclass(frozen=True)
+class Taint:
+    key: str
+    value: str | None
+    effect: str  # EKS spelling: NO_SCHEDULE, PREFER_NO_SCHEDULE, NO_EXECUTE
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    name: str
+    instance_types: tuple[str, ...]
+    ami_type: str
+    capacity_type: str
+    min_size: int
+    desired_size: int
+    max_size: int
+    max_unavailable: int
+    disk_size_gb: int
+    imds_hop_limit: int
+    labels: tuple[tuple[str, str], ...]
+    taints: tuple[Taint, ...]
+
+    @classmethod
+    def from_pool(cls, name: str, pool: NodePool) -> "PoolSpec":
+        labels = {**pool.labels, **sharing_labels(name, pool), POOL_LABEL: name}
+        return cls(
+            name=name,
+            instance_types=tuple(pool.instance_types),
+            ami_type=pool.resolved_ami_type,
+            capacity_type=pool.capacity_type,
+            min_size=pool.min_size,
+            desired_size=pool.desired_size,
+            max_size=pool.max_size,
+            max_unavailable=pool.max_unavailable,
+            disk_size_gb=pool.resolved_disk_size_gb,
+            imds_hop_limit=imds_hop_limit(pool.kind),
+            labels=tuple(sorted(labels.items())),
+            taints=tuple(Taint(t.key, t.value, _TAINT_EFFECTS[t.effect]) for t in pool.taints),
+        )
+
+    @property
+    def root_device(self) -> str:
+        # Bottlerocket keeps images and containers on its second (data) volume.
+        return "/dev/xvdb" if self.ami_type.startswith("BOTTLEROCKET") else "/dev/xvda"
+
+
+@dataclass(frozen=True)
+class NodePoolsProps:
+    cluster_name: str
+    subnet_ids: tuple[str, ...]
+    node_role_name: str
+    release_version: str | None
+    pools: tuple[PoolSpec, ...]
+    tags: tuple[tuple[str, str], ...]  # put on instances and volumes, which provider default_tags do not reach
+    aws: AwsArns
+
+    @classmethod
+    def from_environment(
+        cls, env: Environment, *, cluster_name: str, subnet_ids: list[str], node_role_name: str, aws: AwsArns
+    ) -> "NodePoolsProps":
+        return cls(
+            cluster_name=cluster_name,
+            subnet_ids=tuple(subnet_ids),
+            node_role_name=node_role_name,
+            release_version=env.cluster.ami_release_version,
+            pools=tuple(PoolSpec.from_pool(name, pool) for name, pool in env.node_pools.items()),
+            tags=tuple(sorted({**env.tags, "eksml.io/environment": env.name}.items())),
+            aws=aws,
+        )
+
+
+class NodePools(Construct):
+    """Each node group gets its own launch template: IMDSv2 only and an encrypted gp3 root volume.
+
+    Instance types, AMI type and release stay on the node group (not in the template) so EKS
+    picks and upgrades the EKS-optimized image itself.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, props: NodePoolsProps) -> None:
+        super().__init__(scope, construct_id)
+        self.role = IamRole(self, "role", name=props.node_role_name, assume_role_policy=service_trust("ec2"))
+        attachments = [
+            IamRolePolicyAttachment(self, f"role-{policy}", role=self.role.name,
+                                    policy_arn=props.aws.managed_policy(policy))
+            for policy in NODE_POLICIES
+        ]
+        self.node_groups: dict[str, EksNodeGroup] = {}
+        for pool in props.pools:
+            template = LaunchTemplate(
+                self, f"{pool.name}-lt",
+                name=f"{props.cluster_name}-{pool.name}",
+                update_default_version=True,
+                metadata_options=LaunchTemplateMetadataOptions(
+                    http_endpoint="enabled", http_tokens="required",
+                    http_put_response_hop_limit=pool.imds_hop_limit,
+                ),
+                block_device_mappings=[
+                    LaunchTemplateBlockDeviceMappings(
+                        device_name=pool.root_device,
+                        ebs=LaunchTemplateBlockDeviceMappingsEbs(
+                            volume_size=pool.disk_size_gb, volume_type="gp3", encrypted="true",
+                            delete_on_termination="true",
+                        ),
+                    )
+                ],
+                tag_specifications=[
+                    LaunchTemplateTagSpecifications(
+                        resource_type=kind,
+                        tags={**dict(props.tags), "Name": f"{props.cluster_name}-{pool.name}", POOL_LABEL: pool.name},
+                    )
+                    for kind in ("instance", "volume")
+                ],
+            )
+            self.node_groups[pool.name] = EksNodeGroup(
+                self, pool.name,
+                cluster_name=props.cluster_name,
+                node_group_name=pool.name,
+                node_role_arn=self.role.arn,
+                subnet_ids=list(props.subnet_ids),
+                instance_types=list(pool.instance_types),
+                ami_type=pool.ami_type,
+                capacity_type=pool.capacity_type,
+                release_version=props.release_version,
+                scaling_config=EksNodeGroupScalingConfig(
+                    min_size=pool.min_size, desired_size=pool.desired_size, max_size=pool.max_size
+                ),
+                update_config=EksNodeGroupUpdateConfig(max_unavailable=pool.max_unavailable),
+                launch_template=EksNodeGroupLaunchTemplate(id=template.id, version=Token.as_string(template.latest_version)),
+                labels=dict(pool.labels),
+                taint=[EksNodeGroupTaint(key=t.key, value=t.value, effect=t.effect) for t in pool.taints] or None,
+                # Autoscalers move desired_size; a plan must not fight them over it.
+                lifecycle=TerraformResourceLifecycle(ignore_changes=["scaling_config[0].desired_size"]),
+                depends_on=attachments,
+            )
+        self.node_role_arn: str = self.role.arn

@@ -1,0 +1,94 @@
+"""IAM roles for Kubernetes service accounts (IRSA), each trusted by exactly one service account."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from constructs import Construct
+
+from eksml.config.models import Environment
+from eksml.outputs import IRSA_SERVICE_ACCOUNTS, role_name
+from modules.iam_policy import Condition, PolicyDocument, Statement
+
+STS_AUDIENCE = "sts.amazonaws.com"
+
+
+@dataclass(frozen=True)
+class RolePermissions:
+    managed_policy_arns: tuple[str, ...] = ()
+    statements: tuple[Statement, ...] = ()
+
+
+@dataclass(frozen=True)
+class IrsaRoleSpec:
+    key: str  # an IRSA_SERVICE_ACCOUNTS key
+    role_name: str
+    namespace: str
+    service_account: str
+    permissions: RolePermissions
+
+
+@dataclass(frozen=True)
+class WorkloadIdentityProps:
+    oidc_provider_arn: str
+    oidc_issuer_host: str  # issuer without https://, the prefix of the token's claim keys
+    roles: tuple[IrsaRoleSpec, ...]
+
+    @classmethod
+    def from_environment(
+        cls,
+        env: Environment,
+        *,
+        oidc_provider_arn: str,
+        oidc_issuer_host: str,
+        permissions: dict[str, RolePermissions],
+    ) -> "WorkloadIdentityProps":
+        roles = []
+        for key, granted in permissions.items():
+            namespace, service_account = IRSA_SERVICE_ACCOUNTS[key]
+            roles.append(IrsaRoleSpec(key, role_name(env, key), namespace, service_account, granted))
+        return cls(oidc_provider_arn, oidc_issuer_host, tuple(roles))
+
+
+def trust_policy(oidc_provider_arn: str, oidc_issuer_host: str, namespace: str, service_account: str) -> str:
+    """Only this service account's projected token, issued for STS, can assume the role."""
+    return PolicyDocument(
+        (
+            Statement(
+                sid="ServiceAccountWebIdentity",
+                actions=("sts:AssumeRoleWithWebIdentity",),
+                resources=(),
+                principals=(("Federated", (oidc_provider_arn,)),),
+                conditions=(
+                    Condition("StringEquals", f"{oidc_issuer_host}:sub",
+                              (f"system:serviceaccount:{namespace}:{service_account}",)),
+                    Condition("StringEquals", f"{oidc_issuer_host}:aud", (STS_AUDIENCE,)),
+                ),
+            ),
+        )
+    ).to_json()
+
+
+class WorkloadIdentity(Construct):
+    def __init__(self, scope: Construct, construct_id: str, props: WorkloadIdentityProps) -> None:
+        super().__init__(scope, construct_id)
+        self.roles: dict[str, IamRole] = {}
+        for spec in props.roles:
+            role = IamRole(
+                self, spec.key, name=spec.role_name,
+                assume_role_policy=trust_policy(
+                    props.oidc_provider_arn, props.oidc_issuer_host, spec.namespace, spec.service_account
+                ),
+            )
+            for index, policy_arn in enumerate(spec.permissions.managed_policy_arns):
+                IamRolePolicyAttachment(self, f"{spec.key}-managed-{index}", role=role.name, policy_arn=policy_arn)
+            if spec.permissions.statements:
+                IamRolePolicy(
+                    self, f"{spec.key}-inline", name=spec.key, role=role.id,
+                    policy=PolicyDocument(spec.permissions.statements).to_json(),
+                )
+            self.roles[spec.key] = role
+        self.role_arns: dict[str, str] = {key: role.arn for key, role in self.roles.items()}

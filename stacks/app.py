@@ -1,0 +1,22 @@
+"""All four stacks of one environment, wired by cdktf cross-stack references."""
+
+from __future__ import annotations
+
+from cdktf import App, TerraformStack
+
+from eksml.config.models import Environment
+from eksml.synth import AwsTarget
+from stacks.base import StackSettings
+from stacks.cluster import ClusterStack
+from stacks.data import DataStack
+from stacks.network import NetworkStack
+from stacks.platform import PlatformAppsStack
+
+
+def build_stacks(app: App, env: Environment, target: AwsTarget) -> dict[str, TerraformStack]:
+    settings = StackSettings.from_environment(env, target)
+    network = NetworkStack(app, settings, env)
+    cluster = ClusterStack(app, settings, env, network)
+    data = DataStack(app, settings, env, network, cluster)
+    platform = PlatformAppsStack(app, settings, env, cluster, data)
+    return {"network": network, "cluster": cluster, "data": data, "platform": platform}

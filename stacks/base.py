@@ -1,0 +1,99 @@
+"""What every stack shares: the AWS provider, its own S3 state, and the account/partition lookup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktf import S3Backend, S3BackendEndpointConfig, TerraformOutput, TerraformStack
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
+from constructs import Construct
+
+from eksml.config.models import Environment
+from eksml.synth import EMULATED_SERVICES, EMULATOR_ACCESS_KEY, EMULATOR_SECRET_KEY, AwsTarget
+from modules.aws_context import AwsArns, AwsContext
+
+ENVIRONMENT_TAG = "eksml.io/environment"
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    environment: str
+    region: str
+    tags: tuple[tuple[str, str], ...]
+    account_id: str | None
+    state_bucket: str
+    state_key_prefix: str
+    target: AwsTarget
+
+    @classmethod
+    def from_environment(cls, env: Environment, target: AwsTarget) -> "StackSettings":
+        return cls(
+            environment=env.name,
+            region=env.region,
+            tags=tuple({**env.tags, ENVIRONMENT_TAG: env.name}.items()),
+            account_id=env.account_id,
+            state_bucket=env.state.bucket,
+            state_key_prefix=env.state.key_prefix.rstrip("/"),
+            target=target,
+        )
+
+
+class PlatformStack(TerraformStack):
+    """A stack with its own state file (`<key_prefix>/<stack>.tfstate`, S3-native locking).
+
+    Against the emulator, the provider and the backend (and so the remote-state lookups cdktf
+    generates for cross-stack references, which copy the backend settings) all point at it.
+    """
+
+    def __init__(self, scope: Construct, name: str, settings: StackSettings) -> None:
+        super().__init__(scope, name)
+        target = settings.target
+        emulated = target.emulated
+        AwsProvider(
+            self, "aws",
+            region=settings.region,
+            default_tags=[AwsProviderDefaultTags(tags=dict(settings.tags))],
+            # The emulator has its own account; only the real one is pinned.
+            allowed_account_ids=[settings.account_id] if settings.account_id and not emulated else None,
+            **(_emulator_provider_settings(target.endpoint_url) if emulated else {}),
+        )
+        S3Backend(
+            self,
+            bucket=settings.state_bucket,
+            key=f"{settings.state_key_prefix}/{name}.tfstate",
+            region=settings.region,
+            encrypt=True,
+            **(_emulator_backend_settings(target.endpoint_url) if emulated else {}),
+        )
+        # S3-native state locking (Terraform >= 1.10); cdktf 0.21 has no typed field for it yet.
+        self.add_override("terraform.backend.s3.use_lockfile", True)
+        self.aws: AwsArns = AwsContext(self, "aws-context", settings.region).arns
+
+    def output(self, name: str, value, description: str) -> None:
+        TerraformOutput(self, name, value=value, description=description)
+
+
+def _emulator_provider_settings(url: str) -> dict:
+    return {
+        "endpoints": [AwsProviderEndpoints(**{service: url for service in EMULATED_SERVICES})],
+        "access_key": EMULATOR_ACCESS_KEY,
+        "secret_key": EMULATOR_SECRET_KEY,
+        "skip_credentials_validation": True,
+        "skip_metadata_api_check": "true",
+        "skip_region_validation": True,
+        "s3_use_path_style": True,
+    }
+
+
+def _emulator_backend_settings(url: str) -> dict:
+    return {
+        "endpoints": S3BackendEndpointConfig(s3=url, sts=url, iam=url),
+        "use_path_style": True,
+        "skip_credentials_validation": True,
+        "skip_region_validation": True,
+        "skip_requesting_account_id": True,
+        "skip_metadata_api_check": True,
+        "skip_s3_checksum": True,
+        "access_key": EMULATOR_ACCESS_KEY,
+        "secret_key": EMULATOR_SECRET_KEY,
+    }

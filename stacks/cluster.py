@@ -1,0 +1,59 @@
+"""Cluster stack: EKS control plane, node groups, managed add-ons and the add-ons' IRSA roles."""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from eksml.config.models import Environment
+from eksml.outputs import role_name
+from modules import irsa_policies
+from modules.cluster import Cluster, ClusterProps
+from modules.cluster_addons import AddonSpec, ClusterAddons, ClusterAddonsProps
+from modules.node_pools import NodePools, NodePoolsProps
+from modules.workload_identity import WorkloadIdentity, WorkloadIdentityProps
+from stacks.base import PlatformStack, StackSettings
+from stacks.network import NetworkStack
+
+
+class ClusterStack(PlatformStack):
+    def __init__(self, scope: Construct, settings: StackSettings, env: Environment, network: NetworkStack) -> None:
+        super().__init__(scope, "cluster", settings)
+        subnets = network.network.private_subnet_ids
+        self.cluster = Cluster(
+            self, "eks",
+            ClusterProps.from_environment(env, subnet_ids=subnets, role_name=role_name(env, "cluster"), aws=self.aws),
+        )
+        self.node_pools = NodePools(
+            self, "node-pools",
+            NodePoolsProps.from_environment(env, cluster_name=self.cluster.name, subnet_ids=subnets,
+                                            node_role_name=role_name(env, "node"), aws=self.aws),
+        )
+        self.addon_identity = WorkloadIdentity(
+            self, "addon-identity",
+            WorkloadIdentityProps.from_environment(
+                env,
+                oidc_provider_arn=self.cluster.oidc_provider_arn,
+                oidc_issuer_host=self.cluster.oidc_issuer_host,
+                permissions={"ebs-csi": irsa_policies.ebs_csi(self.aws), "efs-csi": irsa_policies.efs_csi(self.aws)},
+            ),
+        )
+        arns = self.addon_identity.role_arns
+        ClusterAddons(
+            self, "addons",
+            ClusterAddonsProps(
+                cluster_name=self.cluster.name,
+                addons=(
+                    AddonSpec("vpc-cni"),
+                    AddonSpec("kube-proxy"),
+                    AddonSpec("coredns"),
+                    AddonSpec("aws-ebs-csi-driver", arns["ebs-csi"]),
+                    AddonSpec("aws-efs-csi-driver", arns["efs-csi"]),
+                ),
+                nodes=tuple(self.node_pools.node_groups.values()),
+            ),
+        )
+        self.output("cluster_name", self.cluster.name, "EKS cluster name")
+        self.output("cluster_endpoint", self.cluster.endpoint, "Kubernetes API server URL")
+        self.output("cluster_security_group_id", self.cluster.security_group_id,
+                    "Security group EKS puts on the control plane and managed nodes")
+        self.output("oidc_provider_arn", self.cluster.oidc_provider_arn, "IAM OIDC provider for IRSA")
