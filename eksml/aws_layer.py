@@ -17,6 +17,7 @@ that would replace or destroy stateful resources unless `allow_destroy` is set.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +28,8 @@ from eksml.config.models import Environment
 from eksml.deploy.protection import protected_changes
 from eksml.errors import StageError
 from eksml.outputs import STACK_OUTPUTS, PlatformOutputs
-from eksml.paths import WORK_DIR, work_dir
+from eksml import paths
+from eksml.paths import work_dir
 from eksml.terraform import ApplyResult, Plan, Terraform, TerraformCli, TerraformEvent, prepare_terraform
 
 if TYPE_CHECKING:
@@ -35,6 +37,9 @@ if TYPE_CHECKING:
     from eksml.synth import AwsTarget, SynthesizedStack
 
 Action = Literal["plan", "apply", "destroy"]
+
+# jsii talks to one Node process over a synchronous pipe: synthesis must not run in two threads at once.
+_SYNTH_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -89,8 +94,12 @@ class RunResult:
         return any(result.has_changes for result in self.stacks)
 
 
+OUTPUTS_FILE = "outputs.json"
+
+
 def outputs_path(env: Environment) -> Path:
-    return work_dir(env.name) / "outputs.json"
+    """Where the last apply's outputs are, for the Kubernetes layer."""
+    return work_dir(env.name) / OUTPUTS_FILE
 
 
 def run_stacks(
@@ -104,12 +113,13 @@ def run_stacks(
     allow_destroy: bool = False,
     parallelism: int | None = None,
     terraform: TerraformCli | None = None,
+    work_root: Path | None = None,
 ) -> RunResult:
     """Run `action` over every stack of `env`.
 
     `emulator`: the running emulator to use (its endpoint becomes the target; a persistent one is
     snapshotted after every applied stack). `preview`: plan only, and only against a throwaway
-    emulator (see the module docstring).
+    emulator (see the module docstring). `work_root`: instead of .eksml/<env> (tests).
     """
     from eksml.synth import AwsTarget, synthesize
 
@@ -132,11 +142,14 @@ def run_stacks(
     # A throwaway preview keeps its own working directories: the env's own .terraform dirs stay
     # connected to the env's real backend.
     flavour = "preview" if preview else "emulator" if target.endpoint_url else "aws"
-    root = work_dir(env.name) / "terraform" / flavour
+    base = work_root or work_dir(env.name)
+    root = base / "terraform" / flavour
 
     with _step(report, "synth", ""):
-        cli = terraform or prepare_terraform(WORK_DIR / "terraform")
-        stacks = synthesize(env, root / "synth", target)
+        cli = terraform or prepare_terraform(paths.WORK_DIR / "terraform")
+        (root / "synth").mkdir(parents=True, exist_ok=True)
+        with _SYNTH_LOCK:
+            stacks = synthesize(env, root / "synth", target)
     with _step(report, "state", env.state.bucket):
         _ensure_state_bucket(env, target)
 
@@ -165,10 +178,10 @@ def run_stacks(
     if action == "apply":
         outputs_by_stack = {r.name: {k: {"value": v} for k, v in r.outputs.items()} for r in results}
         platform_outputs = PlatformOutputs.from_terraform(env, outputs_by_stack)
-        saved = outputs_path(env)
+        saved = base / OUTPUTS_FILE
         platform_outputs.save(saved)
     elif action == "destroy":
-        outputs_path(env).unlink(missing_ok=True)  # nothing left that they describe
+        (base / OUTPUTS_FILE).unlink(missing_ok=True)  # nothing left that they describe
     return RunResult(env.name, action, tuple(results), platform_outputs, saved, time.monotonic() - begun, preview)
 
 
@@ -210,8 +223,10 @@ def force_unlock(env: Environment, stack: str, lock_id: str, target: "AwsTarget 
     target = target or AwsTarget(endpoint_url=emulator.endpoint_url if emulator is not None else None)
     flavour = "emulator" if target.endpoint_url else "aws"
     root = work_dir(env.name) / "terraform" / flavour
-    cli = prepare_terraform(WORK_DIR / "terraform")
-    stacks = {s.name: s for s in synthesize(env, root / "synth", target)}
+    cli = prepare_terraform(paths.WORK_DIR / "terraform")
+    (root / "synth").mkdir(parents=True, exist_ok=True)
+    with _SYNTH_LOCK:
+        stacks = {s.name: s for s in synthesize(env, root / "synth", target)}
     if stack not in stacks:
         raise StageError("unlock", f"no stack '{stack}' in {env.name}; stacks: {', '.join(stacks)}")
     runner = Terraform(stack, stacks[stack].directory, root / stack, cli, extra_env=_target_environment(env, target))
@@ -318,7 +333,7 @@ def _summary(plan: Plan) -> str:
     return f"{plan.adds} to add, {plan.updates} to change, {plan.destroys} to destroy"
 
 
-def _target_environment(env: Environment, target: "AwsTarget") -> dict[str, str]:
+def _target_environment(env: Environment, target: "AwsTarget") -> dict[str, str | None]:
     if target.endpoint_url is None:
         return {}
     from eksml.emulator import aws_environment

@@ -25,6 +25,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -63,16 +64,21 @@ def port_is_free(port: int, host: str = HOST) -> bool:
         return True
 
 
-def aws_environment(endpoint_url: str, region: str) -> dict[str, str]:
-    """Environment for a process (terraform, boto3) that must talk to the emulator and nothing else."""
+def aws_environment(endpoint_url: str, region: str) -> dict[str, str | None]:
+    """Environment for a process (terraform, boto3) that must talk to the emulator and nothing else.
+
+    None means "remove": a real profile or session token of the user must not leak into emulator runs.
+    """
     return {
         "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
         "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
-        "AWS_SESSION_TOKEN": "",
+        "AWS_SESSION_TOKEN": None,
+        "AWS_SECURITY_TOKEN": None,
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
         "AWS_ENDPOINT_URL": endpoint_url,
-        "AWS_PROFILE": "",
+        "AWS_PROFILE": None,
+        "AWS_DEFAULT_PROFILE": None,
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         "AWS_EC2_METADATA_DISABLED": "true",
@@ -192,7 +198,7 @@ class Emulator:
 
     # -- clients -----------------------------------------------------------------------------------
 
-    def environment(self) -> dict[str, str]:
+    def environment(self) -> dict[str, str | None]:
         return aws_environment(self.endpoint_url, self.region)
 
     def client(self, service: str, region: str | None = None):
@@ -320,3 +326,14 @@ class Emulator:
 def persistent_emulator(env_name: str, region: str) -> Emulator:
     """The emulator that holds an emulator environment's resources between runs (.eksml/<env>/emulator)."""
     return Emulator(state_dir=work_dir(env_name) / "emulator", region=region)
+
+
+def apply_environment(base: Mapping[str, str], changes: Mapping[str, str | None]) -> dict[str, str]:
+    """`base` with `changes` applied; a None value removes the variable."""
+    merged = dict(base)
+    for name, value in changes.items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    return merged

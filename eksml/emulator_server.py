@@ -31,14 +31,46 @@ READY_PATH = "/_eksml/ready"
 FORMAT_VERSION = 1
 
 
-def _lock_types() -> dict[type, Any]:
+def _reducers() -> dict[type, Any]:
+    """How to pickle what pickle cannot: locks (recreated empty) and OpenSSL keys (as PEM/DER)."""
     lock, rlock = threading.Lock(), threading.RLock()
-    return {
+    reducers: dict[type, Any] = {
         type(lock): lambda _: (threading.Lock, ()),
         type(rlock): lambda _: (threading.RLock, ()),
         threading.Condition: lambda _: (threading.Condition, ()),
         threading.Event: lambda _: (threading.Event, ()),
     }
+    try:  # KMS, EC2 key pairs and IAM hold cryptography keys, which are Rust objects
+        from cryptography.hazmat.bindings._rust import openssl as rust
+        from cryptography.hazmat.primitives import serialization
+    except ImportError:
+        return reducers
+    for module_name, names in {
+        "rsa": ("RSAPrivateKey", "RSAPublicKey"), "ec": ("ECPrivateKey", "ECPublicKey"),
+        "dsa": ("DSAPrivateKey", "DSAPublicKey"), "ed25519": ("Ed25519PrivateKey", "Ed25519PublicKey"),
+        "ed448": ("Ed448PrivateKey", "Ed448PublicKey"), "x25519": ("X25519PrivateKey", "X25519PublicKey"),
+    }.items():
+        module = getattr(rust, module_name, None)
+        private, public = (getattr(module, name, None) for name in names)
+        if private is not None:
+            reducers[private] = lambda key: (_load_private_key, (key.private_bytes(
+                serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),))
+        if public is not None:
+            reducers[public] = lambda key: (_load_public_key, (key.public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo),))
+    return reducers
+
+
+def _load_private_key(der: bytes) -> Any:
+    from cryptography.hazmat.primitives.serialization import load_der_private_key
+
+    return load_der_private_key(der, password=None)
+
+
+def _load_public_key(der: bytes) -> Any:
+    from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+    return load_der_public_key(der)
 
 
 def _registries() -> dict[tuple[str, str], Any]:
@@ -59,7 +91,7 @@ class _SnapshotPickler(pickle.Pickler):
     def __init__(self, file: io.BufferedIOBase, registries: dict[tuple[str, str], Any]):
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self.dispatch_table = copyreg.dispatch_table.copy()
-        self.dispatch_table.update(_lock_types())
+        self.dispatch_table.update(_reducers())
         self._by_id: dict[int, tuple] = {}
         for key, backend_dict in registries.items():
             self._by_id[id(backend_dict)] = ("registry", key)

@@ -47,3 +47,9 @@ class StageError(Exception):
         if hint:
             text += f"\n  hint: {hint}"
         super().__init__(text)
+        self.message = message
+
+    def with_hint(self, extra: str) -> "StageError":
+        """The same failure with one more thing the user can do about it."""
+        hint = f"{self.hint}\n  {extra}" if self.hint else extra
+        return StageError(self.stage, self.message, resource=self.resource, hint=hint)

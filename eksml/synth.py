@@ -24,6 +24,23 @@ STACK_NAMES: tuple[str, ...] = ("network", "cluster", "data", "platform")
 # Resource types left out when the target is the emulator: moto 5.2.5 answers 404 for them.
 NOT_EMULATED: tuple[str, ...] = ("aws_eks_access_entry", "aws_eks_access_policy_association", "aws_eks_addon")
 
+# What stands in, on the emulator, for values it does not produce (printed by the deploy summary).
+EMULATOR_STAND_INS: dict[str, str] = {
+    "cluster security group": "moto's EKS returns none; an empty VPC security group stands in for it",
+}
+
+# Attributes the emulator does not store or echoes back differently, ignored on the emulator only
+# so that a second apply plans no changes (real AWS manages and compares all of them).
+EMULATOR_IGNORED_CHANGES: dict[str, tuple[str, ...]] = {
+    "aws_eks_cluster": ("access_config",),  # not returned by moto's DescribeCluster
+    "aws_eks_node_group": ("remote_access", "update_config"),  # moto invents the one, drops the other
+    "aws_launch_template": ("tag_specifications",),  # moto adds a launch-template tag specification
+    "aws_db_instance": (  # Performance Insights settings are not kept by moto
+        "performance_insights_enabled", "performance_insights_kms_key_id", "performance_insights_retention_period",
+    ),
+    "aws_db_parameter_group": ("parameter",),  # moto does not return custom parameters
+}
+
 # Provider endpoint names (the provider's primary name of each service) sent to the emulator.
 EMULATED_SERVICES: tuple[str, ...] = (
     "ec2", "eks", "iam", "s3", "rds", "efs", "sqs", "events", "kms", "secretsmanager", "sts", "ssm", "logs",
@@ -112,6 +129,7 @@ def build(env: Environment, target: AwsTarget = AwsTarget(), outdir: Path | None
     if target.emulated:
         for stack in stacks.values():
             _leave_out(stack, NOT_EMULATED)
+            _ignore_changes(stack, EMULATOR_IGNORED_CHANGES)
     return BuiltApp(app=app, stacks=stacks, outdir=directory, target=target)
 
 
@@ -126,6 +144,17 @@ def _leave_out(stack: "TerraformStack", resource_types: tuple[str, ...]) -> None
     for construct in stack.node.find_all():
         if isinstance(construct, TerraformResource) and construct.terraform_resource_type in resource_types:
             construct.node.scope.node.try_remove_child(construct.node.id)
+
+
+def _ignore_changes(stack: "TerraformStack", ignored: dict[str, tuple[str, ...]]) -> None:
+    from cdktf import TerraformResource
+
+    for construct in stack.node.find_all():
+        if isinstance(construct, TerraformResource) and construct.terraform_resource_type in ignored:
+            # cdktf appends an overridden list to the one the construct set (e.g. desired_size).
+            existing = set(construct.lifecycle.ignore_changes or []) if construct.lifecycle else set()
+            extra = [name for name in ignored[construct.terraform_resource_type] if name not in existing]
+            construct.add_override("lifecycle.ignore_changes", extra)
 
 
 def _first_line(exc: Exception) -> str:

@@ -36,13 +36,17 @@ from modules.iam_policy import PolicyDocument, deny_insecure_transport
 from modules.kms import EncryptionKey, EncryptionKeyProps
 
 LOGS_BUCKET = "logs"
+# Old object versions are kept long enough to undo a bad overwrite or delete, then expire.
+NONCURRENT_DAYS = {LOGS_BUCKET: 7}
+DEFAULT_NONCURRENT_DAYS = 90
 
 
 @dataclass(frozen=True)
 class BucketSpec:
     item: str  # the environment's name for it: artifacts, datasets, logs
     name: str
-    expire_after_days: int | None = None
+    noncurrent_days: int
+    expire_after_days: int | None = None  # current objects too (the logs bucket)
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ class BucketsProps:
                 BucketSpec(
                     item=item,
                     name=env.bucket_name(item),
+                    noncurrent_days=NONCURRENT_DAYS.get(item, DEFAULT_NONCURRENT_DAYS),
                     expire_after_days=env.storage.log_retention_days if item == LOGS_BUCKET else None,
                 )
                 for item in env.storage.buckets
@@ -73,8 +78,9 @@ class BucketsProps:
 class Buckets(Construct):
     """Public access is blocked and ACLs are disabled; a bucket policy refuses plain HTTP.
 
-    The logs lifecycle rule uses an explicit empty filter and only expiry actions: settings the
-    S3 API returns exactly as sent, so the provider's wait-until-visible check passes at once.
+    Lifecycle rules use an explicit empty filter and only expiry actions (no transitions): settings
+    the S3 API returns exactly as sent, so the provider's stability wait (ten matching reads, about
+    a minute) ends at its minimum instead of running into its 3-minute timeout.
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: BucketsProps) -> None:
@@ -95,7 +101,7 @@ class Buckets(Construct):
                 self, f"{spec.item}-public-access", bucket=bucket.id, block_public_acls=True,
                 block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True,
             )
-            S3BucketVersioningA(
+            versioning = S3BucketVersioningA(
                 self, f"{spec.item}-versioning", bucket=bucket.id,
                 versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
             )
@@ -117,26 +123,29 @@ class Buckets(Construct):
                 ).to_json(),
                 depends_on=[block],  # a policy put before the block can race it
             )
-            if spec.expire_after_days is not None:
-                S3BucketLifecycleConfiguration(
-                    self, f"{spec.item}-lifecycle", bucket=bucket.id,
-                    rule=[
-                        S3BucketLifecycleConfigurationRule(
-                            id="expire-logs",
-                            status="Enabled",
-                            filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                            expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=spec.expire_after_days)],
-                            noncurrent_version_expiration=[
-                                S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=7)
-                            ],
-                            abort_incomplete_multipart_upload=[
-                                S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
-                                    days_after_initiation=1
-                                )
-                            ],
-                        )
-                    ],
-                )
+            S3BucketLifecycleConfiguration(
+                self, f"{spec.item}-lifecycle", bucket=bucket.id,
+                rule=[
+                    S3BucketLifecycleConfigurationRule(
+                        id="expire-old-data",
+                        status="Enabled",
+                        filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                        expiration=(
+                            [S3BucketLifecycleConfigurationRuleExpiration(days=spec.expire_after_days)]
+                            if spec.expire_after_days is not None else None
+                        ),
+                        noncurrent_version_expiration=[
+                            S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                                noncurrent_days=spec.noncurrent_days
+                            )
+                        ],
+                        abort_incomplete_multipart_upload=[
+                            S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
+                        ],
+                    )
+                ],
+                depends_on=[versioning],  # noncurrent-version rules need versioning in place
+            )
             self.buckets[spec.item] = bucket
         self.key_arn: str = self.key.key_arn
         self.bucket_names: dict[str, str] = {item: b.bucket for item, b in self.buckets.items()}

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf import Fn
-from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.eks_access_entry import EksAccessEntry
 from cdktf_cdktf_provider_aws.eks_access_policy_association import (
     EksAccessPolicyAssociation,
@@ -26,14 +24,14 @@ from constructs import Construct
 from eksml.config.models import Environment
 from modules.aws_context import AwsArns
 from modules.iam_policy import service_trust
-from modules.kms import EncryptionKey, EncryptionKeyProps, KeyUser
+from modules.kms import EncryptionKey, EncryptionKeyProps
+from modules.log_group import RETENTION_DAYS_BY_TIER, EncryptedLogGroup, LogGroupProps
 
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
 # EKS OIDC issuers are verified against AWS's trusted CA store; IAM still wants a thumbprint on
 # the provider. This is the well-known root CA thumbprint of oidc.eks.*.amazonaws.com, kept
 # static so synthesis never makes a network call.
 EKS_OIDC_THUMBPRINT = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280"
-_LOG_RETENTION_DAYS = {"local": 1, "dev": 30, "staging": 90, "prod": 365}
 
 
 @dataclass(frozen=True)
@@ -63,7 +61,7 @@ class ClusterProps:
             endpoint_private_access=cluster.endpoint_private_access,
             public_access_cidrs=tuple(cluster.public_access_cidrs),
             log_types=tuple(cluster.log_types),
-            log_retention_days=_LOG_RETENTION_DAYS[env.resolved_tier.value],
+            log_retention_days=RETENTION_DAYS_BY_TIER[env.resolved_tier],
             admin_arns=tuple(cluster.admins),
             role_name=role_name,
             aws=aws,
@@ -83,26 +81,16 @@ class Cluster(Construct):
             for policy in ("AmazonEKSClusterPolicy", "AmazonEKSVPCResourceController")
         ]
 
-        log_group_name = f"/aws/eks/{props.name}/cluster"
         self.key = EncryptionKey(
             self, "key",
-            EncryptionKeyProps(
-                alias=f"{props.name}-eks",
-                description=f"EKS secrets and control-plane logs of {props.name}",
-                account_root_arn=aws.account_root,
-                service_users=(
-                    KeyUser(
-                        service=aws.service_principal(f"logs.{aws.region}"),
-                        context_key="kms:EncryptionContext:aws:logs:arn",
-                        context_values=(aws.arn("logs", f"log-group:{log_group_name}"),),
-                    ),
-                ),
-            ),
+            EncryptionKeyProps(alias=f"{props.name}-eks", description=f"EKS secrets of {props.name}",
+                               account_root_arn=aws.account_root),
         )
         # Created before the cluster so retention and encryption apply from the first log line.
-        log_group = CloudwatchLogGroup(
-            self, "logs", name=log_group_name, retention_in_days=props.log_retention_days,
-            kms_key_id=self.key.key_arn,
+        log_group = EncryptedLogGroup(
+            self, "logs",
+            LogGroupProps(name=f"/aws/eks/{props.name}/cluster", key_alias=f"{props.name}-eks-logs",
+                          retention_days=props.log_retention_days, aws=aws),
         )
 
         public_cidrs = list(props.public_access_cidrs) if props.endpoint_public_access and props.public_access_cidrs else None
@@ -126,7 +114,7 @@ class Cluster(Construct):
                 resources=["secrets"], provider=EksClusterEncryptionConfigProvider(key_arn=self.key.key_arn)
             ),
             enabled_cluster_log_types=list(props.log_types),
-            depends_on=[*attachments, log_group],
+            depends_on=[*attachments, log_group.log_group],
         )
 
         issuer = self.cluster.identity.get(0).oidc.get(0).issuer
@@ -152,5 +140,4 @@ class Cluster(Construct):
         self.endpoint: str = self.cluster.endpoint
         self.security_group_id: str = self.cluster.vpc_config.cluster_security_group_id
         self.oidc_provider_arn: str = self.oidc_provider.arn
-        # IRSA trust conditions key on the issuer without its scheme: oidc.eks.<region>.amazonaws.com/id/<ID>
-        self.oidc_issuer_host: str = Fn.replace(issuer, "https://", "")
+        self.oidc_issuer: str = issuer  # https://oidc.eks.<region>.amazonaws.com/id/<ID>

@@ -7,11 +7,14 @@ from dataclasses import dataclass
 from cdktf_cdktf_provider_aws.db_instance import DbInstance
 from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup, DbParameterGroupParameter
 from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup, SecurityGroupIngress
 from constructs import Construct
 
 from eksml.config.models import Environment
 from modules.aws_context import AwsArns
+from modules.iam_policy import service_trust
 from modules.kms import EncryptionKey, EncryptionKeyProps
 
 POSTGRES_PORT = 5432
@@ -90,6 +93,13 @@ class MlflowDatabase(Construct):
                 DbParameterGroupParameter(name="log_min_duration_statement", value="1000"),
             ],
         )
+        # Enhanced monitoring: OS-level metrics (memory, IO wait) that CloudWatch's host metrics lack.
+        monitoring_role = IamRole(self, "monitoring-role", name=f"{props.identifier}-monitoring"[:64],
+                                  assume_role_policy=service_trust("monitoring.rds"))
+        monitoring_policy = IamRolePolicyAttachment(
+            self, "monitoring-policy", role=monitoring_role.name,
+            policy_arn=props.aws.managed_policy("service-role/AmazonRDSEnhancedMonitoringRole"),
+        )
         self.instance = DbInstance(
             self, "db",
             identifier=props.identifier,
@@ -115,8 +125,14 @@ class MlflowDatabase(Construct):
             auto_minor_version_upgrade=True,
             iam_database_authentication_enabled=True,
             enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
+            monitoring_interval=60,
+            monitoring_role_arn=monitoring_role.arn,
+            performance_insights_enabled=True,
+            performance_insights_kms_key_id=key.key_arn,
+            performance_insights_retention_period=7,  # the free tier
             skip_final_snapshot=not props.keep_final_snapshot,
             final_snapshot_identifier=f"{props.identifier}-final" if props.keep_final_snapshot else None,
+            depends_on=[monitoring_policy],
         )
         self.endpoint: str = self.instance.address
         self.port: float = self.instance.port

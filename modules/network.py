@@ -7,6 +7,9 @@ from typing import Literal
 
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktf_cdktf_provider_aws.eip import Eip
+from cdktf_cdktf_provider_aws.flow_log import FlowLog
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
 from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
 from cdktf_cdktf_provider_aws.route import Route
@@ -20,6 +23,9 @@ from constructs import Construct
 
 from eksml.config.models import Environment
 from eksml.config.network import plan_subnets
+from modules.aws_context import AwsArns
+from modules.iam_policy import PolicyDocument, Statement, service_trust
+from modules.log_group import RETENTION_DAYS_BY_TIER, EncryptedLogGroup, LogGroupProps
 
 
 @dataclass(frozen=True)
@@ -32,9 +38,11 @@ class NetworkProps:
     public_cidrs: tuple[str, ...]
     nat_gateways: Literal["single", "one_per_az"]
     interface_endpoints: tuple[str, ...]  # service suffixes: ecr.api, ecr.dkr, sts
+    flow_log_retention_days: int
+    aws: AwsArns
 
     @classmethod
-    def from_environment(cls, env: Environment) -> "NetworkProps":
+    def from_environment(cls, env: Environment, *, aws: AwsArns) -> "NetworkProps":
         plan = plan_subnets(env.network, len(env.availability_zones))
         return cls(
             cluster_name=env.cluster.name,
@@ -45,6 +53,8 @@ class NetworkProps:
             public_cidrs=plan.public,
             nat_gateways=env.network.nat_gateways,
             interface_endpoints=tuple(env.network.interface_endpoints),
+            flow_log_retention_days=RETENTION_DAYS_BY_TIER[env.resolved_tier],
+            aws=aws,
         )
 
 
@@ -66,6 +76,7 @@ class Network(Construct):
         )
         # The default security group must allow nothing: anything attached to it by accident stays isolated.
         DefaultSecurityGroup(self, "default-sg", vpc_id=self.vpc.id, tags={"Name": f"{name}-default-deny"})
+        self._flow_logs(props)
         igw = InternetGateway(self, "igw", vpc_id=self.vpc.id, tags={"Name": name})
 
         public_rt = RouteTable(self, "public-rt", vpc_id=self.vpc.id, tags={"Name": f"{name}-public"})
@@ -137,3 +148,27 @@ class Network(Construct):
         self.vpc_id: str = self.vpc.id
         self.private_subnet_ids: list[str] = [s.id for s in private_subnets]
         self.public_subnet_ids: list[str] = [s.id for s in public_subnets]
+
+    def _flow_logs(self, props: NetworkProps) -> None:
+        """Every accepted and rejected flow, for incident response and debugging security groups."""
+        log_group = EncryptedLogGroup(
+            self, "flow-logs",
+            LogGroupProps(name=f"/aws/vpc/{props.cluster_name}/flow-logs", key_alias=f"{props.cluster_name}-flow-logs",
+                          retention_days=props.flow_log_retention_days, aws=props.aws),
+        )
+        role = IamRole(self, "flow-logs-role", name=f"{props.cluster_name}-vpc-flow-logs"[:64],
+                       assume_role_policy=service_trust("vpc-flow-logs"))
+        IamRolePolicy(
+            self, "flow-logs-delivery", name="deliver-flow-logs", role=role.id,
+            policy=PolicyDocument(
+                (
+                    Statement(
+                        sid="DeliverFlowLogs",
+                        actions=("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"),
+                        resources=(log_group.arn, f"{log_group.arn}:*"),
+                    ),
+                )
+            ).to_json(),
+        )
+        FlowLog(self, "flow-log", vpc_id=self.vpc.id, traffic_type="ALL", log_destination_type="cloud-watch-logs",
+                log_destination=log_group.arn, iam_role_arn=role.arn, max_aggregation_interval=600)

@@ -93,7 +93,8 @@ class PoolSpec:
 
 @dataclass(frozen=True)
 class NodePoolsProps:
-    cluster_name: str
+    cluster_name: str  # a reference to the cluster, so node groups wait for it
+    name_prefix: str  # plain cluster name for launch template and instance names, known at plan time
     subnet_ids: tuple[str, ...]
     node_role_name: str
     release_version: str | None
@@ -107,6 +108,7 @@ class NodePoolsProps:
     ) -> "NodePoolsProps":
         return cls(
             cluster_name=cluster_name,
+            name_prefix=env.cluster.name,
             subnet_ids=tuple(subnet_ids),
             node_role_name=node_role_name,
             release_version=env.cluster.ami_release_version,
@@ -135,7 +137,7 @@ class NodePools(Construct):
         for pool in props.pools:
             template = LaunchTemplate(
                 self, f"{pool.name}-lt",
-                name=f"{props.cluster_name}-{pool.name}",
+                name=f"{props.name_prefix}-{pool.name}",
                 update_default_version=True,
                 metadata_options=LaunchTemplateMetadataOptions(
                     http_endpoint="enabled", http_tokens="required",
@@ -153,7 +155,7 @@ class NodePools(Construct):
                 tag_specifications=[
                     LaunchTemplateTagSpecifications(
                         resource_type=kind,
-                        tags={**dict(props.tags), "Name": f"{props.cluster_name}-{pool.name}", POOL_LABEL: pool.name},
+                        tags={**dict(props.tags), "Name": f"{props.name_prefix}-{pool.name}", POOL_LABEL: pool.name},
                     )
                     for kind in ("instance", "volume")
                 ],

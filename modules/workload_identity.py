@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cdktf import Fn, TerraformLocal
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
@@ -34,7 +35,7 @@ class IrsaRoleSpec:
 @dataclass(frozen=True)
 class WorkloadIdentityProps:
     oidc_provider_arn: str
-    oidc_issuer_host: str  # issuer without https://, the prefix of the token's claim keys
+    oidc_issuer: str  # the cluster's issuer URL, https://oidc.eks.<region>.amazonaws.com/id/<ID>
     roles: tuple[IrsaRoleSpec, ...]
 
     @classmethod
@@ -43,14 +44,14 @@ class WorkloadIdentityProps:
         env: Environment,
         *,
         oidc_provider_arn: str,
-        oidc_issuer_host: str,
+        oidc_issuer: str,
         permissions: dict[str, RolePermissions],
     ) -> "WorkloadIdentityProps":
         roles = []
         for key, granted in permissions.items():
             namespace, service_account = IRSA_SERVICE_ACCOUNTS[key]
             roles.append(IrsaRoleSpec(key, role_name(env, key), namespace, service_account, granted))
-        return cls(oidc_provider_arn, oidc_issuer_host, tuple(roles))
+        return cls(oidc_provider_arn, oidc_issuer, tuple(roles))
 
 
 def trust_policy(oidc_provider_arn: str, oidc_issuer_host: str, namespace: str, service_account: str) -> str:
@@ -75,12 +76,15 @@ def trust_policy(oidc_provider_arn: str, oidc_issuer_host: str, namespace: str, 
 class WorkloadIdentity(Construct):
     def __init__(self, scope: Construct, construct_id: str, props: WorkloadIdentityProps) -> None:
         super().__init__(scope, construct_id)
+        # Claim keys are the issuer without its scheme. Computed in a local so the trust policies
+        # stay plain JSON with a simple reference (no quoted function arguments inside them).
+        issuer_host = TerraformLocal(self, "oidc-issuer-host", Fn.replace(props.oidc_issuer, "https://", ""))
         self.roles: dict[str, IamRole] = {}
         for spec in props.roles:
             role = IamRole(
                 self, spec.key, name=spec.role_name,
                 assume_role_policy=trust_policy(
-                    props.oidc_provider_arn, props.oidc_issuer_host, spec.namespace, spec.service_account
+                    props.oidc_provider_arn, issuer_host.as_string, spec.namespace, spec.service_account
                 ),
             )
             for index, policy_arn in enumerate(spec.permissions.managed_policy_arns):

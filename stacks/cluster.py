@@ -9,6 +9,7 @@ from eksml.outputs import role_name
 from modules import irsa_policies
 from modules.cluster import Cluster, ClusterProps
 from modules.cluster_addons import AddonSpec, ClusterAddons, ClusterAddonsProps
+from modules.emulator_stand_ins import ClusterSecurityGroupStandIn, ClusterSecurityGroupStandInProps
 from modules.node_pools import NodePools, NodePoolsProps
 from modules.workload_identity import WorkloadIdentity, WorkloadIdentityProps
 from stacks.base import PlatformStack, StackSettings
@@ -33,7 +34,7 @@ class ClusterStack(PlatformStack):
             WorkloadIdentityProps.from_environment(
                 env,
                 oidc_provider_arn=self.cluster.oidc_provider_arn,
-                oidc_issuer_host=self.cluster.oidc_issuer_host,
+                oidc_issuer=self.cluster.oidc_issuer,
                 permissions={"ebs-csi": irsa_policies.ebs_csi(self.aws), "efs-csi": irsa_policies.efs_csi(self.aws)},
             ),
         )
@@ -52,8 +53,14 @@ class ClusterStack(PlatformStack):
                 nodes=tuple(self.node_pools.node_groups.values()),
             ),
         )
+        self.security_group_id: str = self.cluster.security_group_id
+        if settings.target.emulated:
+            self.security_group_id = ClusterSecurityGroupStandIn(
+                self, "emulator-cluster-sg",
+                ClusterSecurityGroupStandInProps(cluster_name=env.cluster.name, vpc_id=network.network.vpc_id),
+            ).security_group_id
         self.output("cluster_name", self.cluster.name, "EKS cluster name")
         self.output("cluster_endpoint", self.cluster.endpoint, "Kubernetes API server URL")
-        self.output("cluster_security_group_id", self.cluster.security_group_id,
+        self.output("cluster_security_group_id", self.security_group_id,
                     "Security group EKS puts on the control plane and managed nodes")
         self.output("oidc_provider_arn", self.cluster.oidc_provider_arn, "IAM OIDC provider for IRSA")

@@ -20,7 +20,7 @@ class DataStack(PlatformStack):
         super().__init__(scope, "data", settings)
         vpc_id = network.network.vpc_id
         subnets = network.network.private_subnet_ids
-        cluster_sg = cluster.cluster.security_group_id
+        cluster_sg = cluster.security_group_id
         self.buckets = Buckets(self, "buckets", BucketsProps.from_environment(env, aws=self.aws))
         self.filesystem = None
         if env.storage.efs:

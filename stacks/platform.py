@@ -35,7 +35,7 @@ class PlatformAppsStack(PlatformStack):
             WorkloadIdentityProps.from_environment(
                 env,
                 oidc_provider_arn=eks.oidc_provider_arn,
-                oidc_issuer_host=eks.oidc_issuer_host,
+                oidc_issuer=eks.oidc_issuer,
                 permissions={
                     "aws-load-balancer-controller": irsa_policies.aws_load_balancer_controller(
                         self.aws, cluster_name=env.cluster.name),

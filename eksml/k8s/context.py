@@ -8,11 +8,13 @@ from pathlib import Path
 
 from eksml.catalog import Catalog, load_catalog
 from eksml.config.models import Environment
+from eksml.errors import StageError
+from eksml.k8s.model import PoolTarget
+from eksml.k8s.pools import pool_targets
 from eksml.outputs import IRSA_SERVICE_ACCOUNTS, PlatformOutputs
 from eksml.paths import HELM_VALUES_DIR
 
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
-MANAGED_BY = {"app.kubernetes.io/managed-by": "eksml"}
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ class RenderContext:
     outputs: PlatformOutputs
     catalog: Catalog
     values_dir: Path = HELM_VALUES_DIR
+    # Namespaces of the enabled components; filled in by the platform before components render.
+    platform_namespaces: tuple[str, ...] = ()
 
     @classmethod
     def build(cls, env: Environment, outputs: PlatformOutputs, values_dir: Path | None = None) -> "RenderContext":
@@ -40,14 +44,23 @@ class RenderContext:
     def irsa(self, key: str) -> ServiceAccountRef:
         """The service account the AWS layer trusts for `key`: charts must use exactly this name."""
         namespace, name = IRSA_SERVICE_ACCOUNTS[key]
-        return ServiceAccountRef(namespace, name, self.outputs.irsa_role_arns[key])
+        arn = self.outputs.irsa_role_arns.get(key)
+        if not arn:
+            raise StageError("render", f"the AWS outputs have no IRSA role for '{key}' ({namespace}/{name})",
+                             hint="re-run the AWS apply; its irsa_role_arns output must cover every IRSA service account")
+        return ServiceAccountRef(namespace, name, arn)
+
+    def bucket(self, item: str) -> str:
+        name = self.outputs.bucket_names.get(item)
+        if not name:
+            raise StageError("render", f"the AWS outputs have no '{item}' bucket",
+                             hint="re-run the AWS apply; its bucket_names output must include it")
+        return name
 
     @property
     def monitoring_enabled(self) -> bool:
         return self.env.addons.kube_prometheus_stack.enabled
 
     @functools.cached_property
-    def pools(self):
-        from eksml.k8s.pools import pool_targets
-
+    def pools(self) -> tuple[PoolTarget, ...]:
         return pool_targets(self.env, self.catalog)

@@ -4,7 +4,22 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from eksml.k8s.model import Manifest, ObjectRef
+
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+OBJECTS_DIR = "objects"
+VALUES_SUFFIX = ".values.yaml"
+
+
+def values_file(component: str) -> str:
+    return f"{component}{VALUES_SUFFIX}"
+
+
+def object_path(component: str, manifest: Manifest) -> str:
+    """Where a render writes an owned object, relative to the render directory."""
+    ref = ObjectRef.of(manifest)
+    parts = [ref.kind.lower(), *([ref.namespace] if ref.namespace else []), ref.name]
+    return f"{OBJECTS_DIR}/{component}/{'.'.join(parts)}.yaml"
 
 
 def metadata(name: str, namespace: Optional[str] = None, labels: Optional[dict[str, str]] = None,

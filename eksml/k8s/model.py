@@ -132,6 +132,8 @@ class Workload:
 
     name: str  # "<component>: <path>", e.g. "opea-chatqna: vllm"
     component: str
+    source: str  # rendered file it comes from, e.g. "opea-chatqna.values.yaml"
+    path: str  # where in that file, e.g. "vllm"
     node_selector: tuple[tuple[str, str], ...]
     # Required node affinity: OR of terms, each an AND of (key, operator, values).
     affinity_terms: tuple[tuple[tuple[str, str, tuple[str, ...]], ...], ...]

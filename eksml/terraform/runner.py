@@ -137,7 +137,7 @@ class Terraform:
     directory: Path
     data_dir: Path
     cli: TerraformCli
-    extra_env: Mapping[str, str] = field(default_factory=dict)
+    extra_env: Mapping[str, str | None] = field(default_factory=dict)
     on_event: EventCallback | None = None
     parallelism: int | None = None
     unlock_hint: str | None = None  # how users release a stale lock; default: the raw terraform command
@@ -212,9 +212,8 @@ class Terraform:
         if self.unlock_hint:
             return self.unlock_hint
         env = self.cli.environment(self.data_dir, self.extra_env)
-        assignments = " ".join(
-            f"{name}={env[name]}" for name in ("TF_CLI_CONFIG_FILE", "TF_DATA_DIR", *sorted(self.extra_env))
-        )
+        names = ("TF_CLI_CONFIG_FILE", "TF_DATA_DIR", *sorted(k for k, v in self.extra_env.items() if v is not None))
+        assignments = " ".join(f"{name}={env[name]}" for name in names)
         return f"{assignments} {self.cli.binary} -chdir={self.directory} force-unlock <ID>"
 
     # -- process handling --------------------------------------------------------------------------

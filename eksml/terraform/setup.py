@@ -12,6 +12,7 @@ import platform
 import re
 import shutil
 import subprocess
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,7 +109,7 @@ def write_cli_config(path: Path, mirror: Path | None, plugin_cache_dir: Path) ->
     path.parent.mkdir(parents=True, exist_ok=True)
     text = render_cli_config(mirror, plugin_cache_dir)
     if not path.is_file() or path.read_text() != text:
-        partial = path.with_name(path.name + ".partial")
+        partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.partial")
         partial.write_text(text)
         os.replace(partial, path)
     return path
@@ -122,7 +123,8 @@ class TerraformCli:
     cli_config_file: Path
     version: tuple[int, int, int]
 
-    def environment(self, data_dir: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    def environment(self, data_dir: Path, extra: Mapping[str, str | None] | None = None) -> dict[str, str]:
+        """The process environment; a None value in `extra` removes that variable."""
         env = dict(os.environ)
         env.update(
             TF_CLI_CONFIG_FILE=str(self.cli_config_file),
@@ -131,7 +133,11 @@ class TerraformCli:
             TF_INPUT="0",
             CHECKPOINT_DISABLE="1",  # no version check call home: offline machines stay quiet
         )
-        env.update(extra or {})
+        for name, value in (extra or {}).items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
         return env
 
 

@@ -44,7 +44,7 @@ class ArgoWorkflows(HelmComponent):
             "artifactRepository": {
                 "archiveLogs": True,
                 "s3": {
-                    "bucket": ctx.outputs.bucket_names["artifacts"],
+                    "bucket": ctx.bucket("artifacts"),
                     "endpoint": f"s3.{ctx.env.region}.amazonaws.com",
                     "region": ctx.env.region,
                     "useSDKCreds": True,

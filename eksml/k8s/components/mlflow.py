@@ -73,7 +73,7 @@ class Mlflow(HelmComponent):
             },
             "artifactRoot": {
                 "proxiedArtifactStorage": True,
-                "s3": {"enabled": True, "bucket": out.bucket_names["artifacts"], "path": "mlflow"},
+                "s3": {"enabled": True, "bucket": ctx.bucket("artifacts"), "path": "mlflow"},
             },
             "extraEnvVars": {"AWS_DEFAULT_REGION": ctx.env.region},
         }

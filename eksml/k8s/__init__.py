@@ -1,0 +1,34 @@
+"""The Kubernetes layer: Helm releases and the objects eksml owns, rendered without a cluster and
+installed in dependency order.
+
+Library entry points for the CLI and the deploy:
+- `render_platform(env, outputs, out_dir)` -> RenderResult
+- `install_platform(env, outputs, kubeconfig, context, on_event)` -> InstallResult
+- `plan_diff(env, outputs, previous_render_dir)` -> PlanDiff
+"""
+
+from eksml.k8s.install import InstallEvent, InstallResult, ReleaseOutcome, RetryPolicy, install_platform
+from eksml.k8s.render import (
+    FileChange,
+    PlanDiff,
+    RenderResult,
+    current_outputs,
+    default_render_dir,
+    plan_diff,
+    render_platform,
+)
+
+__all__ = [
+    "FileChange",
+    "InstallEvent",
+    "InstallResult",
+    "PlanDiff",
+    "ReleaseOutcome",
+    "RenderResult",
+    "RetryPolicy",
+    "current_outputs",
+    "default_render_dir",
+    "install_platform",
+    "plan_diff",
+    "render_platform",
+]

@@ -1,0 +1,38 @@
+"""The release catalog: every platform component, in a sensible default order (ties in the
+dependency order keep this order)."""
+
+from __future__ import annotations
+
+from eksml.k8s.components.argo_workflows import ArgoWorkflows
+from eksml.k8s.components.base import Component, HelmComponent
+from eksml.k8s.components.baseline import ClusterBaseline
+from eksml.k8s.components.cert_manager import CertManager
+from eksml.k8s.components.chatqna import ChatQnA
+from eksml.k8s.components.external_secrets import ExternalSecrets
+from eksml.k8s.components.gpu_operator import GpuOperator
+from eksml.k8s.components.karpenter import Karpenter
+from eksml.k8s.components.kserve import Kserve, KserveCrd, KserveRuntimes
+from eksml.k8s.components.load_balancer_controller import AwsLoadBalancerController
+from eksml.k8s.components.mlflow import Mlflow
+from eksml.k8s.components.monitoring import KubePrometheusStack
+
+
+def catalog() -> tuple[Component, ...]:
+    return (
+        ClusterBaseline(),
+        CertManager(),
+        AwsLoadBalancerController(),
+        ExternalSecrets(),
+        KubePrometheusStack(),
+        Karpenter(),
+        GpuOperator(),
+        KserveCrd(),
+        Kserve(),
+        KserveRuntimes(),
+        Mlflow(),
+        ArgoWorkflows(),
+        ChatQnA(),
+    )
+
+
+__all__ = ["Component", "HelmComponent", "catalog"]

@@ -1,0 +1,113 @@
+"""kube-prometheus-stack plus the platform's alert rules (a PrometheusRule eksml owns).
+
+No upstream data for this chart here: values are limited to well-known keys. Prometheus is told to
+pick up every ServiceMonitor and PrometheusRule in the cluster, not only those labelled for this
+release, so the GPU operator's, Argo's and ChatQnA's monitors work without label coordination.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from eksml.k8s.components.base import HelmComponent
+from eksml.k8s.context import RenderContext
+from eksml.k8s.manifests import metadata
+from eksml.k8s.model import ChartRef, Manifest
+
+RULES_NAME = "eksml-platform-alerts"
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    name: str
+    expr: str
+    duration: Optional[str]  # Prometheus `for`; None when the expression already spans its window
+    severity: str
+    summary: str
+
+
+def inference_namespaces(ctx: RenderContext) -> list[str]:
+    names = ["kserve", *ctx.env.teams]
+    if ctx.env.genai.chatqna is not None and ctx.env.genai.chatqna.enabled and ctx.env.addons.opea_chatqna.enabled:
+        names.append("chatqna")
+    return names
+
+
+def alert_rules(ctx: RenderContext) -> list[AlertRule]:
+    ns = "|".join(inference_namespaces(ctx))
+    selector = f'namespace=~"{ns}"'
+    return [
+        AlertRule(
+            "HighInferenceLatency",
+            # KServe model servers and vLLM both export request latency histograms.
+            f"histogram_quantile(0.95, sum by (namespace, le) (rate(request_predict_seconds_bucket{{{selector}}}[5m]))) > 1"
+            f" or histogram_quantile(0.95, sum by (namespace, le) (rate(vllm:e2e_request_latency_seconds_bucket{{{selector}}}[5m]))) > 1",
+            "5m", "warning", "p95 inference latency above 1 s for 5 minutes",
+        ),
+        AlertRule(
+            "HighInferenceErrorRate",
+            f'sum by (namespace) (rate(http_requests_total{{{selector}, status=~"5.."}}[5m]))'
+            f" / sum by (namespace) (rate(http_requests_total{{{selector}}}[5m])) > 0.05",
+            "5m", "critical", "more than 5% of inference requests fail (5xx) for 5 minutes",
+        ),
+        AlertRule(
+            "InferenceServiceRestarts",
+            f"sum by (namespace, pod) (increase(kube_pod_container_status_restarts_total{{{selector}}}[1h])) > 3",
+            None, "warning", "an inference pod restarted more than 3 times in the last hour",
+        ),
+        AlertRule(
+            "MLflowDown",
+            'sum(kube_deployment_status_replicas_available{namespace="mlflow"}) < 1'
+            ' or absent(kube_deployment_status_replicas_available{namespace="mlflow"})',
+            "2m", "critical", "no MLflow tracking server replica available for 2 minutes",
+        ),
+        AlertRule(
+            "HighPipelineFailureRate",
+            'sum(increase(argo_workflows_total_count{phase=~"Failed|Error"}[1h]))'
+            ' / sum(increase(argo_workflows_total_count{phase=~"Succeeded|Failed|Error"}[1h])) > 0.1',
+            None, "warning", "more than 10% of Argo workflows failed in the last hour",
+        ),
+        AlertRule(
+            "LowGPUUtilization",
+            "avg by (Hostname, gpu, modelName) (DCGM_FI_DEV_GPU_UTIL) < 20",
+            "30m", "info", "a GPU was below 20% utilisation for 30 minutes (DCGM): capacity is idle",
+        ),
+    ]
+
+
+def prometheus_rule(ctx: RenderContext, namespace: str) -> Manifest:
+    rules = []
+    for rule in alert_rules(ctx):
+        entry: dict[str, Any] = {"alert": rule.name, "expr": rule.expr}
+        if rule.duration:
+            entry["for"] = rule.duration
+        entry["labels"] = {"severity": rule.severity}
+        entry["annotations"] = {"summary": rule.summary}
+        rules.append(entry)
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": metadata(RULES_NAME, namespace, labels={"release": KubePrometheusStack.name}),
+        "spec": {"groups": [{"name": "eksml.platform", "rules": rules}]},
+    }
+
+
+class KubePrometheusStack(HelmComponent):
+    name = "kube-prometheus-stack"
+    namespace = "monitoring"
+    chart = ChartRef("kube-prometheus-stack", repo="https://prometheus-community.github.io/helm-charts")
+    addon = "kube_prometheus_stack"
+    provides_api_groups = ("monitoring.coreos.com",)
+    timeout = "15m"
+
+    def values(self, ctx: RenderContext) -> dict[str, Any]:
+        select_all = {
+            "ruleSelectorNilUsesHelmValues": False,
+            "serviceMonitorSelectorNilUsesHelmValues": False,
+            "podMonitorSelectorNilUsesHelmValues": False,
+        }
+        return {"prometheus": {"prometheusSpec": select_all}}
+
+    def objects(self, ctx: RenderContext) -> list[Manifest]:
+        return [prometheus_rule(ctx, self.namespace)]

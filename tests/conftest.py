@@ -1,0 +1,78 @@
+"""Shared fixtures.
+
+Synthesis fixtures are session-scoped: the CDKTF AWS binding takes 10-15 s to import and is loaded
+once, on first use; each environment is then synthesized once (well under a second) per session.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from eksml.toolchain import prefer_supported_node
+
+prefer_supported_node()
+
+from eksml.config import Environment, load_environment  # noqa: E402
+from eksml.config.loader import known_environments  # noqa: E402
+from eksml.synth import AwsTarget, BuiltApp, SynthesizedStack, build  # noqa: E402
+
+# A URL only written into the synthesized files; nothing listens there during these tests.
+TEST_EMULATOR_ENDPOINT = "http://127.0.0.1:45666"
+
+
+@dataclass
+class SynthesizedEnvironment:
+    """One environment synthesized to disk, with its construct tree kept for cdktf's Testing API."""
+
+    env: Environment
+    target: AwsTarget
+    built: BuiltApp
+    stacks: list[SynthesizedStack]
+    _configs: dict[str, dict] = field(default_factory=dict)
+
+    def config(self, stack: str) -> dict:
+        """The stack's cdk.tf.json, parsed once."""
+        if stack not in self._configs:
+            entry = next(s for s in self.stacks if s.name == stack)
+            self._configs[stack] = json.loads(entry.config_file.read_text())
+        return self._configs[stack]
+
+    def resources(self, stack: str, resource_type: str) -> dict[str, dict]:
+        return self.config(stack).get("resource", {}).get(resource_type, {})
+
+    def all_resources(self) -> list[tuple[str, str, str, dict]]:
+        """(stack, type, name, body) for every resource of every stack."""
+        return [
+            (stack.name, rtype, name, body)
+            for stack in self.stacks
+            for rtype, items in self.config(stack.name).get("resource", {}).items()
+            for name, body in items.items()
+        ]
+
+
+def _synthesize(env: Environment, target: AwsTarget, outdir: Path) -> SynthesizedEnvironment:
+    built = build(env, target, outdir)
+    return SynthesizedEnvironment(env=env, target=target, built=built, stacks=built.synth())
+
+
+@pytest.fixture(scope="session")
+def synthesized_environments(tmp_path_factory) -> dict[str, SynthesizedEnvironment]:
+    """Every shipped environment, synthesized once for the target it declares (emulator or AWS)."""
+    result = {}
+    for name in known_environments():
+        env = load_environment(name)
+        target = AwsTarget(TEST_EMULATOR_ENDPOINT) if env.emulator else AwsTarget()
+        result[name] = _synthesize(env, target, tmp_path_factory.mktemp(f"synth-{name}"))
+    return result
+
+
+@pytest.fixture(scope="session")
+def synthesized_dev_on_emulator(tmp_path_factory) -> SynthesizedEnvironment:
+    """dev synthesized for the emulator, as `eksml plan dev --emulator` does."""
+    return _synthesize(
+        load_environment("dev"), AwsTarget(TEST_EMULATOR_ENDPOINT), tmp_path_factory.mktemp("synth-dev-emulator")
+    )

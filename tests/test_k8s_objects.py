@@ -1,0 +1,244 @@
+"""Every object eksml applies, against the real schemas: the Kubernetes OpenAPI schema
+(kubernetes_validate) for built-in kinds, the upstream CRD's openAPIV3Schema for custom resources."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+
+from eksml.config import load_environment
+from eksml.config.models import Environment
+from eksml.k8s.platform import BUILTIN_API_GROUPS, build_platform
+from eksml.k8s.scheduling import platform_workloads
+from eksml.outputs import PlatformOutputs
+from eksml.paths import ENVIRONMENTS_DIR
+
+UPSTREAM = Path(__file__).resolve().parents[2] / "shared" / "upstream"
+SHIPPED = sorted(path.stem for path in ENVIRONMENTS_DIR.glob("*.yaml"))
+CRDS = {
+    ("karpenter.sh/v1", "NodePool"): "karpenter/crds/karpenter.sh_nodepools.yaml",
+    ("karpenter.k8s.aws/v1", "EC2NodeClass"): "karpenter/crds/karpenter.k8s.aws_ec2nodeclasses.yaml",
+}
+# Custom resources whose CRDs are not in /work/shared/upstream: only their metadata can be checked
+# against the Kubernetes schema; their specs follow the projects' documented v1 APIs.
+NO_UPSTREAM_CRD = {
+    ("monitoring.coreos.com/v1", "PrometheusRule"),
+    ("external-secrets.io/v1", "ExternalSecret"),
+    ("external-secrets.io/v1", "ClusterSecretStore"),
+}
+DEV = yaml.safe_load((ENVIRONMENTS_DIR / "dev.yaml").read_text())
+
+
+def owned_objects(env: Environment) -> list[dict]:
+    platform = build_platform(env, PlatformOutputs.predict(env))
+    return [m for c in platform.components for m in (*c.prerequisites, *c.objects)]
+
+
+def crd_schema(relative: str, version: str) -> dict:
+    crd = yaml.safe_load((UPSTREAM / relative).read_text())
+    served = next(v for v in crd["spec"]["versions"] if v["name"] == version)
+    return served["schema"]["openAPIV3Schema"]
+
+
+def k8s_version(env: Environment) -> str:
+    return env.cluster.kubernetes_version
+
+
+@pytest.mark.parametrize("env_name", SHIPPED)
+def test_owned_objects_validate_against_kubernetes_or_crd_schemas(env_name):
+    env = load_environment(env_name)
+    kinds_seen = set()
+    for manifest in owned_objects(env):
+        api_version, kind = manifest["apiVersion"], manifest["kind"]
+        kinds_seen.add((api_version, kind))
+        group = api_version.rpartition("/")[0]
+        if group in BUILTIN_API_GROUPS:
+            kubernetes_validate.validate(manifest, k8s_version(env), strict=True)
+        elif (api_version, kind) in CRDS:
+            schema = crd_schema(CRDS[(api_version, kind)], api_version.rpartition("/")[2])
+            jsonschema.Draft7Validator(schema).validate(manifest)
+        else:
+            assert (api_version, kind) in NO_UPSTREAM_CRD, f"no schema to check {kind} ({api_version}) against"
+            envelope = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": manifest["metadata"]}
+            kubernetes_validate.validate(envelope, k8s_version(env), strict=True)
+    assert ("karpenter.sh/v1", "NodePool") in kinds_seen and ("v1", "Namespace") in kinds_seen
+
+
+def test_schema_validation_would_catch_a_wrong_field():
+    env = load_environment("dev")
+    pool = next(m for m in owned_objects(env) if m["kind"] == "NodePool")
+    broken = copy.deepcopy(pool)
+    broken["spec"]["disruption"]["consolidationPolicy"] = "Sometimes"
+    schema = crd_schema(CRDS[("karpenter.sh/v1", "NodePool")], "v1")
+    assert not jsonschema.Draft7Validator(schema).is_valid(broken)
+    quota = copy.deepcopy(next(m for m in owned_objects(env) if m["kind"] == "ResourceQuota"))
+    quota["spec"]["hardLimits"] = quota["spec"].pop("hard")
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(quota, "1.33", strict=True)
+
+
+@pytest.mark.parametrize("env_name", SHIPPED)
+def test_pod_fragments_in_rendered_values_are_valid_pod_fields(env_name):
+    """nodeSelector, tolerations, affinity and resources we compute land in pod specs verbatim."""
+    env = load_environment(env_name)
+    platform = build_platform(env, PlatformOutputs.predict(env))
+    workloads = [w for w in platform_workloads(platform) if w.node_selector or w.tolerations]
+    assert workloads
+    for workload in workloads:
+        component = platform.component(workload.component).values
+        node = component
+        for key in workload.path.split("."):
+            node = node[key]
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "probe"}, "spec": {
+            "containers": [{"name": "c", "image": "x", "resources": node.get("resources", {})}],
+            "nodeSelector": node.get("nodeSelector", {}),
+            "tolerations": node.get("tolerations", []),
+            **({"affinity": node["affinity"]} if node.get("affinity") else {}),
+        }}
+        kubernetes_validate.validate(pod, k8s_version(env), strict=True)
+
+
+def test_nodepools_from_karpenter_pools():
+    env = load_environment("dev")
+    objects = owned_objects(env)
+    pools = {m["metadata"]["name"]: m for m in objects if m["kind"] == "NodePool"}
+    classes = {m["metadata"]["name"]: m for m in objects if m["kind"] == "EC2NodeClass"}
+    assert set(pools) == set(classes) == set(env.karpenter.node_pools)
+    gpu = pools["gpu-workloads"]["spec"]
+    requirements = {r["key"]: r["values"] for r in gpu["template"]["spec"]["requirements"]}
+    assert requirements["karpenter.sh/capacity-type"] == ["spot", "on-demand"]  # spot preferred, on-demand fallback
+    assert requirements["karpenter.k8s.aws/instance-family"] == ["g5", "g6e", "p4d"]
+    assert gpu["limits"] == {"nvidia.com/gpu": "16"}
+    assert gpu["template"]["spec"]["taints"] == [{"key": "nvidia.com/gpu", "effect": "NoSchedule", "value": "true"}]
+    assert gpu["template"]["metadata"]["labels"] == {"eksml.io/pool": "gpu-workloads"}
+    assert pools["training-workloads"]["spec"]["limits"] == {"cpu": "512"}
+    assert requirements.get("karpenter.k8s.aws/instance-gpu-name") is None  # not an overflow pool
+
+    node_class = classes["gpu-workloads"]["spec"]
+    discovery = {"karpenter.sh/discovery": env.cluster.name}
+    assert node_class["subnetSelectorTerms"] == [{"tags": discovery}]
+    assert node_class["securityGroupSelectorTerms"] == [{"tags": discovery}]
+    assert node_class["role"] == PlatformOutputs.predict(env).karpenter_node_role_name
+    assert node_class["amiSelectorTerms"] == [{"alias": "al2023@v20260714"}]  # pinned like the node groups
+    ebs = node_class["blockDeviceMappings"][0]["ebs"]
+    assert (ebs["volumeType"], ebs["encrypted"], ebs["volumeSize"]) == ("gp3", True, "200Gi")
+    assert classes["training-workloads"]["spec"]["blockDeviceMappings"][0]["ebs"]["volumeSize"] == "50Gi"
+
+    local = load_environment("local")  # no ami_release_version: follow the latest AL2023 AMI
+    local_class = next(m for m in owned_objects(local) if m["kind"] == "EC2NodeClass")
+    assert local_class["spec"]["amiSelectorTerms"] == [{"alias": "al2023@latest"}]
+
+
+def test_overflow_pool_copies_the_fixed_pools_labels_taints_and_sharing_label():
+    data = copy.deepcopy(DEV)
+    data["karpenter"]["node_pools"]["mig-overflow"] = {
+        "instance_families": ["p4de", "p4d"], "capacity_types": ["spot", "on-demand"], "gpu_limit": 8,
+        "overflow_for": "a100-mig", "taints": [{"key": "capacity", "value": "elastic", "effect": "PreferNoSchedule"}],
+    }
+    env = Environment.model_validate(data)
+    pool = next(m for m in owned_objects(env) if m["kind"] == "NodePool" and m["metadata"]["name"] == "mig-overflow")
+    template = pool["spec"]["template"]
+    assert template["metadata"]["labels"] == {
+        "workload-type": "production-inference", "nvidia.com/mig.config": "eksml-a100-mig", "eksml.io/pool": "a100-mig",
+    }
+    assert template["spec"]["taints"] == [
+        {"key": "gpu", "effect": "NoSchedule", "value": "mig"},
+        {"key": "capacity", "effect": "PreferNoSchedule", "value": "elastic"},
+    ]
+    requirements = {r["key"]: r["values"] for r in template["spec"]["requirements"]}
+    # The copied MIG layout is for A100 80GB only: p4d (A100 40GB) nodes must not be launched for it.
+    assert requirements["karpenter.k8s.aws/instance-gpu-name"] == ["a100"]
+    assert requirements["karpenter.k8s.aws/instance-gpu-memory"] == ["81920"]
+
+
+def test_overflow_pool_without_the_fixed_pools_gpu_is_bad_input():
+    from eksml.errors import ConfigError
+
+    data = copy.deepcopy(DEV)
+    data["karpenter"]["node_pools"]["mig-overflow"] = {
+        "instance_families": ["g5"], "capacity_types": ["spot"], "overflow_for": "a100-mig",
+    }
+    with pytest.raises(ConfigError) as caught:
+        owned_objects(Environment.model_validate(data))
+    issue = caught.value.issues[0]
+    assert issue.path == "karpenter.node_pools.mig-overflow.instance_families"
+    assert "A100-80GB" in issue.message
+
+
+def test_team_namespaces_quotas_and_pod_security():
+    env = load_environment("prod")
+    objects = owned_objects(env)
+    namespaces = {m["metadata"]["name"]: m["metadata"]["labels"] for m in objects if m["kind"] == "Namespace"}
+    for team in env.teams:
+        labels = namespaces[team]
+        assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
+        assert labels["pod-security.kubernetes.io/warn"] == "restricted"
+        assert labels["pod-security.kubernetes.io/enforce-version"] == "v1.33"
+        assert labels["eksml.io/team"] == team
+    assert namespaces["gpu-operator"]["pod-security.kubernetes.io/enforce"] == "privileged"
+    assert namespaces["mlflow"]["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert "kube-system" not in namespaces
+    quotas = {m["metadata"]["namespace"]: m["spec"]["hard"] for m in objects if m["kind"] == "ResourceQuota"}
+    assert quotas["research"]["requests.nvidia.com/gpu"] == "8"
+    assert quotas["inference"]["requests.nvidia.com/gpu"] == "16"
+    # 16 GPUs' worth of MIG slices of the a100-mig layout [3g.40gb, 2g.20gb, 1g.10gb, 1g.10gb].
+    assert quotas["inference"]["requests.nvidia.com/mig-3g.40gb"] == "16"
+    assert quotas["inference"]["requests.nvidia.com/mig-1g.10gb"] == "32"
+    priorities = {m["metadata"]["name"]: m for m in objects if m["kind"] == "PriorityClass"}
+    assert set(priorities) == {"production-inference", "training", "batch"}
+    assert priorities["production-inference"]["value"] > priorities["training"]["value"] > priorities["batch"]["value"]
+    assert priorities["batch"]["preemptionPolicy"] == "Never"
+
+
+def test_network_policies_isolate_team_namespaces():
+    env = load_environment("dev")
+    policies = [m for m in owned_objects(env) if m["kind"] == "NetworkPolicy"]
+    by_ns: dict[str, dict[str, dict]] = {}
+    for policy in policies:
+        by_ns.setdefault(policy["metadata"]["namespace"], {})[policy["metadata"]["name"]] = policy["spec"]
+    for ns in [*env.teams, "mlflow", "chatqna"]:
+        deny = by_ns[ns]["default-deny-ingress"]
+        assert deny == {"podSelector": {}, "policyTypes": ["Ingress"]}
+        scrape = by_ns[ns]["allow-monitoring-scrape"]["ingress"][0]["from"][0]
+        assert scrape == {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+    # Webhook-serving namespaces get no default deny: the API server's calls carry no namespace.
+    assert "kserve" not in by_ns and "cert-manager" not in by_ns
+    tracking = by_ns["mlflow"]["allow-tracking-clients"]
+    assert tracking["ingress"][0]["ports"] == [{"protocol": "TCP", "port": 5000}]
+    sources = tracking["ingress"][0]["from"]
+    assert {"namespaceSelector": {"matchExpressions": [{"key": "eksml.io/team", "operator": "Exists"}]}} in sources
+    inference = by_ns["research"]["allow-inference-clients"]
+    assert inference["podSelector"] == {"matchExpressions": [{"key": "serving.kserve.io/inferenceservice", "operator": "Exists"}]}
+
+
+def test_a_team_named_like_a_platform_namespace_is_bad_input():
+    from eksml.errors import ConfigError
+
+    data = copy.deepcopy(DEV)
+    data["teams"]["mlflow"] = {"gpu_quota": 1}
+    with pytest.raises(ConfigError) as caught:
+        owned_objects(Environment.model_validate(data))
+    assert caught.value.issues[0].path == "teams.mlflow"
+
+
+def test_alert_rules():
+    env = load_environment("dev")
+    rule_object = next(m for m in owned_objects(env) if m["kind"] == "PrometheusRule")
+    rules = {r["alert"]: r for r in rule_object["spec"]["groups"][0]["rules"]}
+    assert set(rules) == {"HighInferenceLatency", "HighInferenceErrorRate", "InferenceServiceRestarts",
+                          "MLflowDown", "HighPipelineFailureRate", "LowGPUUtilization"}
+    assert rules["HighInferenceLatency"]["for"] == "5m" and "histogram_quantile(0.95" in rules["HighInferenceLatency"]["expr"]
+    assert rules["HighInferenceLatency"]["expr"].count("> 1") == 2
+    assert rules["HighInferenceErrorRate"]["for"] == "5m" and rules["HighInferenceErrorRate"]["expr"].endswith("> 0.05")
+    assert "[1h]" in rules["InferenceServiceRestarts"]["expr"] and rules["InferenceServiceRestarts"]["expr"].endswith("> 3")
+    assert rules["MLflowDown"]["for"] == "2m"
+    assert "[1h]" in rules["HighPipelineFailureRate"]["expr"] and rules["HighPipelineFailureRate"]["expr"].endswith("> 0.1")
+    assert rules["LowGPUUtilization"]["for"] == "30m" and "DCGM_FI_DEV_GPU_UTIL" in rules["LowGPUUtilization"]["expr"]
+    assert rules["LowGPUUtilization"]["expr"].endswith("< 20")
+    for team in env.teams:  # inference alerts cover the team namespaces
+        assert team in rules["InferenceServiceRestarts"]["expr"]

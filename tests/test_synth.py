@@ -1,0 +1,631 @@
+"""The synthesized Terraform of every shipped environment: what it builds, how it is secured, and
+that the real hashicorp/aws provider accepts it (`terraform validate`).
+
+Every environment is synthesized once per session (tests/conftest.py); expectations are derived
+from the environment files, so a change there is checked rather than copied.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import re
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from cdktf import Testing
+
+from eksml.config import load_environment
+from eksml.config.loader import known_environments
+from eksml.config.models import PoolKind
+from eksml.errors import StageError
+from eksml.gpu_sharing import DEVICE_PLUGIN_CONFIG_LABEL, MIG_CONFIG_LABEL, mig_config_name
+from eksml.outputs import IRSA_SERVICE_ACCOUNTS, STACK_OUTPUTS, role_name
+from eksml.synth import (
+    EMULATED_SERVICES,
+    EMULATOR_IGNORED_CHANGES,
+    NOT_EMULATED,
+    STACK_NAMES,
+    AwsTarget,
+    build,
+    default_outdir,
+)
+
+SHIPPED = known_environments()
+CROSS_STACK_OUTPUT = "cross-stack-output-"
+EXPECTED_EFFECT = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
+
+
+@pytest.fixture(params=SHIPPED)
+def synthesized(request, synthesized_environments):
+    return synthesized_environments[request.param]
+
+
+@pytest.fixture
+def dev(synthesized_environments):
+    return synthesized_environments["dev"]
+
+
+def one(resources: dict[str, dict], **match) -> dict:
+    found = [body for body in resources.values() if all(body.get(k) == v for k, v in match.items())]
+    assert len(found) == 1, f"expected exactly one resource with {match}, found {len(found)}"
+    return found[0]
+
+
+def statements(policy_json: str) -> list[dict]:
+    document = json.loads(policy_json)
+    found = document["Statement"]
+    return found if isinstance(found, list) else [found]
+
+
+def as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+# --- stacks, state, provider -------------------------------------------------------------------
+
+
+def test_four_stacks_in_dependency_order(synthesized):
+    assert [s.name for s in synthesized.stacks] == list(STACK_NAMES)
+    depends = {s.name: set(s.depends_on) for s in synthesized.stacks}
+    assert depends["network"] == set()
+    assert depends["cluster"] == {"network"}
+    assert depends["data"] == {"network", "cluster"}
+    assert depends["platform"] == {"cluster", "data"}
+    for stack in synthesized.stacks:
+        assert stack.config_file.is_file()
+
+
+def test_each_stack_defines_exactly_its_outputs(synthesized):
+    for stack in STACK_NAMES:
+        declared = {
+            name for name in synthesized.config(stack).get("output", {}) if not name.startswith(CROSS_STACK_OUTPUT)
+        }
+        assert declared == set(STACK_OUTPUTS[stack]), stack
+
+
+def test_map_outputs_are_maps_keyed_like_the_environment(synthesized):
+    env = synthesized.env
+    buckets = synthesized.config("data")["output"]["bucket_names"]["value"]
+    assert set(buckets) == set(env.storage.buckets)
+    roles = synthesized.config("platform")["output"]["irsa_role_arns"]["value"]
+    assert set(roles) == set(IRSA_SERVICE_ACCOUNTS)
+
+
+def test_each_stack_keeps_its_own_encrypted_locked_state(synthesized):
+    env = synthesized.env
+    keys = set()
+    for stack in STACK_NAMES:
+        backend = synthesized.config(stack)["terraform"]["backend"]["s3"]
+        assert backend["bucket"] == env.state.bucket
+        assert backend["key"] == f"{env.state.key_prefix}/{stack}.tfstate"
+        assert backend["region"] == env.region
+        assert backend["encrypt"] is True
+        assert backend["use_lockfile"] is True
+        keys.add(backend["key"])
+    assert len(keys) == len(STACK_NAMES)
+
+
+def test_provider_tags_every_resource_and_pins_the_account(synthesized):
+    env = synthesized.env
+    for stack in STACK_NAMES:
+        (provider,) = synthesized.config(stack)["provider"]["aws"]
+        assert provider["region"] == env.region
+        assert provider["default_tags"][0]["tags"] == {**env.tags, "eksml.io/environment": env.name}
+        if synthesized.target.emulated:
+            assert "allowed_account_ids" not in provider  # the emulator has its own account
+        else:
+            assert provider["allowed_account_ids"] == [env.account_id]
+            assert "endpoints" not in provider and "access_key" not in provider
+
+
+# --- node pools (cdktf Testing API) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pool_name", list(load_environment("dev").node_pools))
+def test_every_dev_pool_is_a_node_group_as_configured(dev, pool_name):
+    pool = dev.env.node_pools[pool_name]
+    synthesized_stack = Testing.synth(dev.built.stacks["cluster"])
+    expected_labels = {"eksml.io/pool": pool_name, "workload-type": pool.labels["workload-type"]}
+    if pool.kind is PoolKind.gpu_time_slicing:
+        expected_labels[DEVICE_PLUGIN_CONFIG_LABEL] = pool_name
+    if pool.kind is PoolKind.gpu_mig:
+        expected_labels[MIG_CONFIG_LABEL] = f"eksml-{pool_name}"
+    expected = {
+        "node_group_name": pool_name,
+        "instance_types": pool.instance_types,
+        "ami_type": "AL2023_x86_64_NVIDIA" if pool.kind.is_gpu else "AL2023_x86_64_STANDARD",
+        "capacity_type": pool.capacity_type,
+        "release_version": dev.env.cluster.ami_release_version,
+        "labels": expected_labels,
+        "scaling_config": {"min_size": pool.min_size, "desired_size": pool.desired_size, "max_size": pool.max_size},
+        "update_config": {"max_unavailable": pool.max_unavailable},
+    }
+    if pool.taints:
+        expected["taint"] = [
+            {"key": t.key, "value": t.value, "effect": EXPECTED_EFFECT[t.effect]} for t in pool.taints
+        ]
+    assert Testing.to_have_resource_with_properties(synthesized_stack, "aws_eks_node_group", expected)
+
+
+def test_node_group_labels_carry_no_other_sharing_label(dev):
+    groups = dev.resources("cluster", "aws_eks_node_group")
+    for name, pool in dev.env.node_pools.items():
+        labels = one(groups, node_group_name=name)["labels"]
+        assert (DEVICE_PLUGIN_CONFIG_LABEL in labels) == (pool.kind is PoolKind.gpu_time_slicing), name
+        assert (MIG_CONFIG_LABEL in labels) == (pool.kind is PoolKind.gpu_mig), name
+
+
+def test_node_groups_ignore_autoscaler_desired_size(dev):
+    for body in dev.resources("cluster", "aws_eks_node_group").values():
+        assert body["lifecycle"]["ignore_changes"] == ["scaling_config[0].desired_size"]
+
+
+def test_mig_config_names_fit_a_label_value_and_never_collide():
+    assert mig_config_name("a100-mig") == "eksml-a100-mig"
+    long_a, long_b = "a" * 62 + "x", "a" * 62 + "y"
+    assert len(mig_config_name(long_a)) <= 63
+    assert mig_config_name(long_a) != mig_config_name(long_b)
+
+
+def test_launch_templates_enforce_imdsv2_and_encrypted_root_volumes(dev):
+    templates = dev.resources("cluster", "aws_launch_template")
+    for name, pool in dev.env.node_pools.items():
+        template = one(templates, name=f"{dev.env.cluster.name}-{name}")
+        metadata = template["metadata_options"]
+        assert metadata["http_tokens"] == "required"
+        assert metadata["http_put_response_hop_limit"] == (1 if pool.kind.is_gpu else 2), name
+        (root,) = template["block_device_mappings"]
+        assert root["device_name"] == "/dev/xvda"
+        assert root["ebs"] == {
+            "volume_size": pool.resolved_disk_size_gb, "volume_type": "gp3", "encrypted": "true",
+            "delete_on_termination": "true",
+        }
+
+
+# --- encryption and data protection ----------------------------------------------------------
+
+
+def test_every_store_is_encrypted(synthesized):
+    env = synthesized.env
+    kms_ref = "${aws_kms_key."
+    encryption = synthesized.resources("data", "aws_s3_bucket_server_side_encryption_configuration")
+    buckets = synthesized.resources("data", "aws_s3_bucket")
+    assert len(encryption) == len(buckets) == len(env.storage.buckets)
+    for body in encryption.values():
+        (rule,) = body["rule"]
+        assert rule["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
+        assert rule["apply_server_side_encryption_by_default"]["kms_master_key_id"].startswith(kms_ref)
+    for fs in synthesized.resources("data", "aws_efs_file_system").values():
+        assert fs["encrypted"] is True and fs["kms_key_id"].startswith(kms_ref)
+    (db,) = synthesized.resources("data", "aws_db_instance").values()
+    assert db["storage_encrypted"] is True and db["kms_key_id"].startswith(kms_ref)
+    assert db["manage_master_user_password"] is True and "password" not in db
+    (cluster,) = synthesized.resources("cluster", "aws_eks_cluster").values()
+    assert cluster["encryption_config"]["resources"] == ["secrets"]
+    assert cluster["encryption_config"]["provider"]["key_arn"].startswith(kms_ref)
+    (queue,) = synthesized.resources("platform", "aws_sqs_queue").values()
+    assert queue["sqs_managed_sse_enabled"] is True
+    for template in synthesized.resources("cluster", "aws_launch_template").values():
+        assert all(m["ebs"]["encrypted"] == "true" for m in template["block_device_mappings"])
+    for stack in STACK_NAMES:
+        for group in synthesized.resources(stack, "aws_cloudwatch_log_group").values():
+            assert group["kms_key_id"].startswith(kms_ref)
+            assert group["retention_in_days"] >= 7
+        for key in synthesized.resources(stack, "aws_kms_key").values():
+            assert key["enable_key_rotation"] is True
+
+
+def test_buckets_are_private_versioned_and_tls_only(synthesized):
+    env = synthesized.env
+    names = {body["bucket"] for body in synthesized.resources("data", "aws_s3_bucket").values()}
+    assert names == {env.bucket_name(item) for item in env.storage.buckets}
+    for body in synthesized.resources("data", "aws_s3_bucket_public_access_block").values():
+        assert all(body[flag] is True for flag in
+                   ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"))
+    versioning = synthesized.resources("data", "aws_s3_bucket_versioning")
+    assert len(versioning) == len(names)
+    assert all(v["versioning_configuration"]["status"] == "Enabled" for v in versioning.values())
+    policies = synthesized.resources("data", "aws_s3_bucket_policy")
+    assert len(policies) == len(names)
+    for body in policies.values():
+        (deny,) = statements(body["policy"])
+        assert deny["Effect"] == "Deny"
+        assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    for bucket in synthesized.resources("data", "aws_s3_bucket").values():
+        assert bucket["force_destroy"] is (not env.protected)
+
+
+def test_logs_bucket_expires_objects_after_the_retention(synthesized):
+    env = synthesized.env
+    rules = {}
+    for body in synthesized.resources("data", "aws_s3_bucket_lifecycle_configuration").values():
+        (rule,) = body["rule"]
+        rules[body["bucket"]] = rule
+        assert rule["filter"] == [{"prefix": ""}]
+        assert "transition" not in rule  # transitions are what would make the provider wait long
+    logs_ref = next(ref for ref in rules if "buckets_logs_" in ref)
+    assert rules[logs_ref]["expiration"] == [{"days": env.storage.log_retention_days}]
+    assert all("expiration" not in rule for ref, rule in rules.items() if ref != logs_ref)
+
+
+def test_efs_and_database_accept_only_the_cluster_security_group(synthesized):
+    data = synthesized
+    sg_ref = "cluster_security_group_id" if not data.target.emulated else "aws_security_groupemulator-cluster-sg"
+    groups = data.resources("data", "aws_security_group")
+    efs = one(groups, name=f"{data.env.cluster.name}-efs")
+    (rule,) = efs["ingress"]
+    assert (rule["from_port"], rule["to_port"], rule["protocol"]) == (2049, 2049, "tcp")
+    assert rule["cidr_blocks"] is None or rule["cidr_blocks"] == []
+    (source,) = rule["security_groups"]
+    assert sg_ref in source
+    assert len(data.resources("data", "aws_efs_mount_target")) == len(data.env.availability_zones)
+    db = one(groups, name=f"{data.env.cluster.name}-mlflow-db")
+    (rule,) = db["ingress"]
+    assert (rule["from_port"], rule["to_port"]) == (5432, 5432)
+    assert sg_ref in rule["security_groups"][0]
+
+
+def test_database_protection_follows_the_environment(synthesized):
+    env = synthesized.env
+    wanted = env.storage.mlflow_db
+    (db,) = synthesized.resources("data", "aws_db_instance").values()
+    assert db["multi_az"] is wanted.multi_az
+    assert db["deletion_protection"] is wanted.deletion_protection
+    assert db["backup_retention_period"] == wanted.backup_retention_days
+    assert db["publicly_accessible"] is False
+    keeps_snapshot = env.protected or wanted.deletion_protection
+    assert db["skip_final_snapshot"] is (not keeps_snapshot)
+    assert ("final_snapshot_identifier" in db) is keeps_snapshot
+
+
+def test_staging_and_prod_are_hardened_compared_to_dev(synthesized_environments):
+    def nats(name):
+        return len(synthesized_environments[name].resources("network", "aws_nat_gateway"))
+
+    def db(name):
+        (body,) = synthesized_environments[name].resources("data", "aws_db_instance").values()
+        return body
+
+    zones = {name: len(synthesized_environments[name].env.availability_zones) for name in ("dev", "staging", "prod")}
+    assert nats("dev") == 1
+    assert nats("staging") == zones["staging"] and nats("prod") == zones["prod"]
+    assert db("dev")["multi_az"] is False and db("dev")["deletion_protection"] is False
+    for name in ("staging", "prod"):
+        assert db(name)["multi_az"] is True and db(name)["deletion_protection"] is True
+        assert db(name)["skip_final_snapshot"] is False
+    (prod_cluster,) = synthesized_environments["prod"].resources("cluster", "aws_eks_cluster").values()
+    assert prod_cluster["vpc_config"]["endpoint_public_access"] is False
+    assert "public_access_cidrs" not in prod_cluster["vpc_config"]
+
+
+# --- network ----------------------------------------------------------------------------------
+
+
+def test_subnets_are_tagged_for_load_balancers_and_karpenter(synthesized):
+    env = synthesized.env
+    name = env.cluster.name
+    subnets = list(synthesized.resources("network", "aws_subnet").values())
+    private = [s for s in subnets if s["tags"].get("kubernetes.io/role/internal-elb") == "1"]
+    public = [s for s in subnets if s["tags"].get("kubernetes.io/role/elb") == "1"]
+    assert len(private) == len(public) == len(env.availability_zones)
+    assert {s["availability_zone"] for s in private} == set(env.availability_zones)
+    for subnet in private:
+        assert subnet["tags"]["karpenter.sh/discovery"] == name
+    for subnet in subnets:
+        assert subnet["tags"][f"kubernetes.io/cluster/{name}"] == "shared"
+        assert ipaddress.ip_network(subnet["cidr_block"]).subnet_of(ipaddress.ip_network(env.network.vpc_cidr))
+    # pods take VPC-CNI addresses from the private subnets: those are the big ones
+    assert min(ipaddress.ip_network(s["cidr_block"]).num_addresses for s in private) > max(
+        ipaddress.ip_network(s["cidr_block"]).num_addresses for s in public
+    )
+
+
+def test_private_routes_use_the_nat_of_their_zone_when_there_is_one_per_zone(synthesized):
+    env = synthesized.env
+    nats = synthesized.resources("network", "aws_nat_gateway")
+    expected = len(env.availability_zones) if env.network.nat_gateways == "one_per_az" else 1
+    assert len(nats) == expected
+    routes = [r for r in synthesized.resources("network", "aws_route").values() if "nat_gateway_id" in r]
+    assert len(routes) == len(env.availability_zones)
+    assert len({r["nat_gateway_id"] for r in routes}) == expected
+
+
+def test_vpc_endpoints_keep_image_pulls_off_the_nat(synthesized):
+    env = synthesized.env
+    endpoints = synthesized.resources("network", "aws_vpc_endpoint").values()
+    services = {e["service_name"]: e for e in endpoints}
+    assert services[f"com.amazonaws.{env.region}.s3"]["vpc_endpoint_type"] == "Gateway"
+    prefix = f"com.amazonaws.{env.region}."
+    interface = {s.removeprefix(prefix) for s, e in services.items() if e["vpc_endpoint_type"] == "Interface"}
+    assert interface == set(env.network.interface_endpoints)
+    assert all(e["private_dns_enabled"] is True for e in endpoints if e["vpc_endpoint_type"] == "Interface")
+
+
+def test_vpc_flow_logs_go_to_an_encrypted_log_group(synthesized):
+    (flow_log,) = synthesized.resources("network", "aws_flow_log").values()
+    assert flow_log["traffic_type"] == "ALL"
+    assert flow_log["log_destination"].startswith("${aws_cloudwatch_log_group.")
+
+
+# --- cluster access and identity --------------------------------------------------------------
+
+
+def test_cluster_uses_access_entries_for_its_admins(dev):
+    env = dev.env
+    (cluster,) = dev.resources("cluster", "aws_eks_cluster").values()
+    assert cluster["version"] == env.cluster.kubernetes_version
+    assert cluster["access_config"]["authentication_mode"] == "API"
+    assert cluster["enabled_cluster_log_types"] == env.cluster.log_types
+    assert cluster["vpc_config"]["public_access_cidrs"] == env.cluster.public_access_cidrs
+    entries = dev.resources("cluster", "aws_eks_access_entry")
+    associations = dev.resources("cluster", "aws_eks_access_policy_association")
+    assert sorted(e["principal_arn"] for e in entries.values()) == sorted(env.cluster.admins)
+    assert sorted(a["principal_arn"] for a in associations.values()) == sorted(env.cluster.admins)
+    for association in associations.values():
+        assert association["policy_arn"].endswith(":eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy")
+        assert association["access_scope"] == {"type": "cluster"}
+
+
+def test_oidc_provider_needs_no_network_at_synth(dev):
+    (oidc,) = dev.resources("cluster", "aws_iam_openid_connect_provider").values()
+    assert oidc["client_id_list"] == ["sts.amazonaws.com"]
+    assert len(oidc["thumbprint_list"]) == 1 and len(oidc["thumbprint_list"][0]) == 40
+    assert "tls" not in json.dumps(dev.config("cluster").get("data", {}))
+
+
+def test_managed_addons_with_csi_drivers_on_their_irsa_roles(dev):
+    addons = {a["addon_name"]: a for a in dev.resources("cluster", "aws_eks_addon").values()}
+    assert set(addons) == {"vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "aws-efs-csi-driver"}
+    assert addons["aws-ebs-csi-driver"]["service_account_role_arn"].startswith("${aws_iam_role.addon-identity_ebs-csi")
+    assert addons["aws-efs-csi-driver"]["service_account_role_arn"].startswith("${aws_iam_role.addon-identity_efs-csi")
+    # coredns and the CSI controllers need nodes to become healthy
+    assert len(addons["coredns"]["depends_on"]) == len(dev.env.node_pools)
+
+
+def test_every_irsa_role_trusts_exactly_its_service_account(synthesized):
+    env = synthesized.env
+    roles = {
+        body["name"]: (stack, body)
+        for stack in ("cluster", "platform")
+        for body in synthesized.resources(stack, "aws_iam_role").values()
+    }
+    for key, (namespace, service_account) in IRSA_SERVICE_ACCOUNTS.items():
+        stack, role = roles[role_name(env, key)]
+        (trust,) = statements(role["assume_role_policy"])
+        assert trust["Action"] == "sts:AssumeRoleWithWebIdentity"
+        assert "openid_connect_provider" in trust["Principal"]["Federated"], key
+        assert set(trust["Condition"]) == {"StringEquals"}, key
+        conditions = trust["Condition"]["StringEquals"]
+        assert len(conditions) == 2, key
+        sub = next(v for k, v in conditions.items() if k.endswith(":sub"))
+        aud = next(v for k, v in conditions.items() if k.endswith(":aud"))
+        assert sub == f"system:serviceaccount:{namespace}:{service_account}", key
+        assert aud == "sts.amazonaws.com", key
+        # claim keys are the cluster's issuer with its https:// scheme stripped
+        for condition_key in conditions:
+            local_name = re.fullmatch(r"\$\{local\.([^}]+)\}:(sub|aud)", condition_key).group(1)
+            issuer_host = synthesized.config(stack)["locals"][local_name]
+            assert issuer_host.startswith("${replace(") and issuer_host.endswith(', "https://", "")}'), key
+            assert "oidc[0].issuer" in issuer_host or "oidc0issuer" in issuer_host, key
+
+
+def _policies(synthesized):
+    for stack, rtype, name, body in synthesized.all_resources():
+        for attribute in ("policy", "assume_role_policy"):
+            if isinstance(body.get(attribute), str):
+                yield f"{stack}/{rtype}.{name}.{attribute}", rtype, body[attribute]
+
+
+def test_no_iam_statement_anywhere_allows_every_action(synthesized):
+    checked = 0
+    for where, rtype, policy in _policies(synthesized):
+        for statement in statements(policy):
+            actions = as_list(statement.get("Action", [])) + as_list(statement.get("NotAction", []))
+            assert "*" not in actions, where
+            assert "NotAction" not in statement, where
+            if statement["Effect"] == "Allow" and rtype != "aws_kms_key":
+                assert not any(a.endswith(":*") for a in actions), f"{where}: {actions}"
+            checked += 1
+    assert checked > 40  # the walk really found the policies
+
+
+def test_kms_key_policies_grant_administration_to_the_account_only(synthesized):
+    for stack in STACK_NAMES:
+        for body in synthesized.resources(stack, "aws_kms_key").values():
+            for statement in statements(body["policy"]):
+                if "kms:*" in as_list(statement["Action"]):
+                    assert statement["Principal"]["AWS"].endswith(":root")
+
+
+def _inline_policy(synthesized, key: str) -> list[dict]:
+    body = next(b for b in synthesized.resources("platform", "aws_iam_role_policy").values() if b["name"] == key)
+    return statements(body["policy"])
+
+
+def test_app_roles_reach_only_their_own_artifacts_prefix(dev):
+    for key, prefix, writes in (("mlflow", "mlflow", True), ("argo-workflows", "argo", True), ("kserve", "models", False)):
+        policy = _inline_policy(dev, key)
+        objects = next(s for s in policy if any(a.startswith("s3:GetObject") for a in as_list(s["Action"])))
+        (resource,) = as_list(objects["Resource"])
+        assert "aws_s3_bucketbuckets_artifacts" in resource and resource.endswith(f"/{prefix}/*"), key
+        assert ("s3:PutObject" in as_list(objects["Action"])) is writes, key
+        listing = next(s for s in policy if as_list(s["Action"]) == ["s3:ListBucket"])
+        assert listing["Condition"] == {"StringLike": {"s3:prefix": [prefix, f"{prefix}/*"]}}, key
+        for statement in policy:
+            assert statement["Resource"] != "*", key
+
+
+def test_external_secrets_reads_only_the_database_secret(dev):
+    (statement,) = _inline_policy(dev, "external-secrets")
+    assert sorted(as_list(statement["Action"])) == ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+    assert "master_user_secret0secret_arn" in statement["Resource"]
+
+
+def test_karpenter_controller_is_scoped_to_its_node_role_queue_and_tags(dev):
+    policy = {s["Sid"]: s for s in _inline_policy(dev, "karpenter")}
+    assert policy["AllowPassingInstanceRole"]["Resource"].startswith("${aws_iam_role.karpenter_node-role")
+    assert policy["AllowInterruptionQueueActions"]["Resource"].startswith("${aws_sqs_queue.karpenter_queue")
+    cluster_tag = f"aws:ResourceTag/kubernetes.io/cluster/{dev.env.cluster.name}"
+    assert policy["AllowScopedDeletion"]["Condition"]["StringEquals"][cluster_tag] == "owned"
+    for sid in ("AllowScopedEC2InstanceActionsWithTags", "AllowScopedResourceCreationTagging"):
+        assert policy[sid]["Condition"]["StringEquals"][f"aws:RequestTag/kubernetes.io/cluster/{dev.env.cluster.name}"] == "owned"
+
+
+def test_load_balancer_controller_mutates_only_tagged_resources(dev):
+    policy = {s["Sid"]: s for s in _inline_policy(dev, "aws-load-balancer-controller")}
+    for sid in ("DeleteOwnSecurityGroups", "ModifyOwnBalancers", "RetagOwnBalancers"):
+        assert policy[sid]["Condition"]["Null"]["aws:ResourceTag/elbv2.k8s.aws/cluster"] == "false", sid
+    assert policy["CreateTaggedBalancers"]["Condition"]["Null"]["aws:RequestTag/elbv2.k8s.aws/cluster"] == "false"
+
+
+# --- karpenter prerequisites -------------------------------------------------------------------
+
+
+def test_karpenter_prerequisites(dev):
+    env = dev.env
+    (queue,) = dev.resources("platform", "aws_sqs_queue").values()
+    assert queue["name"] == f"{env.cluster.name}-karpenter"
+    (queue_policy,) = dev.resources("platform", "aws_sqs_queue_policy").values()
+    allow = next(s for s in statements(queue_policy["policy"]) if s["Effect"] == "Allow")
+    assert sorted(allow["Principal"]["Service"]) == ["events.amazonaws.com", "sqs.amazonaws.com"]
+    patterns = sorted(
+        (tuple(p["source"]), tuple(p["detail-type"]))
+        for p in (json.loads(r["event_pattern"]) for r in dev.resources("platform", "aws_cloudwatch_event_rule").values())
+    )
+    assert patterns == sorted([
+        (("aws.health",), ("AWS Health Event",)),
+        (("aws.ec2",), ("EC2 Spot Instance Interruption Warning",)),
+        (("aws.ec2",), ("EC2 Instance Rebalance Recommendation",)),
+        (("aws.ec2",), ("EC2 Instance State-change Notification",)),
+    ])
+    targets = dev.resources("platform", "aws_cloudwatch_event_target").values()
+    assert len(targets) == 4 and all(t["arn"].startswith("${aws_sqs_queue.karpenter_queue") for t in targets)
+    (entry,) = dev.resources("platform", "aws_eks_access_entry").values()
+    assert entry["type"] == "EC2_LINUX" and entry["principal_arn"].startswith("${aws_iam_role.karpenter_node-role")
+    (profile,) = dev.resources("platform", "aws_iam_instance_profile").values()
+    assert profile["name"] == role_name(env, "karpenter-node")
+
+
+# --- emulator target ---------------------------------------------------------------------------
+
+
+def test_emulator_target_leaves_out_what_moto_cannot_serve(dev, synthesized_dev_on_emulator):
+    real_types = {rtype for _, rtype, _, _ in dev.all_resources()}
+    emulated_types = {rtype for _, rtype, _, _ in synthesized_dev_on_emulator.all_resources()}
+    assert set(NOT_EMULATED) <= real_types  # the real target has them...
+    assert not set(NOT_EMULATED) & emulated_types  # ...the emulator target has none of them
+    assert real_types - emulated_types == set(NOT_EMULATED)
+
+
+def test_emulator_target_points_provider_backend_and_remote_state_at_the_emulator(synthesized_dev_on_emulator):
+    emulated = synthesized_dev_on_emulator
+    url = emulated.target.endpoint_url
+    for stack in STACK_NAMES:
+        config = emulated.config(stack)
+        (provider,) = config["provider"]["aws"]
+        assert provider["endpoints"] == [{service: url for service in EMULATED_SERVICES}]
+        assert (provider["access_key"], provider["secret_key"]) == ("testing", "testing")
+        assert provider["skip_credentials_validation"] is True and provider["s3_use_path_style"] is True
+        backend = config["terraform"]["backend"]["s3"]
+        remote_states = list(config.get("data", {}).get("terraform_remote_state", {}).values())
+        assert len(remote_states) == len(next(s for s in emulated.stacks if s.name == stack).depends_on)
+        for settings in [backend] + [r["config"] for r in remote_states]:
+            assert settings["endpoints"] == {"s3": url, "sts": url, "iam": url}
+            assert settings["use_path_style"] is True
+            assert settings["skip_credentials_validation"] is True
+            assert settings["skip_requesting_account_id"] is True
+            assert (settings["access_key"], settings["secret_key"]) == ("testing", "testing")
+
+
+def test_real_target_remote_state_reads_the_real_backend(dev):
+    for stack in ("cluster", "data", "platform"):
+        for remote in dev.config(stack)["data"]["terraform_remote_state"].values():
+            assert remote["backend"] == "s3"
+            assert "endpoints" not in remote["config"] and "access_key" not in remote["config"]
+            assert remote["config"]["bucket"] == dev.env.state.bucket
+
+
+def test_emulator_target_ignores_only_the_drift_moto_causes(dev, synthesized_dev_on_emulator):
+    for _, rtype, name, body in synthesized_dev_on_emulator.all_resources():
+        ignored = body.get("lifecycle", {}).get("ignore_changes", [])
+        assert len(ignored) == len(set(ignored)), name
+        for attribute in EMULATOR_IGNORED_CHANGES.get(rtype, ()):
+            assert attribute in ignored, f"{rtype}.{name}"
+    for _, rtype, name, body in dev.all_resources():
+        ignored = body.get("lifecycle", {}).get("ignore_changes", [])
+        assert not set(ignored) & set(EMULATOR_IGNORED_CHANGES.get(rtype, ())), f"{rtype}.{name}"
+
+
+def test_emulator_target_stands_in_for_the_cluster_security_group(synthesized_dev_on_emulator):
+    output = synthesized_dev_on_emulator.config("cluster")["output"]["cluster_security_group_id"]["value"]
+    assert output.startswith("${aws_security_group.emulator-cluster-sg")
+
+
+def test_an_emulator_only_environment_refuses_a_real_target():
+    with pytest.raises(StageError, match="only against the AWS emulator"):
+        build(load_environment("local"), AwsTarget())
+
+
+def test_real_and_emulator_synth_never_share_a_directory():
+    assert default_outdir("dev") != default_outdir("dev", AwsTarget("http://127.0.0.1:4566"))
+
+
+# --- terraform validate with the real provider -------------------------------------------------
+
+PROVIDER_MIRROR = Path(os.environ.get("EKSML_PROVIDER_MIRROR", "/opt/tf-plugins"))
+CLI_CONFIG = """provider_installation {{
+  filesystem_mirror {{
+    path    = "{mirror}"
+    include = ["registry.terraform.io/hashicorp/aws"]
+  }}
+  direct {{
+    exclude = ["registry.terraform.io/hashicorp/aws"]
+  }}
+}}
+"""
+
+
+def _validate(directory: Path, environ: dict[str, str]) -> dict:
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["terraform", *args], cwd=directory, env=environ, capture_output=True, text=True,
+                              timeout=300)
+
+    init = run("init", "-backend=false", "-input=false", "-no-color")
+    if init.returncode != 0:
+        return {"valid": False, "diagnostics": [{"summary": "init failed", "detail": init.stderr[-2000:]}]}
+    return json.loads(run("validate", "-json", "-no-color").stdout)
+
+
+def test_terraform_validates_every_stack_of_every_environment(
+    synthesized_environments, synthesized_dev_on_emulator, tmp_path
+):
+    if shutil.which("terraform") is None or not PROVIDER_MIRROR.is_dir():
+        pytest.skip(f"needs terraform on PATH and the hashicorp/aws mirror at {PROVIDER_MIRROR}")
+    cli_config = tmp_path / "terraform.rc"
+    cli_config.write_text(CLI_CONFIG.format(mirror=PROVIDER_MIRROR))
+    cache = tmp_path / "plugin-cache"
+    cache.mkdir()
+    environ = {**os.environ, "TF_CLI_CONFIG_FILE": str(cli_config), "TF_PLUGIN_CACHE_DIR": str(cache),
+               "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
+    targets = [
+        (f"{name}/{stack.name}", stack.directory)
+        for name, synthesized in [*synthesized_environments.items(), ("dev-emulator", synthesized_dev_on_emulator)]
+        for stack in synthesized.stacks
+    ]
+    # The plugin cache is not safe for concurrent installs: the first init fills it, the rest link to it.
+    results = {targets[0][0]: _validate(targets[0][1], environ)}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        rest = targets[1:]
+        results.update(zip([t[0] for t in rest], pool.map(lambda t: _validate(t[1], environ), rest)))
+    problems = {
+        where: [f"{d.get('severity', 'error')}: {d['summary']} {d.get('detail', '')}" for d in result["diagnostics"]]
+        for where, result in results.items()
+        if not result["valid"] or result["diagnostics"]
+    }
+    assert not problems
+    assert len(results) == 4 * (len(synthesized_environments) + 1)

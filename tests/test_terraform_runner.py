@@ -1,0 +1,263 @@
+"""The terraform runner with a real terraform: offline provider install, plans, errors, interrupts.
+
+Most stacks here use the built-in `terraform_data` resource: it needs no provider, so each command
+takes a fraction of a second; one test installs and loads the real AWS provider from the mirror.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from eksml.errors import StageError
+from eksml.terraform import (
+    MIRROR_ENV,
+    Interrupted,
+    StateLocked,
+    Terraform,
+    TerraformEvent,
+    find_provider_mirror,
+    parse_lock_info,
+    prepare_terraform,
+    render_cli_config,
+    stage_error,
+)
+from eksml.terraform.diagnostics import Diagnostic
+from eksml.terraform.setup import PROVIDER_VERSION, mirror_has_provider, terraform_platform
+
+REAL_MIRROR = find_provider_mirror({})  # the machine's mirror (/opt/tf-plugins here)
+
+LOCK_DETAIL = """Error message: operation error S3: PutObject, https response error StatusCode: 412, RequestID: 5B2, api error PreconditionFailed: At least one of the pre-conditions you specified did not hold
+Lock Info:
+  ID:        2b2b2c7a-8b5c-debc-7ec0-23f93884b8d8
+  Path:      eksml-local-tfstate/eksml/local/network.tfstate
+  Operation: OperationTypeApply
+  Who:       alice@build-7
+  Version:   1.11.4
+  Created:   2026-11-23 11:46:58.728016445 +0000 UTC
+  Info:      
+
+Terraform acquires a state lock to protect the state from being written
+by multiple users at the same time. Please resolve the issue above and try
+again. For most commands, you can disable locking with the "-lock=false"
+flag, but this is not recommended."""
+
+
+@pytest.fixture(scope="module")
+def cli(tmp_path_factory):
+    return prepare_terraform(tmp_path_factory.mktemp("tfconfig"))
+
+
+def _stack(directory: Path, config: dict) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "cdk.tf.json").write_text(json.dumps(config))
+    return directory
+
+
+def _runner(cli, tmp_path: Path, config: dict, events: list | None = None, name: str = "demo") -> Terraform:
+    return Terraform(
+        stack=name,
+        directory=_stack(tmp_path / "synth" / name, config),
+        data_dir=tmp_path / "work" / name,
+        cli=cli,
+        on_event=events.append if events is not None else None,
+    )
+
+
+# -- offline provider setup ------------------------------------------------------------------------
+
+
+def test_cli_config_restricts_only_the_aws_provider_to_the_mirror(tmp_path):
+    text = render_cli_config(Path("/mirror/dir"), tmp_path / "cache")
+    assert 'path    = "/mirror/dir"' in text
+    assert text.count('["registry.terraform.io/hashicorp/aws"]') == 2  # mirror include + direct exclude
+    assert f'plugin_cache_dir = "{tmp_path / "cache"}"' in text
+    # with the registry allowed, no provider_installation block at all: terraform's defaults apply
+    assert "provider_installation" not in render_cli_config(None, tmp_path / "cache")
+
+
+def test_mirror_must_hold_the_exact_provider_version(tmp_path):
+    wrong = tmp_path / "registry.terraform.io" / "hashicorp" / "aws" / "5.99.0" / terraform_platform()
+    wrong.mkdir(parents=True)
+    binary = wrong / "terraform-provider-aws_v5.99.0_x5"
+    binary.write_text("#!/bin/sh\n")
+    binary.chmod(0o755)
+    assert not mirror_has_provider(tmp_path)
+    with pytest.raises(StageError) as caught:
+        find_provider_mirror({MIRROR_ENV: str(tmp_path)})
+    assert caught.value.stage == "init"
+    assert PROVIDER_VERSION in str(caught.value) and MIRROR_ENV in caught.value.hint
+    assert "network" in caught.value.hint  # tells users with network how to opt out
+
+
+def test_mirror_from_environment_and_network_opt_out():
+    assert REAL_MIRROR is not None and mirror_has_provider(REAL_MIRROR)
+    assert find_provider_mirror({MIRROR_ENV: str(REAL_MIRROR)}) == REAL_MIRROR
+    assert find_provider_mirror({MIRROR_ENV: "network"}) is None
+
+
+def test_init_installs_the_aws_provider_offline_and_keeps_the_lock_file(cli, tmp_path, monkeypatch):
+    # Any attempt to reach the registry goes to a dead proxy and fails: success proves offline install.
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    config = {
+        "terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": PROVIDER_VERSION}}},
+        "provider": {"aws": [{"region": "us-east-1"}]},
+    }
+    events: list[TerraformEvent] = []
+    runner = _runner(cli, tmp_path, config, events)
+    runner.init()
+    installed = runner.data_dir / "providers" / "registry.terraform.io" / "hashicorp" / "aws" / PROVIDER_VERSION
+    assert installed.is_dir()
+    assert (runner.data_dir / ".terraform.lock.hcl").is_file()
+    assert not (runner.directory / ".terraform").exists()  # TF_DATA_DIR, not the synth dir, holds it
+    assert any(e.command == "init" and "Installed" in e.message for e in events)
+
+    # Re-synthesis replaces the stack directory; init restores the kept provider selection.
+    (runner.directory / ".terraform.lock.hcl").unlink()
+    runner.init()
+    assert (runner.directory / ".terraform.lock.hcl").read_text() == (runner.data_dir / ".terraform.lock.hcl").read_text()
+
+
+# -- plans, applies, outputs -------------------------------------------------------------------------
+
+
+def test_plan_apply_outputs_and_replacement(cli, tmp_path):
+    def config(trigger: str) -> dict:
+        return {
+            "resource": {"terraform_data": {
+                "kept": {"input": "same"},
+                "rebuilt": {"input": "x", "triggers_replace": [trigger]},
+            }},
+            "output": {"kept": {"value": "${terraform_data.kept.output}"}},
+        }
+
+    runner = _runner(cli, tmp_path, config("one"))
+    runner.init()
+    first = runner.plan()
+    assert first.has_changes and (first.adds, first.updates, first.destroys) == (2, 0, 0)
+    assert {c.address for c in first.changes} == {"terraform_data.kept", "terraform_data.rebuilt"}
+    applied = runner.apply(first)
+    assert (applied.added, applied.destroyed) == (2, 0)
+    assert not first.plan_file.exists()  # the saved plan is gone once applied
+    assert runner.outputs()["kept"]["value"] == "same"
+
+    assert not runner.plan().has_changes  # detailed exit code 0
+
+    _stack(runner.directory, config("two"))
+    replace = runner.plan()
+    assert [(c.address, c.action, c.is_replace, c.is_delete) for c in replace.changes] == [
+        ("terraform_data.rebuilt", "replace", True, True)
+    ]
+    assert (replace.adds, replace.destroys) == (1, 1)
+
+    destroyed = runner.destroy()
+    assert destroyed.destroyed == 2
+    assert runner.outputs() == {}
+
+
+# -- failures ------------------------------------------------------------------------------------------
+
+
+def test_configuration_error_names_stage_and_resource(cli, tmp_path):
+    runner = _runner(cli, tmp_path, {"resource": {"terraform_data": {"broken": {"bogus_argument": 1}}}})
+    runner.init()
+    with pytest.raises(StageError) as caught:
+        runner.plan()
+    assert caught.value.stage == "plan"
+    assert caught.value.resource == "terraform_data.broken"
+    assert "bogus_argument" in str(caught.value)
+
+
+def test_apply_error_names_the_failing_resource(cli, tmp_path):
+    config = {"resource": {"terraform_data": {
+        "fine": {"input": 1},
+        "fails": {"input": 2, "provisioner": [{"local-exec": {"command": "echo boom >&2; exit 3"}}]},
+    }}}
+    runner = _runner(cli, tmp_path, config)
+    runner.init()
+    with pytest.raises(StageError) as caught:
+        runner.apply(runner.plan())
+    assert caught.value.stage == "apply"
+    assert caught.value.resource == "terraform_data.fails"
+    assert "[demo]" in str(caught.value)
+
+
+def test_lock_info_is_parsed_from_terraform_text():
+    lock = parse_lock_info(LOCK_DETAIL)
+    assert lock is not None
+    assert lock.id == "2b2b2c7a-8b5c-debc-7ec0-23f93884b8d8"
+    assert lock.who == "alice@build-7"
+    assert lock.operation == "OperationTypeApply"
+    assert lock.created.startswith("2026-11-23 11:46:58")
+    assert lock.path.endswith("network.tfstate")
+    assert parse_lock_info("Error: something else") is None
+
+
+def test_lock_error_says_who_holds_it_and_how_to_release_it():
+    diagnostic = Diagnostic("error", "Error acquiring the state lock", LOCK_DETAIL)
+    error = stage_error("apply", "network", [diagnostic], "", "eksml unlock local network <ID>")
+    assert isinstance(error, StateLocked) and error.stage == "apply"
+    assert "alice@build-7" in str(error) and "2026-11-23 11:46:58" in str(error)
+    assert "eksml unlock local network 2b2b2c7a-8b5c-debc-7ec0-23f93884b8d8" in error.hint
+
+
+def test_real_local_lock_conflict_is_reported_as_state_locked(cli, tmp_path):
+    """A second terraform on the same state while the first applies fails with the holder's details."""
+    config = {"resource": {"terraform_data": {"slow": {"input": 1, "provisioner": [
+        {"local-exec": {"command": "sleep 4"}}]}}}}
+    first = _runner(cli, tmp_path, config)
+    first.init()
+    plan = first.plan()
+    second = Terraform(first.stack, first.directory, first.data_dir, cli)
+    worker = threading.Thread(target=first.apply, args=(plan,))
+    worker.start()
+    try:
+        lock_info = first.directory / ".terraform.tfstate.lock.info"
+        deadline = time.monotonic() + 20
+        while not lock_info.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with pytest.raises(StateLocked) as caught:
+            second.plan()
+    finally:
+        worker.join()
+    assert caught.value.lock is not None and caught.value.lock.operation == "OperationTypeApply"
+    assert caught.value.lock.id in caught.value.hint and "force-unlock" in caught.value.hint
+
+
+def test_interrupt_is_forwarded_once_and_terraform_stops_cleanly(cli, tmp_path):
+    config = {"resource": {"terraform_data": {
+        "fast": {"input": 1},
+        "slow": {"input": 2, "depends_on": ["terraform_data.fast"],
+                 "provisioner": [{"local-exec": {"command": "sleep 60"}}]},
+    }}}
+    events: list[TerraformEvent] = []
+    runner = _runner(cli, tmp_path, config, events)
+    runner.init()
+    plan = runner.plan()
+
+    def interrupt_when_slow_starts() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if any(e.kind == "provision_progress" for e in events):
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+            time.sleep(0.05)
+
+    threading.Thread(target=interrupt_when_slow_starts, daemon=True).start()
+    begun = time.monotonic()
+    with pytest.raises(Interrupted) as caught:
+        runner.apply(plan)
+    assert time.monotonic() - begun < 30  # stopped, not waited out
+    assert caught.value.signum == signal.SIGINT and caught.value.command == "apply"
+    assert any("Gracefully shutting down" in e.message for e in events)
+    # terraform wrote its state (fast exists) and released the lock (a new plan runs).
+    after = runner.plan()
+    assert [c.address for c in after.changes] == ["terraform_data.slow"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # our handler is gone again
