@@ -109,22 +109,30 @@ class BuiltApp:
 
 
 def build(env: Environment, target: AwsTarget = AwsTarget(), outdir: Path | None = None) -> BuiltApp:
-    """Build every stack of `env` for `target` without writing anything."""
+    """Build every stack of `env` for `target`; only creates the output directory."""
     if env.emulator and not target.emulated:
         raise StageError(
             "synth",
             f"environment '{env.name}' runs only against the AWS emulator (emulator: true)",
             hint="give an emulator endpoint (eksml synth --emulator)",
         )
+    import os
+
     from eksml.toolchain import prefer_supported_node
 
     prefer_supported_node()
+    # cdktf's bundled JS uses util.isArray; Node's deprecation notice is noise for our users.
+    os.environ.setdefault("NODE_OPTIONS", "--no-deprecation")
     from cdktf import App
 
     from stacks.app import build_stacks
 
     directory = Path(outdir) if outdir is not None else default_outdir(env.name, target)
-    app = App(outdir=str(directory))
+    try:
+        directory.mkdir(parents=True, exist_ok=True)  # cdktf's App creates only the last level
+        app = App(outdir=str(directory))
+    except (OSError, RuntimeError) as exc:
+        raise StageError("synth", f"cannot write to {directory}: {_first_line(exc)}") from exc
     stacks = build_stacks(app, env, target)
     if target.emulated:
         for stack in stacks.values():

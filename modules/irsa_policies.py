@@ -152,7 +152,8 @@ def karpenter(
             ),
             Statement(
                 sid="AllowRegionalReadActions",
-                actions=("ec2:DescribeCapacityReservations", "ec2:DescribeImages", "ec2:DescribeInstances",
+                actions=("ec2:DescribeAvailabilityZones", "ec2:DescribeCapacityReservations", "ec2:DescribeImages",
+                         "ec2:DescribeInstances",
                          "ec2:DescribeInstanceTypeOfferings", "ec2:DescribeInstanceTypes",
                          "ec2:DescribeLaunchTemplates", "ec2:DescribeSecurityGroups",
                          "ec2:DescribeSpotPriceHistory", "ec2:DescribeSubnets"),

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from cdktf import Testing
+from cdktf import Testing as CdktfTesting  # aliased: pytest would try to collect "Testing"
 
 from eksml.config import load_environment
 from eksml.config.loader import known_environments
@@ -129,7 +129,7 @@ def test_provider_tags_every_resource_and_pins_the_account(synthesized):
 @pytest.mark.parametrize("pool_name", list(load_environment("dev").node_pools))
 def test_every_dev_pool_is_a_node_group_as_configured(dev, pool_name):
     pool = dev.env.node_pools[pool_name]
-    synthesized_stack = Testing.synth(dev.built.stacks["cluster"])
+    synthesized_stack = CdktfTesting.synth(dev.built.stacks["cluster"])
     expected_labels = {"eksml.io/pool": pool_name, "workload-type": pool.labels["workload-type"]}
     if pool.kind is PoolKind.gpu_time_slicing:
         expected_labels[DEVICE_PLUGIN_CONFIG_LABEL] = pool_name
@@ -149,7 +149,7 @@ def test_every_dev_pool_is_a_node_group_as_configured(dev, pool_name):
         expected["taint"] = [
             {"key": t.key, "value": t.value, "effect": EXPECTED_EFFECT[t.effect]} for t in pool.taints
         ]
-    assert Testing.to_have_resource_with_properties(synthesized_stack, "aws_eks_node_group", expected)
+    assert CdktfTesting.to_have_resource_with_properties(synthesized_stack, "aws_eks_node_group", expected)
 
 
 def test_node_group_labels_carry_no_other_sharing_label(dev):
@@ -590,20 +590,16 @@ CLI_CONFIG = """provider_installation {{
 """
 
 
+def _terraform(directory: Path, environ: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["terraform", *args], cwd=directory, env=environ, capture_output=True, text=True, timeout=300)
+
+
 def _validate(directory: Path, environ: dict[str, str]) -> dict:
-    def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(["terraform", *args], cwd=directory, env=environ, capture_output=True, text=True,
-                              timeout=300)
-
-    init = run("init", "-backend=false", "-input=false", "-no-color")
-    if init.returncode != 0:
-        return {"valid": False, "diagnostics": [{"summary": "init failed", "detail": init.stderr[-2000:]}]}
-    return json.loads(run("validate", "-json", "-no-color").stdout)
+    result = _terraform(directory, environ, "validate", "-json", "-no-color")
+    return json.loads(result.stdout)
 
 
-def test_terraform_validates_every_stack_of_every_environment(
-    synthesized_environments, synthesized_dev_on_emulator, tmp_path
-):
+def test_terraform_validates_every_stack_of_every_environment(synthesized_environments, tmp_path):
     if shutil.which("terraform") is None or not PROVIDER_MIRROR.is_dir():
         pytest.skip(f"needs terraform on PATH and the hashicorp/aws mirror at {PROVIDER_MIRROR}")
     cli_config = tmp_path / "terraform.rc"
@@ -612,20 +608,82 @@ def test_terraform_validates_every_stack_of_every_environment(
     cache.mkdir()
     environ = {**os.environ, "TF_CLI_CONFIG_FILE": str(cli_config), "TF_PLUGIN_CACHE_DIR": str(cache),
                "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
-    targets = [
-        (f"{name}/{stack.name}", stack.directory)
-        for name, synthesized in [*synthesized_environments.items(), ("dev-emulator", synthesized_dev_on_emulator)]
+    targets = {
+        f"{name}/{stack.name}": stack.directory
+        for name, synthesized in synthesized_environments.items()
         for stack in synthesized.stacks
-    ]
-    # The plugin cache is not safe for concurrent installs: the first init fills it, the rest link to it.
-    results = {targets[0][0]: _validate(targets[0][1], environ)}
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        rest = targets[1:]
-        results.update(zip([t[0] for t in rest], pool.map(lambda t: _validate(t[1], environ), rest)))
+    }
+    # Inits run one after another: the plugin cache is not safe for concurrent installs (and each
+    # init only links the provider from the mirror, well under a second). Validation loads the
+    # provider schema, the slow part, so it runs in parallel.
+    for where, directory in targets.items():
+        init = _terraform(directory, environ, "init", "-backend=false", "-input=false", "-no-color")
+        assert init.returncode == 0, f"{where}: terraform init failed:\n{init.stderr[-3000:]}"
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        results = dict(zip(targets, pool.map(lambda d: _validate(d, environ), targets.values())))
     problems = {
         where: [f"{d.get('severity', 'error')}: {d['summary']} {d.get('detail', '')}" for d in result["diagnostics"]]
         for where, result in results.items()
         if not result["valid"] or result["diagnostics"]
     }
     assert not problems
-    assert len(results) == 4 * (len(synthesized_environments) + 1)
+    assert len(results) == len(STACK_NAMES) * len(SHIPPED)
+
+
+# --- the command and the CDKTF CLI app ---------------------------------------------------------
+
+
+def test_synth_command_writes_every_stack_and_names_them(synthesized_environments, tmp_path):
+    from click.testing import CliRunner
+
+    from eksml.cli import cli
+
+    result = CliRunner().invoke(cli, ["synth", "dev", "--outdir", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    for stack in STACK_NAMES:
+        assert (tmp_path / "out" / "stacks" / stack / "cdk.tf.json").is_file()
+        assert f"stacks/{stack}/cdk.tf.json" in result.output
+    assert "not emulated" not in result.output
+
+
+def test_synth_command_for_the_emulator_says_what_is_not_emulated(synthesized_environments, tmp_path):
+    from click.testing import CliRunner
+
+    from eksml.cli import cli
+
+    result = CliRunner().invoke(
+        cli, ["synth", "staging", "--emulator", "--outdir", str(tmp_path / "out"), "--output", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["endpoint"] == "http://127.0.0.1:4566"
+    assert report["not_emulated"] == list(NOT_EMULATED)
+    assert [s["name"] for s in report["stacks"]] == list(STACK_NAMES)
+    network = json.loads((tmp_path / "out" / "stacks" / "network" / "cdk.tf.json").read_text())
+    assert network["provider"]["aws"][0]["endpoints"][0]["ec2"] == "http://127.0.0.1:4566"
+
+
+def test_synth_command_rejects_an_endpoint_that_is_not_a_url(tmp_path):
+    from click.testing import CliRunner
+
+    from eksml.cli import cli
+
+    result = CliRunner().invoke(cli, ["synth", "dev", "--emulator-endpoint", "localhost", "--outdir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "is not a URL" in result.output
+    assert not any(tmp_path.iterdir())
+
+
+def test_cdktf_cli_app_reads_the_environment_from_eksml_env(synthesized_environments, tmp_path, monkeypatch):
+    from eksml import synth_app
+    from eksml.paths import PROJECT_ROOT
+
+    app_command = json.loads((PROJECT_ROOT / "cdktf.json").read_text())["app"]
+    assert app_command.endswith("-m eksml.synth_app")
+    monkeypatch.setenv("EKSML_ENV", "prod")
+    monkeypatch.setenv("CDKTF_OUTDIR", str(tmp_path / "cdktf.out"))
+    assert synth_app.main() == 0
+    cluster = json.loads((tmp_path / "cdktf.out" / "stacks" / "cluster" / "cdk.tf.json").read_text())
+    assert next(iter(cluster["resource"]["aws_eks_cluster"].values()))["name"] == "mlplatform-prod"
+    monkeypatch.setenv("EKSML_ENV", "no-such-env")
+    assert synth_app.main() == 2
