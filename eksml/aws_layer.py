@@ -4,9 +4,11 @@ Stacks read their upstream stacks' outputs through `terraform_remote_state`, so 
 planned once its upstream stacks have state. How `plan` handles an upstream stack that has never
 been applied depends on where it runs:
 
-- `preview=True` (a throwaway emulator): the upstream stack is applied into the throwaway emulator
-  after its plan is recorded, so every downstream stack gets a full, real plan. That is how
-  `eksml plan dev --emulator` shows all of dev without a cloud account.
+- `preview=True` (a throwaway emulator): after an upstream stack is planned, a state holding only
+  stand-in values of its outputs is written into the throwaway emulator (`eksml.preview`), so
+  every downstream stack gets a full plan: exact in which resources change and how, with
+  placeholders where values come from upstream outputs. Nothing is applied, so `eksml plan dev
+  --emulator` shows all of dev in about the time of four plans, without a cloud account.
 - otherwise (real AWS, or the persisted emulator of `local`): nothing is ever applied by a plan; a
   downstream stack whose upstream has no outputs yet is reported as blocked (with the reason), not
   guessed at.
@@ -17,6 +19,7 @@ that would replace or destroy stateful resources unless `allow_destroy` is set.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -69,7 +72,7 @@ class StackResult:
     outputs: dict[str, Any] = field(default_factory=dict)  # output name -> value
     seconds: float = 0.0
     blocked_by: tuple[str, ...] = ()  # upstream stacks without outputs (plan without preview)
-    preview_applied: bool = False  # applied into a throwaway emulator so downstream stacks could plan
+    stood_in: bool = False  # its outputs were stand-ins (preview) for the downstream plans
 
     @property
     def has_changes(self) -> bool:
@@ -188,8 +191,8 @@ def run_stacks(
 def plan_environment(env: Environment, *, preview: bool = False, on_event: EventCallback | None = None) -> RunResult:
     """`eksml plan`: a real plan where the environment lives, or a full preview in a throwaway emulator.
 
-    preview: a fresh emulator, discarded afterwards; upstream stacks are applied into it so every
-    stack is planned (what a first deploy would create). Otherwise an emulator environment is
+    preview: a fresh emulator, discarded afterwards; unapplied upstream stacks get stand-in outputs
+    so every stack is planned (what a first deploy would create). Otherwise an emulator environment is
     planned against its persisted emulator and a cloud environment against its account.
     """
     from eksml.emulator import Emulator, persistent_emulator
@@ -256,7 +259,7 @@ def _plan_or_apply(
         begun = time.monotonic()
         missing = tuple(dep for dep in stack.depends_on if not _has_outputs(dep, outputs.get(dep, {})))
         if missing:
-            # Only reachable in a plan without preview: apply stops earlier, preview applies upstream.
+            # Only reachable in a plan without preview: apply stops earlier, a preview stands in.
             note = f"waits for outputs of {', '.join(missing)} (not applied yet)"
             report(StepFinished("plan", stack.name, 0.0, "skipped", note))
             results.append(StackResult(stack.name, None, blocked_by=missing))
@@ -276,20 +279,23 @@ def _plan_or_apply(
                     resource=refused[0].address,
                     hint="review the change; pass --allow-destroy only if losing that data is intended",
                 )
-        applied, preview_applied = None, False
-        if plan.has_changes and (action == "apply" or (preview and stack.name in needed_downstream)):
+        applied, stood_in = None, False
+        if plan.has_changes and action == "apply":
             with _step(report, "apply", stack.name) as step:
                 applied = runner.apply(plan)
                 step.note = f"{applied.added} added, {applied.changed} changed, {applied.destroyed} destroyed"
-            preview_applied = action == "plan"
             if emulator is not None and emulator.state_dir is not None:
                 emulator.snapshot()
         if action == "apply" or stack.name in needed_downstream:
             with _step(report, "output", stack.name):
                 outputs[stack.name] = {k: v.get("value") for k, v in runner.outputs().items()}
+        if preview and stack.name in needed_downstream and not _has_outputs(stack.name, outputs[stack.name]):
+            with _step(report, "stand-in", stack.name):
+                outputs[stack.name] = _write_stand_in_state(env, stack, emulator.endpoint_url)
+            stood_in = True
         results.append(
             StackResult(stack.name, plan, applied, outputs.get(stack.name, {}), time.monotonic() - begun,
-                        preview_applied=preview_applied)
+                        stood_in=stood_in)
         )
     return results
 
@@ -339,6 +345,20 @@ def _target_environment(env: Environment, target: "AwsTarget") -> dict[str, str 
     from eksml.emulator import aws_environment
 
     return aws_environment(target.endpoint_url, env.region)
+
+
+def _write_stand_in_state(env: Environment, stack: "SynthesizedStack", endpoint_url: str) -> dict[str, Any]:
+    """Put a stand-in state for `stack` into the throwaway emulator; returns its output values."""
+    from eksml.emulator import emulator_session
+    from eksml.outputs import DEFAULT_ACCOUNT_ID
+    from eksml.preview import StandInContext, backend_location, stand_in_state
+
+    config = stack.directory / "cdk.tf.json"
+    state = stand_in_state(config, StandInContext(region=env.region, account_id=env.account_id or DEFAULT_ACCOUNT_ID))
+    bucket, key = backend_location(config)
+    s3 = emulator_session(env.region).client("s3", endpoint_url=endpoint_url)
+    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(state).encode())
+    return {name: output["value"] for name, output in state["outputs"].items()}
 
 
 def _ensure_state_bucket(env: Environment, target: "AwsTarget") -> None:
@@ -406,6 +426,6 @@ class ProgressEvents:
             else:
                 record.result = event.result
                 context.__exit__(None, None, None)
-        elif event.message and event.kind in {"apply_start", "apply_progress", "apply_complete", "refresh_start",
-                                               "planned_change", "diagnostic", "stderr"}:
+        elif event.message and event.kind in {"apply_start", "apply_progress", "apply_complete", "apply_errored",
+                                               "diagnostic", "stderr"}:
             self.progress.detail(event.message)

@@ -1,12 +1,14 @@
 """Where the project's files live: the repository root, found from this package."""
 
+import os
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS_DIR = PROJECT_ROOT / "environments"
 HELM_VALUES_DIR = PROJECT_ROOT / "helm_values"
 # Per-environment working state (emulator data, terraform working dirs, renders, last outputs).
-WORK_DIR = PROJECT_ROOT / ".eksml"
+# EKSML_WORK_DIR moves it (tests, or several checkouts sharing one machine).
+WORK_DIR = Path(os.environ.get("EKSML_WORK_DIR") or PROJECT_ROOT / ".eksml")
 
 
 def work_dir(env_name: str) -> Path:

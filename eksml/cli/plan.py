@@ -32,18 +32,23 @@ def plan(env: str, preview: bool, output_format: str) -> None:
         click.echo(json.dumps(_as_json(result), indent=2))
         return
     where = (
-        "a throwaway emulator (upstream stacks applied into it so every stack is planned)" if result.preview
+        "a throwaway emulator (stand-in outputs for unapplied upstream stacks)" if result.preview
         else "the local emulator" if environment.emulator else f"account {environment.account_id or '(from credentials)'}"
     )
     click.echo(f"Plan of {environment.name} against {where}:")
+    if result.preview or environment.emulator:
+        from eksml.synth import NOT_EMULATED
+
+        click.echo(f"(emulator variant: {', '.join(NOT_EMULATED)} are left out; moto does not serve them)")
     for stack in result.stacks:
         if stack.plan is None:
             click.echo(f"\n{stack.name}: not planned, waits for outputs of {', '.join(stack.blocked_by)} "
                        "(deploy them first, or use --emulator for a full preview)")
             continue
         plan_ = stack.plan
-        click.echo(f"\n{stack.name}: {plan_.adds} to add, {plan_.updates} to change, {plan_.destroys} to destroy")
-        for change in plan_.changes:
+        note = " (downstream stacks planned with stand-ins for its outputs)" if stack.stood_in else ""
+        click.echo(f"\n{stack.name}: {plan_.adds} to add, {plan_.updates} to change, {plan_.destroys} to destroy{note}")
+        for change in sorted(plan_.changes, key=lambda c: c.address):
             if change.action in _SYMBOLS:
                 click.echo(f"  {_SYMBOLS[change.action]:>3} {change.address}")
     total = sum(1 for stack in result.stacks for change in (stack.plan.changes if stack.plan else ()))
@@ -75,6 +80,7 @@ def _as_json(result) -> dict:
                 "planned": stack.plan is not None,
                 "blocked_by": list(stack.blocked_by),
                 "has_changes": stack.has_changes,
+                "stand_in_outputs": stack.stood_in,
                 "add": stack.plan.adds if stack.plan else 0,
                 "change": stack.plan.updates if stack.plan else 0,
                 "destroy": stack.plan.destroys if stack.plan else 0,
