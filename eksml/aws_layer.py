@@ -286,7 +286,9 @@ def _plan_or_apply(
                 step.note = f"{applied.added} added, {applied.changed} changed, {applied.destroyed} destroyed"
             if emulator is not None and emulator.state_dir is not None:
                 emulator.snapshot()
-        if action == "apply" or stack.name in needed_downstream:
+        if applied is not None and applied.outputs is not None and not _unknown(applied.outputs):
+            outputs[stack.name] = {k: v.get("value") for k, v in applied.outputs.items()}
+        elif action == "apply" or stack.name in needed_downstream:
             with _step(report, "output", stack.name):
                 outputs[stack.name] = {k: v.get("value") for k, v in runner.outputs().items()}
         if preview and stack.name in needed_downstream and not _has_outputs(stack.name, outputs[stack.name]):
@@ -313,22 +315,22 @@ def _destroy(
         begun = time.monotonic()
         with _step(report, "init", stack.name):
             runner.init(reconfigure=reconfigure)
-        with _step(report, "plan", stack.name) as step:
-            plan = runner.plan(destroy=True)
-            step.result = "changed" if plan.has_changes else "no changes"
-            step.note = _summary(plan)
-        applied = None
-        if plan.has_changes:
-            with _step(report, "destroy", stack.name) as step:
-                applied = runner.apply(plan)
-                step.note = f"{applied.destroyed} destroyed"
-            if emulator is not None and emulator.state_dir is not None:
-                emulator.snapshot()
-        results.append(StackResult(stack.name, plan, applied, seconds=time.monotonic() - begun))
+        with _step(report, "destroy", stack.name) as step:
+            applied = runner.destroy()
+            step.result = "changed" if applied.destroyed else "no changes"
+            step.note = f"{applied.destroyed} destroyed"
+        if applied.destroyed and emulator is not None and emulator.state_dir is not None:
+            emulator.snapshot()
+        results.append(StackResult(stack.name, None, applied, seconds=time.monotonic() - begun))
     return list(reversed(results))
 
 
 # -- helpers -------------------------------------------------------------------------------------
+
+
+def _unknown(outputs: dict[str, Any]) -> bool:
+    """An output the apply report left without a value (terraform omits values it cannot print)."""
+    return any("value" not in output for output in outputs.values())
 
 
 def _has_outputs(stack: str, values: dict[str, Any]) -> bool:

@@ -107,8 +107,10 @@ class Cluster(Construct):
             ),
             access_config=EksClusterAccessConfig(
                 authentication_mode="API",
-                # The identity that creates the cluster installs the Kubernetes layer right after.
-                bootstrap_cluster_creator_admin_permissions=True,
+                # No implicit admin for whoever ran the apply: its EKS-made access entry would collide
+                # with ours when that identity is also in cluster.admins (the usual case), and access
+                # should not depend on who happened to create the cluster. Deployers are listed admins.
+                bootstrap_cluster_creator_admin_permissions=False,
             ),
             encryption_config=EksClusterEncryptionConfig(
                 resources=["secrets"], provider=EksClusterEncryptionConfigProvider(key_arn=self.key.key_arn)

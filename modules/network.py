@@ -59,7 +59,7 @@ class NetworkProps:
 
 
 class Network(Construct):
-    """VPC, one public and one private subnet per zone, NAT egress and private AWS endpoints.
+    """VPC, one public and one private subnet per zone, NAT egress, private AWS endpoints, flow logs.
 
     Nodes and pods live in the private subnets only; the public ones hold NAT gateways and
     internet-facing load balancers. Endpoints keep image pulls (ECR, S3) and STS off the NAT.

@@ -236,6 +236,8 @@ def test_destroy_leaves_nothing_but_the_state_bucket(deployment):
     assert emulator.client("efs").describe_file_systems()["FileSystems"] == []
     assert "QueueUrls" not in emulator.client("sqs").list_queues()
     kms = emulator.client("kms")
-    ours = [kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"] for k in kms.list_keys()["Keys"]]
-    ours = [key for key in ours if key["KeyManager"] == "CUSTOMER"]  # not aws/s3 of the state bucket
+    # AWS-managed keys (alias/aws/ebs, alias/aws/s3 ...) are created by the services themselves.
+    managed = {a["TargetKeyId"] for a in kms.list_aliases()["Aliases"] if a["AliasName"].startswith("alias/aws/")
+               and "TargetKeyId" in a}
+    ours = [kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"] for k in kms.list_keys()["Keys"] if k["KeyId"] not in managed]
     assert ours and {key["KeyState"] for key in ours} == {"PendingDeletion"}

@@ -359,7 +359,7 @@ def test_cluster_uses_access_entries_for_its_admins(dev):
     env = dev.env
     (cluster,) = dev.resources("cluster", "aws_eks_cluster").values()
     assert cluster["version"] == env.cluster.kubernetes_version
-    assert cluster["access_config"]["authentication_mode"] == "API"
+    assert cluster["access_config"] == {"authentication_mode": "API", "bootstrap_cluster_creator_admin_permissions": False}
     assert cluster["enabled_cluster_log_types"] == env.cluster.log_types
     assert cluster["vpc_config"]["public_access_cidrs"] == env.cluster.public_access_cidrs
     entries = dev.resources("cluster", "aws_eks_access_entry")

@@ -107,6 +107,7 @@ class ApplyResult:
     changed: int
     destroyed: int
     seconds: float
+    outputs: dict[str, Any] | None = None  # as `output -json` prints them, from the apply's own report
 
 
 class Interrupted(KeyboardInterrupt):
@@ -183,20 +184,31 @@ class Terraform:
         """Apply exactly the saved plan: what was shown is what happens."""
         command = "destroy" if plan.destroy else "apply"
         begun = time.monotonic()
-        outcome = self._run(command, ["apply", "-input=false", "-auto-approve", *self._parallelism(), str(plan.plan_file)])
+        try:
+            outcome = self._run(command, ["apply", "-input=false", "-auto-approve", *self._parallelism(), str(plan.plan_file)])
+        finally:
+            plan.plan_file.unlink(missing_ok=True)  # a saved plan holds secrets and is stale once used
         self._check(command, outcome)
+        return self._applied(outcome, begun)
+
+    def destroy(self) -> ApplyResult:
+        """Destroy everything in the stack's state in one terraform run (its own plan, then delete)."""
+        begun = time.monotonic()
+        outcome = self._run("destroy", ["destroy", "-input=false", "-auto-approve", *self._parallelism()])
+        self._check("destroy", outcome)
+        return self._applied(outcome, begun)
+
+    def _applied(self, outcome: "_Outcome", begun: float) -> ApplyResult:
         summary = next((e["changes"] for e in reversed(outcome.events) if e.get("type") == "change_summary"), {})
-        plan.plan_file.unlink(missing_ok=True)  # a saved plan holds secrets and is stale once applied
+        outputs = next((e["outputs"] for e in reversed(outcome.events) if e.get("type") == "outputs"), None)
         return ApplyResult(
             self.stack,
             added=int(summary.get("add", 0)),
             changed=int(summary.get("change", 0)),
             destroyed=int(summary.get("remove", 0)),
             seconds=time.monotonic() - begun,
+            outputs=outputs,
         )
-
-    def destroy(self) -> ApplyResult:
-        return self.apply(self.plan(destroy=True))
 
     def outputs(self) -> dict[str, Any]:
         """`terraform output -json`: name -> {"value", "type", "sensitive"}."""

@@ -1,0 +1,83 @@
+"""`make bench`: cold and warm synth, a fresh local deploy, a second (no-change) deploy, destroy.
+
+A benchmark, not a test: it prints numbers against the targets (fresh deploy < 180 s, second
+deploy < 45 s on this 2-core machine) and never fails a build. It works in its own scratch
+EKSML_WORK_DIR, so the user's own `make deploy` state is untouched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EKSML = [sys.executable, "-m", "eksml"]
+
+SYNTH_IN_ONE_PROCESS = """
+import sys, tempfile, time
+from pathlib import Path
+from eksml.toolchain import prefer_supported_node
+prefer_supported_node()
+t0 = time.monotonic()
+from eksml.config import load_environment
+from eksml.synth import AwsTarget, synthesize
+env = load_environment(sys.argv[1])
+with tempfile.TemporaryDirectory() as out:
+    synthesize(env, Path(out) / "a", AwsTarget())
+    t1 = time.monotonic()
+    synthesize(env, Path(out) / "b", AwsTarget())
+    t2 = time.monotonic()
+print(f"{t1 - t0:.2f} {t2 - t1:.2f}")
+"""
+
+
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+    started = time.monotonic()
+    proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    return time.monotonic() - started, proc.returncode, proc.stdout + proc.stderr
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--env", default="dev", help="environment to synthesize (default: dev)")
+    parser.add_argument("--skip-deploy", action="store_true", help="only measure synth")
+    args = parser.parse_args()
+
+    rows: list[tuple[str, str, str]] = []
+    base_env = dict(os.environ)
+    with tempfile.TemporaryDirectory(prefix="eksml-bench-") as scratch:
+        base_env["EKSML_WORK_DIR"] = scratch
+        seconds, code, out = timed([sys.executable, "-c", SYNTH_IN_ONE_PROCESS, args.env], base_env)
+        if code != 0:
+            print(out, file=sys.stderr)
+            return 1
+        cold, warm = (float(x) for x in out.split()[-2:])
+        rows.append((f"synth {args.env}, cold (new process, provider import)", f"{cold:.1f}s", ""))
+        rows.append((f"synth {args.env}, warm (same process)", f"{warm:.1f}s", ""))
+        if not args.skip_deploy:
+            for label, command, target in (
+                ("deploy local, fresh", [*EKSML, "deploy", "local"], 180),
+                ("deploy local, second (no changes)", [*EKSML, "deploy", "local"], 45),
+                ("destroy local", [*EKSML, "destroy", "local"], None),
+            ):
+                seconds, code, out = timed(command, base_env)
+                verdict = "failed" if code else ("" if target is None else ("ok" if seconds < target else f"over {target}s"))
+                rows.append((label, f"{seconds:.1f}s", verdict + (f" (target < {target}s)" if target else "")))
+                if code:
+                    print(out[-3000:], file=sys.stderr)
+                    break
+
+    width = max(len(row[0]) for row in rows)
+    print(f"{'measurement'.ljust(width)}  time     verdict")
+    for label, value, verdict in rows:
+        print(f"{label.ljust(width)}  {value.ljust(7)}  {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
