@@ -16,6 +16,7 @@ _NETWORK_ADDONS = ("vpc-cni", "kube-proxy")
 class AddonSpec:
     name: str
     service_account_role_arn: str | None = None
+    configuration_values: str | None = None  # the add-on's own JSON settings
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class ClusterAddons(Construct):
                 cluster_name=props.cluster_name,
                 addon_name=addon.name,
                 service_account_role_arn=addon.service_account_role_arn,
+                configuration_values=addon.configuration_values,
                 resolve_conflicts_on_create="OVERWRITE",
                 resolve_conflicts_on_update="OVERWRITE",
                 depends_on=list(props.nodes) if needs_nodes else None,

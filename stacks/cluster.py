@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from constructs import Construct
 
 from eksml.config.models import Environment
@@ -9,6 +11,7 @@ from eksml.outputs import role_name
 from modules import irsa_policies
 from modules.cluster import Cluster, ClusterProps
 from modules.cluster_addons import AddonSpec, ClusterAddons, ClusterAddonsProps
+from modules.discovery_tag import DiscoveryTag, DiscoveryTagProps
 from modules.emulator_stand_ins import ClusterSecurityGroupStandIn, ClusterSecurityGroupStandInProps
 from modules.node_pools import NodePools, NodePoolsProps
 from modules.workload_identity import WorkloadIdentity, WorkloadIdentityProps
@@ -44,10 +47,13 @@ class ClusterStack(PlatformStack):
             ClusterAddonsProps(
                 cluster_name=self.cluster.name,
                 addons=(
-                    AddonSpec("vpc-cni"),
+                    # The network policy agent: without it the platform's NetworkPolicies are inert.
+                    AddonSpec("vpc-cni", configuration_values=json.dumps({"enableNetworkPolicy": "true"})),
                     AddonSpec("kube-proxy"),
                     AddonSpec("coredns"),
-                    AddonSpec("aws-ebs-csi-driver", arns["ebs-csi"]),
+                    # Volumes tagged kubernetes.io/cluster/<name>: destroy finds leftovers of this cluster only.
+                    AddonSpec("aws-ebs-csi-driver", arns["ebs-csi"],
+                              json.dumps({"controller": {"k8sTagClusterId": env.cluster.name}})),
                     AddonSpec("aws-efs-csi-driver", arns["efs-csi"]),
                 ),
                 nodes=tuple(self.node_pools.node_groups.values()),
@@ -59,6 +65,8 @@ class ClusterStack(PlatformStack):
                 self, "emulator-cluster-sg",
                 ClusterSecurityGroupStandInProps(cluster_name=env.cluster.name, vpc_id=network.network.vpc_id),
             ).security_group_id
+        DiscoveryTag(self, "karpenter-discovery",
+                     DiscoveryTagProps(resource_id=self.security_group_id, cluster_name=env.cluster.name))
         self.output("cluster_name", self.cluster.name, "EKS cluster name")
         self.output("cluster_endpoint", self.cluster.endpoint, "Kubernetes API server URL")
         self.output("cluster_security_group_id", self.security_group_id,
