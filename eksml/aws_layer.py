@@ -251,6 +251,9 @@ def _plan_or_apply(
     allow_destroy: bool,
     reconfigure: bool,
 ) -> list[StackResult]:
+    # Against the emulator nothing is at stake: plan and apply in one terraform run per stack.
+    # Elsewhere the saved plan is applied, so exactly what was planned (and checked) happens.
+    direct_apply = reconfigure and not env.protected
     needed_downstream = {dep for stack in stacks for dep in stack.depends_on}
     results: list[StackResult] = []
     outputs: dict[str, dict[str, Any]] = {}
@@ -266,31 +269,39 @@ def _plan_or_apply(
             continue
         with _step(report, "init", stack.name):
             runner.init(reconfigure=reconfigure)
-        with _step(report, "plan", stack.name) as step:
-            plan = runner.plan()
-            step.result = "changed" if plan.has_changes else "no changes"
-            step.note = _summary(plan)
-        if env.protected and not allow_destroy:
-            refused = protected_changes(stack.name, plan.changes)
-            if refused:
-                raise StageError(
-                    "plan", "refusing to change stateful resources of a protected environment:\n  "
-                    + "\n  ".join(str(change) for change in refused),
-                    resource=refused[0].address,
-                    hint="review the change; pass --allow-destroy only if losing that data is intended",
-                )
-        applied, stood_in = None, False
-        if plan.has_changes and action == "apply":
+        applied = None
+        if action == "apply" and direct_apply:
             with _step(report, "apply", stack.name) as step:
-                applied = runner.apply(plan)
+                plan, applied = runner.apply_now()
+                step.result = "changed" if plan.has_changes else "no changes"
                 step.note = f"{applied.added} added, {applied.changed} changed, {applied.destroyed} destroyed"
-            if emulator is not None and emulator.state_dir is not None:
-                emulator.snapshot()
-        if applied is not None and applied.outputs is not None and not _unknown(applied.outputs):
-            outputs[stack.name] = {k: v.get("value") for k, v in applied.outputs.items()}
+        else:
+            with _step(report, "plan", stack.name) as step:
+                plan = runner.plan()
+                step.result = "changed" if plan.has_changes else "no changes"
+                step.note = _summary(plan)
+            if env.protected and not allow_destroy:
+                refused = protected_changes(stack.name, plan.changes)
+                if refused:
+                    raise StageError(
+                        "plan", "refusing to change stateful resources of a protected environment:\n  "
+                        + "\n  ".join(str(change) for change in refused),
+                        resource=refused[0].address,
+                        hint="review the change; pass --allow-destroy only if losing that data is intended",
+                    )
+            if plan.has_changes and action == "apply":
+                with _step(report, "apply", stack.name) as step:
+                    applied = runner.apply(plan)
+                    step.note = f"{applied.added} added, {applied.changed} changed, {applied.destroyed} destroyed"
+        if applied is not None and emulator is not None and emulator.state_dir is not None:
+            emulator.snapshot()
+        reported = {k: v["value"] for k, v in (applied.outputs or {}).items() if "value" in v} if applied else {}
+        if applied is not None and _has_outputs(stack.name, reported):
+            outputs[stack.name] = reported  # sensitive outputs (cdktf's cross-stack ones) are only read by terraform
         elif action == "apply" or stack.name in needed_downstream:
             with _step(report, "output", stack.name):
                 outputs[stack.name] = {k: v.get("value") for k, v in runner.outputs().items()}
+        stood_in = False
         if preview and stack.name in needed_downstream and not _has_outputs(stack.name, outputs[stack.name]):
             with _step(report, "stand-in", stack.name):
                 outputs[stack.name] = _write_stand_in_state(env, stack, emulator.endpoint_url)
@@ -326,11 +337,6 @@ def _destroy(
 
 
 # -- helpers -------------------------------------------------------------------------------------
-
-
-def _unknown(outputs: dict[str, Any]) -> bool:
-    """An output the apply report left without a value (terraform omits values it cannot print)."""
-    return any("value" not in output for output in outputs.values())
 
 
 def _has_outputs(stack: str, values: dict[str, Any]) -> bool:

@@ -385,6 +385,15 @@ def test_managed_addons_with_csi_drivers_on_their_irsa_roles(dev):
     assert addons["aws-efs-csi-driver"]["service_account_role_arn"].startswith("${aws_iam_role.addon-identity_efs-csi")
     # coredns and the CSI controllers need nodes to become healthy
     assert len(addons["coredns"]["depends_on"]) == len(dev.env.node_pools)
+    # NetworkPolicies only work with the VPC CNI's policy agent on; leftover detection needs cluster-tagged volumes
+    assert json.loads(addons["vpc-cni"]["configuration_values"]) == {"enableNetworkPolicy": "true"}
+    assert json.loads(addons["aws-ebs-csi-driver"]["configuration_values"]) == {"controller": {"k8sTagClusterId": dev.env.cluster.name}}
+
+
+def test_cluster_security_group_is_discoverable_by_karpenter(dev):
+    (tag,) = dev.resources("cluster", "aws_ec2_tag").values()
+    assert tag["key"] == "karpenter.sh/discovery" and tag["value"] == dev.env.cluster.name
+    assert "cluster_security_group_id" in tag["resource_id"]
 
 
 def test_every_irsa_role_trusts_exactly_its_service_account(synthesized):
