@@ -114,12 +114,14 @@ def run_stacks(
     emulator: "Emulator | None" = None,
     preview: bool = False,
     allow_destroy: bool = False,
+    approve: Callable[[str, Plan], bool] | None = None,
     parallelism: int | None = None,
     terraform: TerraformCli | None = None,
     work_root: Path | None = None,
 ) -> RunResult:
     """Run `action` over every stack of `env`.
 
+    `approve`: asked with (stack, plan) before a saved plan is applied; a no stops the run.
     `emulator`: the running emulator to use (its endpoint becomes the target; a persistent one is
     snapshotted after every applied stack). `preview`: plan only, and only against a throwaway
     emulator (see the module docstring). `work_root`: instead of .eksml/<env> (tests).
@@ -149,7 +151,7 @@ def run_stacks(
     root = base / "terraform" / flavour
 
     with _step(report, "synth", ""):
-        cli = terraform or prepare_terraform(paths.WORK_DIR / "terraform")
+        cli = terraform or prepare_terraform(paths.work_root() / "terraform")
         (root / "synth").mkdir(parents=True, exist_ok=True)
         with _SYNTH_LOCK:
             stacks = synthesize(env, root / "synth", target)
@@ -175,7 +177,7 @@ def run_stacks(
     if action == "destroy":
         results = _destroy(stacks, runners, report, emulator, reconfigure)
     else:
-        results = _plan_or_apply(env, action, stacks, runners, report, emulator, preview, allow_destroy, reconfigure)
+        results = _plan_or_apply(env, action, stacks, runners, report, emulator, preview, allow_destroy, reconfigure, approve)
 
     platform_outputs, saved = None, None
     if action == "apply":
@@ -226,7 +228,7 @@ def force_unlock(env: Environment, stack: str, lock_id: str, target: "AwsTarget 
     target = target or AwsTarget(endpoint_url=emulator.endpoint_url if emulator is not None else None)
     flavour = "emulator" if target.endpoint_url else "aws"
     root = work_dir(env.name) / "terraform" / flavour
-    cli = prepare_terraform(paths.WORK_DIR / "terraform")
+    cli = prepare_terraform(paths.work_root() / "terraform")
     (root / "synth").mkdir(parents=True, exist_ok=True)
     with _SYNTH_LOCK:
         stacks = {s.name: s for s in synthesize(env, root / "synth", target)}
@@ -250,6 +252,7 @@ def _plan_or_apply(
     preview: bool,
     allow_destroy: bool,
     reconfigure: bool,
+    approve: Callable[[str, Plan], bool] | None = None,
 ) -> list[StackResult]:
     # Against the emulator nothing is at stake: plan and apply in one terraform run per stack.
     # Elsewhere the saved plan is applied, so exactly what was planned (and checked) happens.
@@ -289,6 +292,9 @@ def _plan_or_apply(
                         resource=refused[0].address,
                         hint="review the change; pass --allow-destroy only if losing that data is intended",
                     )
+            if plan.has_changes and action == "apply" and approve is not None and not approve(stack.name, plan):
+                raise StageError("apply", f"the plan of stack {stack.name} was not approved; nothing was applied to it",
+                                 resource=stack.name)
             if plan.has_changes and action == "apply":
                 with _step(report, "apply", stack.name) as step:
                     applied = runner.apply(plan)

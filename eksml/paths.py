@@ -6,10 +6,15 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS_DIR = PROJECT_ROOT / "environments"
 HELM_VALUES_DIR = PROJECT_ROOT / "helm_values"
-# Per-environment working state (emulator data, terraform working dirs, renders, last outputs).
-# EKSML_WORK_DIR moves it (tests, or several checkouts sharing one machine).
-WORK_DIR = Path(os.environ.get("EKSML_WORK_DIR") or PROJECT_ROOT / ".eksml")
+
+
+def work_root() -> Path:
+    """Per-environment working state (emulator data, terraform working dirs, renders, last outputs).
+
+    EKSML_WORK_DIR moves it (tests, benchmarks, or several checkouts sharing one machine).
+    """
+    return Path(os.environ.get("EKSML_WORK_DIR") or PROJECT_ROOT / ".eksml")
 
 
 def work_dir(env_name: str) -> Path:
-    return WORK_DIR / env_name
+    return work_root() / env_name

@@ -180,7 +180,7 @@ def _apply_aws(env, options, emulator, progress: Progress, report: DeployReport)
     approve = None if (options.auto_approve or report.emulated) else options.confirm
     result = run_stacks(
         env, "apply", emulator=emulator, on_event=ProgressEvents(progress),
-        allow_destroy=options.allow_destroy, **({"approve": approve} if approve else {}),
+        allow_destroy=options.allow_destroy, approve=approve,
     )
     report.not_emulated = NOT_EMULATED if report.emulated else ()
     report.changed_stacks = [stack.name for stack in result.stacks if stack.has_changes]

@@ -45,8 +45,11 @@ def describe_deploy(report: DeployReport) -> str:
     lines.append("Next:")
     if report.render_index is not None:
         lines.append(f"  - read {_shown(report.render_index)}: which pool serves which workload")
-    if not report.installed:
-        lines.append(f"  - install on a real cluster: eksml deploy {env.name} --context <kube-context>")
+    if not report.installed and report.emulated:
+        lines.append("  - the emulator has no Kubernetes API; on a real account the same command installs the layer:"
+                     " eksml deploy dev --context <kube-context>")
+    elif not report.installed:
+        lines.append(f"  - install the Kubernetes layer: eksml deploy {env.name} --context <kube-context>")
     lines.append(f"  - see drift: eksml status {env.name}; tear down: eksml destroy {env.name}"
                  + (" (or make destroy)" if env.name == "local" else ""))
     if env.name == "local":
