@@ -254,9 +254,10 @@ def _plan_or_apply(
     reconfigure: bool,
     approve: Callable[[str, Plan], bool] | None = None,
 ) -> list[StackResult]:
-    # Against the emulator nothing is at stake: plan and apply in one terraform run per stack.
-    # Elsewhere the saved plan is applied, so exactly what was planned (and checked) happens.
-    direct_apply = reconfigure and not env.protected
+    # Against the emulator nothing is at stake: plan and apply in one terraform run per stack
+    # (unless someone wants to approve each plan). Elsewhere the saved plan is applied, so exactly
+    # what was planned (checked, approved) happens.
+    direct_apply = reconfigure and not env.protected and approve is None
     needed_downstream = {dep for stack in stacks for dep in stack.depends_on}
     results: list[StackResult] = []
     outputs: dict[str, dict[str, Any]] = {}

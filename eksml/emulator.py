@@ -1,13 +1,16 @@
 """The local AWS emulator: a moto server in its own process on 127.0.0.1, optionally persistent.
 
 Persistence (why a snapshot): moto keeps everything in memory. `eksml.emulator_server` (the process
-we start) loads a pickle of moto's backends on start and writes it on `snapshot()`, on stop, on
-SIGTERM/SIGINT and when our process dies, so the next run (a new process, a new port) finds the
-same VPC, subnet, cluster IDs and the Terraform state in its S3, and plans no changes. Moto's own
-recorder was the alternative: it replays every request ever made (slower with every run) and gives
-the same IDs only if every random draw recurs in the same order, which a different request
-interleaving breaks. Snapshots are written atomically (temp file + rename); the state directory is
-locked (flock) while an emulator uses it, so two runs never write the same snapshot.
+we start) loads a pickle of moto's backends on start and writes it on `snapshot()` (after every
+applied stack), on stop, on SIGTERM/SIGINT, and when our process dies (once terraform has stopped
+calling), so the next run (a new process, a new port) finds the same VPC, subnet, cluster IDs and
+the Terraform state in its S3, and plans no changes. Moto's own recorder was the alternative: it
+replays every request ever made (slower with every run) and gives the same IDs only if every random
+draw recurs in the same order (`/moto-api/seed`), which any change in request interleaving breaks
+(terraform runs 10 requests in parallel). Snapshots are written atomically (temp file + rename);
+the state directory is locked (flock) while an emulator uses it, so two runs never write the same
+snapshot. A snapshot is tied to the moto version that wrote it; a corrupt or foreign one fails the
+start with the log tail (delete .eksml/<env>/emulator to begin again).
 
 A throwaway emulator (`state_dir=None`) starts empty and leaves nothing behind.
 """
@@ -24,11 +27,12 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eksml.emulator_server import SNAPSHOT_UNUSABLE
 from eksml.errors import StageError
 from eksml.paths import PROJECT_ROOT, work_dir
 
@@ -298,6 +302,12 @@ class Emulator:
         if "Address already in use" in tail:
             return StageError("emulator", f"port {self.port} on {HOST} is already in use", hint=tail)
         code = self._process.returncode if self._process is not None else "?"
+        if code == SNAPSHOT_UNUSABLE:
+            return StageError(
+                "emulator", f"the saved emulator state {self.snapshot_path} cannot be loaded",
+                hint=f"{tail.splitlines()[-1] if tail else ''}\n  it was written by another moto version or is "
+                     f"damaged; delete {self.state_dir} to start the emulator empty (its resources are lost)",
+            )
         return StageError("emulator", f"the emulator exited during start (exit code {code})", hint=f"log:\n{tail}")
 
     def _check_alive(self) -> None:

@@ -2,13 +2,16 @@
 
 Run as `python -m eksml.emulator_server --port N --state FILE`. On start it loads FILE (if any) into
 moto's backends; it writes FILE again when asked (`POST /_eksml/snapshot`), on SIGTERM/SIGINT, and
-when the process that started it dies. Why a snapshot and not moto's recorder: replaying requests
-re-runs every call terraform ever made (slow, grows forever) and reproduces IDs only if every random
-draw happens in the same order; a snapshot restores the objects themselves, IDs included.
+when the process that started it dies (after requests have stopped for a few seconds, so a
+terraform still finishing its apply is included). Why a snapshot and not moto's recorder: replaying
+requests re-runs every call terraform ever made (slow, grows forever) and reproduces IDs only if
+every random draw happens in the same order; a snapshot restores the objects themselves, IDs
+included.
 
 Backends reference each other (EKS -> EC2, ...) and module-level registries; those references are
 pickled by name (`persistent_id`) and resolved to the live objects of the new process, so only the
-data is copied. Locks and conditions are recreated empty.
+data is copied. Locks and conditions are recreated empty. A snapshot records the moto version that
+wrote it and is refused by another. It is a pickle: only ever load files this process wrote.
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ from typing import Any
 SNAPSHOT_PATH = "/_eksml/snapshot"
 READY_PATH = "/_eksml/ready"
 FORMAT_VERSION = 1
+SNAPSHOT_UNUSABLE = 3  # exit code: the snapshot cannot be loaded (corrupt, or from another moto)
+PARENT_GONE_QUIET = 3.0  # seconds without a request before a parentless server saves and exits
+PARENT_GONE_MAX_WAIT = 1800.0
 
 
 def _reducers() -> dict[type, Any]:
@@ -128,7 +134,9 @@ def save_snapshot(path: Path) -> int:
             for region, backend in per_account.items()
         }
         buffer = io.BytesIO()
-        _SnapshotPickler(buffer, registries).dump({"version": FORMAT_VERSION, "backends": states})
+        pickler = _SnapshotPickler(buffer, registries)
+        pickler.dump({"version": FORMAT_VERSION, "moto": _moto_version()})  # read first, alone
+        pickler.dump(states)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(path.suffix + ".partial")
     partial.write_bytes(buffer.getvalue())
@@ -138,22 +146,46 @@ def save_snapshot(path: Path) -> int:
 
 def load_snapshot(path: Path) -> int:
     """Replace the data of every backend named in `path`; returns the number restored."""
-    data = _SnapshotUnpickler(io.BytesIO(path.read_bytes())).load()
-    if data.get("version") != FORMAT_VERSION:
-        raise RuntimeError(f"{path}: snapshot format {data.get('version')} is not {FORMAT_VERSION}")
-    for ((module, attribute), account, region), state in data["backends"].items():
+    unpickler = _SnapshotUnpickler(io.BytesIO(path.read_bytes()))
+    header = unpickler.load()
+    if not isinstance(header, dict) or header.get("version") != FORMAT_VERSION:
+        raise RuntimeError(f"not an eksml emulator snapshot of format {FORMAT_VERSION}")
+    if header.get("moto") != _moto_version():
+        raise RuntimeError(f"written by moto {header.get('moto')}, this is moto {_moto_version()}")
+    states = unpickler.load()
+    for ((module, attribute), account, region), state in states.items():
         backend = getattr(importlib.import_module(module), attribute)[account][region]
         backend.__dict__.clear()
         backend.__dict__.update(state)
-    return len(data["backends"])
+    return len(states)
 
 
-def _app(state: Path | None):
+class _Activity:
+    """When the last request arrived: after its parent died, the server waits for quiet."""
+
+    def __init__(self) -> None:
+        self.last = time.monotonic()
+
+    def touch(self) -> None:
+        self.last = time.monotonic()
+
+    def quiet_for(self) -> float:
+        return time.monotonic() - self.last
+
+
+def _moto_version() -> str:
+    import moto
+
+    return moto.__version__
+
+
+def _app(state: Path | None, activity: _Activity):
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     moto_app = DomainDispatcherApplication(create_backend_app)
 
     def app(environ: dict, start_response):
+        activity.touch()
         path = environ.get("PATH_INFO", "")
         if path == READY_PATH:
             start_response("200 OK", [("Content-Type", "text/plain")])
@@ -183,10 +215,16 @@ def main(argv: list[str] | None = None) -> None:
 
     os.environ.setdefault("MOTO_PORT", str(args.port))
     if args.state is not None and args.state.is_file():
-        restored = load_snapshot(args.state)
+        try:
+            restored = load_snapshot(args.state)
+        except Exception as exc:  # any failure here means the file is unusable, not a bug to trace
+            print(f"eksml-emulator: cannot load {args.state}: {type(exc).__name__}: {exc}", flush=True)
+            sys.exit(SNAPSHOT_UNUSABLE)
         print(f"eksml-emulator: restored {restored} backends from {args.state}", flush=True)
 
-    server = make_server(args.host, args.port, _app(args.state), threaded=True, request_handler=MotoRequestHandler)
+    activity = _Activity()
+    server = make_server(args.host, args.port, _app(args.state, activity), threaded=True,
+                         request_handler=MotoRequestHandler)
     stopping = threading.Event()
 
     def stop(*_: Any) -> None:
@@ -198,8 +236,15 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGINT, stop)
     if args.parent:
         def watch_parent() -> None:
+            # The parent may die while a terraform it started is still applying (terraform runs in
+            # its own session and finishes its work): wait until nobody has called for a while, so
+            # the snapshot holds the resources together with the state terraform wrote for them.
             while not stopping.wait(0.5):
                 if os.getppid() != args.parent:
+                    print("eksml-emulator: parent gone; saving once requests stop", flush=True)
+                    deadline = time.monotonic() + PARENT_GONE_MAX_WAIT
+                    while activity.quiet_for() < PARENT_GONE_QUIET and time.monotonic() < deadline:
+                        time.sleep(0.2)
                     stop()
 
         threading.Thread(target=watch_parent, daemon=True).start()

@@ -26,6 +26,7 @@ class ClusterSecurityGroupStandIn(Construct):
         group = SecurityGroup(
             self, "sg", name=f"eks-cluster-sg-{props.cluster_name}", vpc_id=props.vpc_id,
             description="Emulator stand-in for the EKS cluster security group",
-            tags={"Name": f"eks-cluster-sg-{props.cluster_name}"},
+            # Real EKS owns its group and we only add the discovery tag; here the group is ours, tag included.
+            tags={"Name": f"eks-cluster-sg-{props.cluster_name}", "karpenter.sh/discovery": props.cluster_name},
         )
         self.security_group_id: str = group.id

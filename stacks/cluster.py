@@ -65,8 +65,9 @@ class ClusterStack(PlatformStack):
                 self, "emulator-cluster-sg",
                 ClusterSecurityGroupStandInProps(cluster_name=env.cluster.name, vpc_id=network.network.vpc_id),
             ).security_group_id
-        DiscoveryTag(self, "karpenter-discovery",
-                     DiscoveryTagProps(resource_id=self.security_group_id, cluster_name=env.cluster.name))
+        else:
+            DiscoveryTag(self, "karpenter-discovery",
+                         DiscoveryTagProps(resource_id=self.security_group_id, cluster_name=env.cluster.name))
         self.output("cluster_name", self.cluster.name, "EKS cluster name")
         self.output("cluster_endpoint", self.cluster.endpoint, "Kubernetes API server URL")
         self.output("cluster_security_group_id", self.security_group_id,

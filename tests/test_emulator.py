@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import signal
 import socket
 import subprocess
@@ -73,14 +74,29 @@ def test_taken_port_is_a_clear_error():
     assert f"port {port}" in str(caught.value) and "in use" in str(caught.value)
 
 
-def test_crash_during_start_reports_the_log_tail(tmp_path):
+def test_unusable_snapshot_says_what_to_do(tmp_path):
     (tmp_path / SNAPSHOT_FILE).write_bytes(b"not a pickle")
     with pytest.raises(StageError) as caught:
         Emulator(state_dir=tmp_path).start()
     assert caught.value.stage == "emulator"
-    assert "exited during start" in str(caught.value)
-    assert "UnpicklingError" in caught.value.hint or "pickle" in caught.value.hint.lower()
+    assert "cannot be loaded" in str(caught.value)
+    assert "UnpicklingError" in caught.value.hint and f"delete {tmp_path}" in caught.value.hint
     Emulator(state_dir=tmp_path / "other").start().stop()  # nothing left locked or running
+
+    (tmp_path / SNAPSHOT_FILE).write_bytes(pickle.dumps({"version": 1, "moto": "0.0.1"}) + pickle.dumps({}))
+    with pytest.raises(StageError) as caught:
+        Emulator(state_dir=tmp_path).start()
+    assert "written by moto 0.0.1" in caught.value.hint
+
+
+def test_crash_during_start_reports_the_log_tail(tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))  # a sitecustomize that kills the server as it starts
+    (tmp_path / "sitecustomize.py").write_text("import os\nprint('boom: cannot start', flush=True)\nos._exit(7)\n")
+    with pytest.raises(StageError) as caught:
+        Emulator().start()
+    assert caught.value.stage == "emulator"
+    assert "exited during start (exit code 7)" in str(caught.value)
+    assert "boom: cannot start" in caught.value.hint
 
 
 def test_state_survives_a_restart(tmp_path):

@@ -153,6 +153,8 @@ def test_buckets_are_versioned_and_encrypted(deployment):
         assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms", bucket
         block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
         assert all(block.values()), bucket
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=env.bucket_name("logs"))["Rules"]
+    assert any(rule.get("Expiration", {}).get("Days") == env.storage.log_retention_days for rule in rules)
 
 
 def test_efs_database_and_queue(deployment):

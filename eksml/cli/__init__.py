@@ -23,6 +23,7 @@ COMMANDS = {
     "status": "eksml.cli.status:status",
     "promote": "eksml.cli.promote:promote",
     "doctor": "eksml.cli.doctor:doctor",
+    "unlock": "eksml.cli.plan:unlock",
 }
 
 

@@ -53,6 +53,10 @@ def plan(env: str, preview: bool, output_format: str) -> None:
                 click.echo(f"  {_SYMBOLS[change.action]:>3} {change.address}")
     total = sum(1 for stack in result.stacks for change in (stack.plan.changes if stack.plan else ()))
     click.echo(f"\n{total} resource changes in {len(result.stacks)} stacks ({result.seconds:.0f}s).")
+    # Without a cluster the Kubernetes layer's plan is a diff of values and objects against the last render.
+    from eksml.k8s.render import current_outputs, default_render_dir, plan_diff
+
+    click.echo("\n" + plan_diff(environment, current_outputs(environment), default_render_dir(environment)).summary())
 
 
 @click.command()
