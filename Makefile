@@ -53,8 +53,9 @@ validate: $(STAMP)
 doctor: $(STAMP)
 	$(BIN)/eksml doctor
 
+# Three workers on two cores: the two emulator files spend most of their time in provider waits.
 test: $(STAMP) $(CHECKOV_STAMP)
-	$(BIN)/pytest -q $(ARGS)
+	$(BIN)/pytest -q -n 3 --dist loadfile $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py $(ARGS)
