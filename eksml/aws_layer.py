@@ -1,4 +1,6 @@
-"""The AWS layer of an environment: synthesize, then init + plan (+ apply) every stack in order.
+"""The AWS layer of an environment: synthesize, then init + plan (+ apply) every stack.
+
+A stack starts once the stacks it reads from are done; independent ones run side by side.
 
 Stacks read their upstream stacks' outputs through `terraform_remote_state`, so a stack can only be
 planned once its upstream stacks have state. How `plan` handles an upstream stack that has never
@@ -8,13 +10,14 @@ been applied depends on where it runs:
   stand-in values of its outputs is written into the throwaway emulator (`eksml.preview`), so
   every downstream stack gets a full plan: exact in which resources change and how, with
   placeholders where values come from upstream outputs. Nothing is applied, so `eksml plan dev
-  --emulator` shows all of dev in about the time of four plans, without a cloud account.
+  --emulator` shows all of dev in about the time of three plans, without a cloud account.
 - otherwise (real AWS, or the persisted emulator of `local`): nothing is ever applied by a plan; a
   downstream stack whose upstream has no outputs yet is reported as blocked (with the reason), not
   guessed at.
 
-Destroy runs the stacks in reverse order. Protected environments (staging, prod) refuse a plan
-that would replace or destroy stateful resources unless `allow_destroy` is set.
+Destroy runs in reverse: a stack goes once every stack reading from it is gone. Protected
+environments (staging, prod) refuse a plan that would replace or destroy stateful resources
+unless `allow_destroy` is set.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +38,7 @@ from eksml.outputs import STACK_OUTPUTS, PlatformOutputs
 from eksml import paths
 from eksml.paths import work_dir
 from eksml.terraform import ApplyResult, Plan, Terraform, TerraformCli, TerraformEvent, prepare_terraform
+from eksml.terraform.runner import SIGNALS
 
 if TYPE_CHECKING:
     from eksml.emulator import Emulator
@@ -126,7 +131,7 @@ def run_stacks(
     snapshotted after every applied stack). `preview`: plan only, and only against a throwaway
     emulator (see the module docstring). `work_root`: instead of .eksml/<env> (tests).
     """
-    from eksml.synth import AwsTarget, synthesize
+    from eksml.synth import AwsTarget, synthesize_if_changed
 
     if preview and (action != "plan" or emulator is None or emulator.state_dir is not None):
         raise ValueError("preview is a plan against a throwaway emulator")
@@ -150,11 +155,12 @@ def run_stacks(
     base = work_root or work_dir(env.name)
     root = base / "terraform" / flavour
 
-    with _step(report, "synth", ""):
+    with _step(report, "synth", "") as step:
         cli = terraform or prepare_terraform(paths.work_root() / "terraform")
         (root / "synth").mkdir(parents=True, exist_ok=True)
         with _SYNTH_LOCK:
-            stacks = synthesize(env, root / "synth", target)
+            stacks, reused = synthesize_if_changed(env, root / "synth", target)
+        step.note = "reused: environment and code unchanged" if reused else ""
     with _step(report, "state", env.state.bucket):
         _ensure_state_bucket(env, target)
 
@@ -177,7 +183,13 @@ def run_stacks(
     if action == "destroy":
         results = _destroy(stacks, runners, report, emulator, reconfigure)
     else:
-        results = _plan_or_apply(env, action, stacks, runners, report, emulator, preview, allow_destroy, reconfigure, approve)
+        if action == "apply" and approve is None and (base / OUTPUTS_FILE).is_file():
+            results = _unchanged_everywhere(stacks, runners, report, reconfigure)
+        else:
+            results = None
+        if results is None:
+            results = _plan_or_apply(env, action, stacks, runners, report, emulator, preview, allow_destroy,
+                                     reconfigure, approve)
 
     platform_outputs, saved = None, None
     if action == "apply":
@@ -259,18 +271,16 @@ def _plan_or_apply(
     # what was planned (checked, approved) happens.
     direct_apply = reconfigure and not env.protected and approve is None
     needed_downstream = {dep for stack in stacks for dep in stack.depends_on}
-    results: list[StackResult] = []
-    outputs: dict[str, dict[str, Any]] = {}
-    for stack in stacks:
+
+    def run_one(stack: "SynthesizedStack", done: dict[str, StackResult]) -> StackResult:
         runner = runners[stack.name]
         begun = time.monotonic()
-        missing = tuple(dep for dep in stack.depends_on if not _has_outputs(dep, outputs.get(dep, {})))
+        missing = tuple(dep for dep in stack.depends_on if not _has_outputs(dep, done[dep].outputs))
         if missing:
             # Only reachable in a plan without preview: apply stops earlier, a preview stands in.
             note = f"waits for outputs of {', '.join(missing)} (not applied yet)"
             report(StepFinished("plan", stack.name, 0.0, "skipped", note))
-            results.append(StackResult(stack.name, None, blocked_by=missing))
-            continue
+            return StackResult(stack.name, None, blocked_by=missing)
         with _step(report, "init", stack.name):
             runner.init(reconfigure=reconfigure)
         applied = None
@@ -302,22 +312,58 @@ def _plan_or_apply(
                     step.note = f"{applied.added} added, {applied.changed} changed, {applied.destroyed} destroyed"
         if applied is not None and emulator is not None and emulator.state_dir is not None:
             emulator.snapshot()
+        outputs: dict[str, Any] = {}
         reported = {k: v["value"] for k, v in (applied.outputs or {}).items() if "value" in v} if applied else {}
         if applied is not None and _has_outputs(stack.name, reported):
-            outputs[stack.name] = reported  # sensitive outputs (cdktf's cross-stack ones) are only read by terraform
+            outputs = reported  # sensitive outputs (cdktf's cross-stack ones) are only read by terraform
         elif action == "apply" or stack.name in needed_downstream:
             with _step(report, "output", stack.name):
-                outputs[stack.name] = {k: v.get("value") for k, v in runner.outputs().items()}
+                outputs = {k: v.get("value") for k, v in runner.outputs().items()}
         stood_in = False
-        if preview and stack.name in needed_downstream and not _has_outputs(stack.name, outputs[stack.name]):
+        if preview and stack.name in needed_downstream and not _has_outputs(stack.name, outputs):
             with _step(report, "stand-in", stack.name):
-                outputs[stack.name] = _write_stand_in_state(env, stack, emulator.endpoint_url)
+                outputs = _write_stand_in_state(env, stack, emulator.endpoint_url)
             stood_in = True
-        results.append(
-            StackResult(stack.name, plan, applied, outputs.get(stack.name, {}), time.monotonic() - begun,
-                        stood_in=stood_in)
-        )
-    return results
+        return StackResult(stack.name, plan, applied, outputs, time.monotonic() - begun, stood_in=stood_in)
+
+    # One person answers one prompt at a time: with approvals, stacks run one after another.
+    results = _in_dependency_order(stacks, run_one, side_by_side=approve is None)
+    return [results[stack.name] for stack in stacks]
+
+
+def _unchanged_everywhere(
+    stacks: list["SynthesizedStack"], runners: dict[str, Terraform], report: EventCallback, reconfigure: bool
+) -> list[StackResult] | None:
+    """After a complete apply every stack's inputs exist, so all stacks can be planned at once.
+    When none has changes, that is the whole answer, in the time of the slowest plan rather than
+    a chain of them (a second deploy). Otherwise None: the run goes stack by stack, in order."""
+
+    def plan_one(stack: "SynthesizedStack", _done: dict[str, StackResult]) -> StackResult | None:
+        runner = runners[stack.name]
+        begun = time.monotonic()
+        with _step(report, "init", stack.name):
+            runner.init(reconfigure=reconfigure)
+        report(StepStarted("plan", stack.name))
+        planning = time.monotonic()
+        try:
+            plan = runner.plan()
+        except StageError as exc:  # e.g. it reads an output its upstream stack does not have yet
+            report(StepFinished("plan", stack.name, time.monotonic() - planning, "skipped",
+                                f"planned again after its upstream stacks ({str(exc).splitlines()[0]})"))
+            return None
+        report(StepFinished("plan", stack.name, time.monotonic() - planning,
+                            "changed" if plan.has_changes else "no changes", _summary(plan)))
+        outputs = {}
+        if not plan.has_changes:
+            with _step(report, "output", stack.name):
+                outputs = {k: v.get("value") for k, v in runner.outputs().items()}
+        return StackResult(stack.name, plan, None, outputs, time.monotonic() - begun)
+
+    results = _in_dependency_order(stacks, plan_one, all_at_once=True)
+    ordered = [results[stack.name] for stack in stacks]
+    if any(result is None or result.has_changes for result in ordered):
+        return None
+    return ordered
 
 
 def _destroy(
@@ -327,8 +373,7 @@ def _destroy(
     emulator: "Emulator | None",
     reconfigure: bool,
 ) -> list[StackResult]:
-    results = []
-    for stack in reversed(stacks):
+    def destroy_one(stack: "SynthesizedStack", _done: dict[str, StackResult]) -> StackResult:
         runner = runners[stack.name]
         begun = time.monotonic()
         with _step(report, "init", stack.name):
@@ -339,8 +384,62 @@ def _destroy(
             step.note = f"{applied.destroyed} destroyed"
         if applied.destroyed and emulator is not None and emulator.state_dir is not None:
             emulator.snapshot()
-        results.append(StackResult(stack.name, None, applied, seconds=time.monotonic() - begun))
-    return list(reversed(results))
+        return StackResult(stack.name, None, applied, seconds=time.monotonic() - begun)
+
+    results = _in_dependency_order(stacks, destroy_one, reverse=True)
+    return [results[stack.name] for stack in stacks]
+
+
+def _in_dependency_order(
+    stacks: list["SynthesizedStack"],
+    run_one: Callable[["SynthesizedStack", dict[str, StackResult]], StackResult],
+    *,
+    reverse: bool = False,
+    side_by_side: bool = True,
+    all_at_once: bool = False,
+) -> dict[str, StackResult]:
+    """Run every stack once the stacks it reads from are done (reverse: once its readers are done).
+
+    Independent stacks run side by side, each terraform in its own thread: the data stack's
+    database does not wait for the cluster. After a failure nothing new starts; the stacks already
+    running finish (stopping terraform mid-apply is what a signal is for), then the first error is
+    raised. `run_one` gets the results so far (every stack it waits for is in them). `all_at_once`:
+    no stack waits for another (each only reads state that already exists).
+    """
+    names = {stack.name for stack in stacks}
+    if all_at_once:
+        waits_for: dict[str, set[str]] = {s.name: set() for s in stacks}
+    elif reverse:
+        waits_for = {s.name: {t.name for t in stacks if s.name in t.depends_on} for s in stacks}
+    else:
+        waits_for = {s.name: set(s.depends_on) & names for s in stacks}
+    pending = list(reversed(stacks)) if reverse else list(stacks)
+    results: dict[str, StackResult] = {}
+    if not side_by_side:
+        for stack in pending:
+            results[stack.name] = run_one(stack, dict(results))
+        return results
+
+    failure: BaseException | None = None
+    running: dict[Future, "SynthesizedStack"] = {}
+    with SIGNALS.relay(), ThreadPoolExecutor(max_workers=len(stacks), thread_name_prefix="stack") as pool:
+        while pending or running:
+            ready = [stack for stack in pending if waits_for[stack.name] <= results.keys()] if failure is None else []
+            for stack in ready:
+                pending.remove(stack)
+                running[pool.submit(run_one, stack, dict(results))] = stack
+            if not running:
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                stack = running.pop(future)
+                try:
+                    results[stack.name] = future.result()
+                except BaseException as exc:  # noqa: BLE001 - re-raised below, after the others finish
+                    failure = failure or exc
+    if failure is not None:
+        raise failure
+    return results
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -420,8 +519,13 @@ class ProgressEvents:
     def __init__(self, progress) -> None:
         self.progress = progress
         self._open: dict[tuple[str, str], tuple[Any, Any]] = {}
+        self._lock = threading.Lock()  # events come from stacks running side by side
 
     def __call__(self, event: RunEvent) -> None:
+        with self._lock:
+            self._handle(event)
+
+    def _handle(self, event: RunEvent) -> None:
         if isinstance(event, StepStarted):
             context = self.progress.step(event.stage, event.stack)
             self._open[(event.stage, event.stack)] = (context, context.__enter__())

@@ -40,6 +40,7 @@ HOST = "127.0.0.1"
 SNAPSHOT_FILE = "moto-state.pickle"
 LOG_FILE = "emulator.log"
 LOCK_FILE = "emulator.lock"
+PORT_FILE = "port"  # the last port of a persistent emulator
 
 # Credentials the emulator accepts: moto maps this access key to its default account 123456789012.
 ACCESS_KEY_ID = "testing"
@@ -60,7 +61,9 @@ def free_port(host: str = HOST) -> int:
 
 
 def port_is_free(port: int, host: str = HOST) -> bool:
+    """Whether the server could bind it (it sets SO_REUSEADDR: a port in TIME_WAIT counts as free)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:
@@ -148,11 +151,20 @@ class Emulator:
                     f"port {chosen} on {HOST} is already in use",
                     hint="stop what listens there (`ss -ltnp | grep :%d`) or let eksml pick a free port" % chosen,
                 )
+            # A persistent emulator takes its last port again when it is free: the synthesized
+            # files name the endpoint, so they (and the synthesis) stay valid from run to run.
+            preferred = self._last_port() if chosen is None else None
             # A port picked by us can still be taken before the server binds it: retry with another.
             for attempt in range(3):
-                self.port = chosen if chosen is not None else free_port()
+                if chosen is not None:
+                    self.port = chosen
+                elif attempt == 0 and preferred is not None and port_is_free(preferred):
+                    self.port = preferred
+                else:
+                    self.port = free_port()
                 self._spawn()
                 if self._wait_ready():
+                    self._remember_port()
                     atexit.register(self.stop)
                     return self
                 if chosen is not None or "Address already in use" not in self._log_tail():
@@ -184,6 +196,18 @@ class Emulator:
             if self._scratch is not None:
                 self._scratch.cleanup()
                 self._scratch = None
+
+    def _last_port(self) -> int | None:
+        if self.state_dir is None:
+            return None
+        try:
+            return int((self.state_dir / PORT_FILE).read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def _remember_port(self) -> None:
+        if self.state_dir is not None:
+            (self.state_dir / PORT_FILE).write_text(f"{self.port}\n")
 
     def snapshot(self) -> None:
         """Write the emulator's state now (after each applied stack: a crash later loses nothing)."""

@@ -183,6 +183,8 @@ def _app(state: Path | None, activity: _Activity):
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     moto_app = DomainDispatcherApplication(create_backend_app)
+    # Stacks apply side by side: one request at a time keeps moto's dicts whole for a snapshot.
+    requests_lock = threading.Lock()
 
     def app(environ: dict, start_response):
         activity.touch()
@@ -194,10 +196,12 @@ def _app(state: Path | None, activity: _Activity):
             if state is None:
                 start_response("409 Conflict", [("Content-Type", "text/plain")])
                 return [b"no state file: this emulator is throwaway\n"]
-            count = save_snapshot(state)
+            with requests_lock:  # a consistent picture: no request changes a backend while it is pickled
+                count = save_snapshot(state)
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [f"saved {count} backends\n".encode()]
-        return moto_app(environ, start_response)
+        with requests_lock:
+            return moto_app(environ, start_response)
 
     return app
 

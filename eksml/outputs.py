@@ -29,7 +29,8 @@ STACK_OUTPUTS: dict[str, tuple[str, ...]] = {
     "network": ("vpc_id", "private_subnet_ids", "public_subnet_ids"),
     "cluster": ("cluster_name", "cluster_endpoint", "cluster_security_group_id", "oidc_provider_arn"),
     "data": ("bucket_names", "efs_file_system_id", "db_endpoint", "db_port", "db_name", "db_master_secret_arn"),
-    "platform": ("irsa_role_arns", "karpenter_interruption_queue_name", "karpenter_node_role_name"),
+    "karpenter": ("karpenter_interruption_queue_name", "karpenter_node_role_name"),
+    "platform": ("irsa_role_arns",),
 }
 
 DEFAULT_ACCOUNT_ID = "123456789012"  # the emulator's account; also used when predicting for a file without account_id

@@ -6,6 +6,7 @@ Importing this module is cheap; the CDKTF AWS binding (10-15 s to load) is impor
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +19,17 @@ from eksml.paths import work_dir
 if TYPE_CHECKING:  # pragma: no cover
     from cdktf import App, TerraformStack
 
-# The stacks, in apply order. Split by blast radius: replacing the cluster never touches data.
-STACK_NAMES: tuple[str, ...] = ("network", "cluster", "data", "platform")
+# The stacks, in an order that respects their dependencies. Split by blast radius (replacing the
+# cluster never touches data) and so that slow resources start early: data and karpenter are
+# applied while the cluster is (network -> cluster, data; cluster -> karpenter; all -> platform).
+STACK_NAMES: tuple[str, ...] = ("network", "cluster", "data", "karpenter", "platform")
 
 # Resource types left out when the target is the emulator: moto 5.2.5 answers 404 for them.
 NOT_EMULATED: tuple[str, ...] = ("aws_eks_access_entry", "aws_eks_access_policy_association", "aws_eks_addon")
+
+# Written next to a synthesis: the digest of what it was made from (see synthesize_if_changed).
+INPUTS_FILE = "inputs.sha256"
+_SOURCE_SUFFIXES = {".py", ".json", ".yaml"}
 
 # What stands in, on the emulator, for values it does not produce (printed by the deploy summary).
 EMULATOR_STAND_INS: dict[str, str] = {
@@ -39,6 +46,7 @@ EMULATOR_IGNORED_CHANGES: dict[str, tuple[str, ...]] = {
         "performance_insights_enabled", "performance_insights_kms_key_id", "performance_insights_retention_period",
     ),
     "aws_db_parameter_group": ("parameter",),  # moto does not return custom parameters
+    "aws_vpc_security_group_ingress_rule": ("description",),  # dropped for group-to-group rules by moto
 }
 
 # Provider endpoint names (the provider's primary name of each service) sent to the emulator.
@@ -94,18 +102,19 @@ class BuiltApp:
             self.app.synth()
         except Exception as exc:  # jsii surfaces construct errors as RuntimeError with a JS stack
             raise StageError("synth", _first_line(exc)) from exc
-        manifest = json.loads((self.outdir / "manifest.json").read_text())
-        result = []
-        for name in STACK_NAMES:
-            entry = manifest["stacks"][name]
-            result.append(
-                SynthesizedStack(
-                    name=name,
-                    directory=(self.outdir / entry["workingDirectory"]).resolve(),
-                    depends_on=tuple(entry.get("dependencies", ())),
-                )
-            )
-        return result
+        return _read_manifest(self.outdir)
+
+
+def _read_manifest(outdir: Path) -> list[SynthesizedStack]:
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    return [
+        SynthesizedStack(
+            name=name,
+            directory=(outdir / manifest["stacks"][name]["workingDirectory"]).resolve(),
+            depends_on=tuple(manifest["stacks"][name].get("dependencies", ())),
+        )
+        for name in STACK_NAMES
+    ]
 
 
 def build(env: Environment, target: AwsTarget = AwsTarget(), outdir: Path | None = None) -> BuiltApp:
@@ -144,6 +153,48 @@ def build(env: Environment, target: AwsTarget = AwsTarget(), outdir: Path | None
 def synthesize(env: Environment, outdir: Path, target: AwsTarget = AwsTarget()) -> list[SynthesizedStack]:
     """Write `<outdir>/stacks/<name>/cdk.tf.json` for every stack; returned in dependency order."""
     return build(env, target, outdir).synth()
+
+
+def synthesize_if_changed(
+    env: Environment, outdir: Path, target: AwsTarget = AwsTarget()
+) -> tuple[list[SynthesizedStack], bool]:
+    """`synthesize`, unless `outdir` holds a synthesis of the same inputs; (stacks, reused).
+
+    The inputs are the validated environment, the target and the toolkit's own files: what the
+    JSON is made from. Reusing it spares a deploy that changes nothing the 10 s of loading the
+    AWS binding.
+    """
+    digest = _inputs_digest(env, target)
+    marker = outdir / INPUTS_FILE
+    try:
+        if marker.read_text() == digest:
+            stacks = _read_manifest(outdir)
+            if all(stack.config_file.is_file() for stack in stacks):
+                return stacks, True
+    except (OSError, ValueError, KeyError):
+        pass  # no or a partial earlier synthesis: make a new one
+    marker.unlink(missing_ok=True)
+    stacks = synthesize(env, outdir, target)
+    marker.write_text(digest)
+    return stacks, False
+
+
+def _inputs_digest(env: Environment, target: AwsTarget) -> str:
+    from importlib import metadata
+    from importlib.util import find_spec
+
+    digest = hashlib.sha256()
+    digest.update(env.model_dump_json().encode())
+    digest.update(f"{target.endpoint_url}".encode())
+    for distribution in ("cdktf", "cdktf-cdktf-provider-aws", "constructs"):
+        digest.update(f"{distribution}=={metadata.version(distribution)}".encode())
+    for package in ("eksml", "stacks", "modules"):
+        for location in find_spec(package).submodule_search_locations or ():
+            root = Path(location)
+            for path in sorted(p for p in root.rglob("*") if p.suffix in _SOURCE_SUFFIXES and p.is_file()):
+                digest.update(f"{package}/{path.relative_to(root)}".encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _leave_out(stack: "TerraformStack", resource_types: tuple[str, ...]) -> None:

@@ -12,7 +12,6 @@ from cdktf_cdktf_provider_aws.iam_instance_profile import IamInstanceProfile
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
-from cdktf_cdktf_provider_aws.sqs_queue_policy import SqsQueuePolicy
 from constructs import Construct
 
 from eksml.config.models import Environment
@@ -77,20 +76,20 @@ class KarpenterPrerequisites(Construct):
         EksAccessEntry(self, "node-access", cluster_name=props.cluster_name, principal_arn=self.node_role.arn,
                        type="EC2_LINUX")
 
+        # The policy is part of the queue (its ARN is known before it exists): a separate
+        # aws_sqs_queue_policy waits for attribute propagation a second time.
+        queue_arn = aws.arn("sqs", props.queue_name)
         self.queue = SqsQueue(
             self, "queue", name=props.queue_name, message_retention_seconds=300, sqs_managed_sse_enabled=True,
-        )
-        SqsQueuePolicy(
-            self, "queue-policy", queue_url=self.queue.url,
             policy=PolicyDocument(
                 (
                     Statement(
                         sid="EventsDeliverInterruptions",
                         actions=("sqs:SendMessage",),
-                        resources=(self.queue.arn,),
+                        resources=(queue_arn,),
                         principals=(("Service", ("events.amazonaws.com", "sqs.amazonaws.com")),),
                     ),
-                    deny_insecure_transport("DenyInsecureTransport", (self.queue.arn,), "sqs:*"),
+                    deny_insecure_transport("DenyInsecureTransport", (queue_arn,), "sqs:*"),
                 )
             ).to_json(),
         )

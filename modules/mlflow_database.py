@@ -9,7 +9,7 @@ from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup, DbPara
 from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup, SecurityGroupIngress
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from constructs import Construct
 
 from eksml.config.models import Environment
@@ -27,7 +27,6 @@ class MlflowDatabaseProps:
     identifier: str
     vpc_id: str
     subnet_ids: tuple[str, ...]
-    cluster_security_group_id: str
     instance_class: str
     allocated_storage_gb: int
     engine_version: str
@@ -39,14 +38,13 @@ class MlflowDatabaseProps:
 
     @classmethod
     def from_environment(
-        cls, env: Environment, *, vpc_id: str, subnet_ids: list[str], cluster_security_group_id: str, aws: AwsArns
+        cls, env: Environment, *, vpc_id: str, subnet_ids: list[str], aws: AwsArns
     ) -> "MlflowDatabaseProps":
         db = env.storage.mlflow_db
         return cls(
             identifier=f"{env.cluster.name}-mlflow",
             vpc_id=vpc_id,
             subnet_ids=tuple(subnet_ids),
-            cluster_security_group_id=cluster_security_group_id,
             instance_class=db.instance_class,
             allocated_storage_gb=db.allocated_storage_gb,
             engine_version=db.engine_version,
@@ -67,6 +65,7 @@ class MlflowDatabase(Construct):
 
     The master password is generated and rotated by RDS in Secrets Manager; it never appears in
     Terraform state. Pods read it through External Secrets with a role scoped to that one secret.
+    Its security group admits nothing by itself: the platform stack opens PostgreSQL to the cluster.
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: MlflowDatabaseProps) -> None:
@@ -80,9 +79,6 @@ class MlflowDatabase(Construct):
         security_group = SecurityGroup(
             self, "sg", name=f"{props.identifier}-db", vpc_id=props.vpc_id,
             description="PostgreSQL from the EKS cluster security group only",
-            ingress=[SecurityGroupIngress(description="PostgreSQL from cluster nodes", protocol="tcp",
-                                          from_port=POSTGRES_PORT, to_port=POSTGRES_PORT,
-                                          security_groups=[props.cluster_security_group_id])],
             tags={"Name": f"{props.identifier}-db"},
         )
         parameters = DbParameterGroup(
@@ -138,3 +134,4 @@ class MlflowDatabase(Construct):
         self.port: float = self.instance.port
         self.db_name: str = self.instance.db_name
         self.master_secret_arn: str = self.instance.master_user_secret.get(0).secret_arn
+        self.security_group_id: str = security_group.id

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.efs_file_system import EfsFileSystem
 from cdktf_cdktf_provider_aws.efs_mount_target import EfsMountTarget
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup, SecurityGroupIngress
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from constructs import Construct
 
 from modules.aws_context import AwsArns
@@ -20,12 +20,12 @@ class SharedFilesystemProps:
     name: str
     vpc_id: str
     subnet_ids: tuple[str, ...]  # one mount target per private subnet (per zone)
-    cluster_security_group_id: str  # nodes and pods of managed node groups carry this group
     aws: AwsArns
 
 
 class SharedFilesystem(Construct):
-    """Encrypted with its own key; NFS is open to the cluster security group and nothing else."""
+    """Encrypted with its own key. Its security group admits nothing by itself: the platform stack
+    opens NFS to the cluster security group (`IngressFromGroup`), and to nothing else."""
 
     def __init__(self, scope: Construct, construct_id: str, props: SharedFilesystemProps) -> None:
         super().__init__(scope, construct_id)
@@ -41,11 +41,10 @@ class SharedFilesystem(Construct):
         self.security_group = SecurityGroup(
             self, "sg", name=f"{props.name}-efs", vpc_id=props.vpc_id,
             description="NFS from the EKS cluster security group only",
-            ingress=[SecurityGroupIngress(description="NFS from cluster nodes", protocol="tcp", from_port=NFS_PORT,
-                                          to_port=NFS_PORT, security_groups=[props.cluster_security_group_id])],
             tags={"Name": f"{props.name}-efs"},
         )
         for index, subnet_id in enumerate(props.subnet_ids):
             EfsMountTarget(self, f"mount-{index}", file_system_id=self.file_system.id, subnet_id=subnet_id,
                            security_groups=[self.security_group.id])
         self.file_system_id: str = self.file_system.id
+        self.security_group_id: str = self.security_group.id

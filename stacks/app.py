@@ -1,4 +1,4 @@
-"""All four stacks of one environment, wired by cdktf cross-stack references."""
+"""All stacks of one environment, wired by cdktf cross-stack references."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from eksml.synth import AwsTarget
 from stacks.base import StackSettings
 from stacks.cluster import ClusterStack
 from stacks.data import DataStack
+from stacks.karpenter import KarpenterStack
 from stacks.network import NetworkStack
 from stacks.platform import PlatformAppsStack
 
@@ -17,6 +18,7 @@ def build_stacks(app: App, env: Environment, target: AwsTarget) -> dict[str, Ter
     settings = StackSettings.from_environment(env, target)
     network = NetworkStack(app, settings, env)
     cluster = ClusterStack(app, settings, env, network)
-    data = DataStack(app, settings, env, network, cluster)
-    platform = PlatformAppsStack(app, settings, env, cluster, data)
-    return {"network": network, "cluster": cluster, "data": data, "platform": platform}
+    data = DataStack(app, settings, env, network)
+    karpenter = KarpenterStack(app, settings, env, cluster)
+    platform = PlatformAppsStack(app, settings, env, cluster, data, karpenter)
+    return {"network": network, "cluster": cluster, "data": data, "karpenter": karpenter, "platform": platform}

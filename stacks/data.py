@@ -1,4 +1,8 @@
-"""Data stack: everything that holds state worth keeping (S3, EFS, RDS), apart from the cluster."""
+"""Data stack: everything that holds state worth keeping (S3, EFS, RDS), apart from the cluster.
+
+It reads only the network: the database (the slowest thing to create) does not wait for the
+cluster, and who may reach the stores is granted in the platform stack.
+"""
 
 from __future__ import annotations
 
@@ -9,30 +13,26 @@ from modules.buckets import Buckets, BucketsProps
 from modules.mlflow_database import MlflowDatabase, MlflowDatabaseProps
 from modules.shared_filesystem import SharedFilesystem, SharedFilesystemProps
 from stacks.base import PlatformStack, StackSettings
-from stacks.cluster import ClusterStack
 from stacks.network import NetworkStack
 
 
 class DataStack(PlatformStack):
     def __init__(
-        self, scope: Construct, settings: StackSettings, env: Environment, network: NetworkStack, cluster: ClusterStack
+        self, scope: Construct, settings: StackSettings, env: Environment, network: NetworkStack
     ) -> None:
         super().__init__(scope, "data", settings)
         vpc_id = network.network.vpc_id
         subnets = network.network.private_subnet_ids
-        cluster_sg = cluster.security_group_id
         self.buckets = Buckets(self, "buckets", BucketsProps.from_environment(env, aws=self.aws))
         self.filesystem = None
         if env.storage.efs:
             self.filesystem = SharedFilesystem(
                 self, "efs",
-                SharedFilesystemProps(name=env.cluster.name, vpc_id=vpc_id, subnet_ids=tuple(subnets),
-                                      cluster_security_group_id=cluster_sg, aws=self.aws),
+                SharedFilesystemProps(name=env.cluster.name, vpc_id=vpc_id, subnet_ids=tuple(subnets), aws=self.aws),
             )
         self.database = MlflowDatabase(
             self, "mlflow-db",
-            MlflowDatabaseProps.from_environment(env, vpc_id=vpc_id, subnet_ids=subnets,
-                                                 cluster_security_group_id=cluster_sg, aws=self.aws),
+            MlflowDatabaseProps.from_environment(env, vpc_id=vpc_id, subnet_ids=subnets, aws=self.aws),
         )
         self.output("bucket_names", self.buckets.bucket_names, "S3 bucket name per environment item")
         self.output("efs_file_system_id", self.filesystem.file_system_id if self.filesystem else "",

@@ -1,4 +1,8 @@
-"""Platform stack: IRSA roles of the applications and Karpenter's AWS prerequisites."""
+"""Platform stack: the grants between the cluster and the rest — IRSA roles of the applications and
+the security group rules that let cluster nodes reach EFS and the database.
+
+It reads every other stack, so it is applied last and holds nothing that is slow to create.
+"""
 
 from __future__ import annotations
 
@@ -7,29 +11,39 @@ from constructs import Construct
 from eksml.config.models import Environment
 from eksml.errors import StageError
 from modules import irsa_policies
-from modules.karpenter import KarpenterPrerequisites, KarpenterProps
+from modules.ingress_from_group import IngressFromGroup, IngressFromGroupProps
+from modules.mlflow_database import POSTGRES_PORT
+from modules.shared_filesystem import NFS_PORT
 from modules.workload_identity import WorkloadIdentity, WorkloadIdentityProps
 from stacks.base import PlatformStack, StackSettings
 from stacks.cluster import ClusterStack
 from stacks.data import DataStack
+from stacks.karpenter import KarpenterStack
 
 ARTIFACTS_BUCKET = "artifacts"
 
 
 class PlatformAppsStack(PlatformStack):
     def __init__(
-        self, scope: Construct, settings: StackSettings, env: Environment, cluster: ClusterStack, data: DataStack
+        self, scope: Construct, settings: StackSettings, env: Environment, cluster: ClusterStack, data: DataStack,
+        karpenter: KarpenterStack,
     ) -> None:
         super().__init__(scope, "platform", settings)
         if ARTIFACTS_BUCKET not in data.buckets.bucket_arns:
             raise StageError("synth", f"storage.buckets of '{env.name}' has no '{ARTIFACTS_BUCKET}' bucket",
                              hint="MLflow, KServe and Argo Workflows keep their artifacts there")
         eks = cluster.cluster
-        self.karpenter = KarpenterPrerequisites(
-            self, "karpenter", KarpenterProps.from_environment(env, cluster_name=eks.name, aws=self.aws)
-        )
+        stores = [("mlflow-db", data.database.security_group_id, POSTGRES_PORT, "PostgreSQL from cluster nodes")]
+        if data.filesystem is not None:
+            stores.append(("efs", data.filesystem.security_group_id, NFS_PORT, "NFS from cluster nodes"))
+        for key, security_group_id, port, description in stores:
+            IngressFromGroup(self, f"{key}-from-cluster", IngressFromGroupProps(
+                security_group_id=security_group_id, source_security_group_id=cluster.security_group_id,
+                port=port, description=description,
+            ))
         store = irsa_policies.ArtifactStore(bucket_arn=data.buckets.bucket_arns[ARTIFACTS_BUCKET],
                                             key_arn=data.buckets.key_arn)
+        prerequisites = karpenter.karpenter
         self.identity = WorkloadIdentity(
             self, "app-identity",
             WorkloadIdentityProps.from_environment(
@@ -41,7 +55,7 @@ class PlatformAppsStack(PlatformStack):
                         self.aws, cluster_name=env.cluster.name),
                     "karpenter": irsa_policies.karpenter(
                         self.aws, cluster_name=env.cluster.name, cluster_arn=eks.arn,
-                        node_role_arn=self.karpenter.node_role_arn, queue_arn=self.karpenter.queue_arn),
+                        node_role_arn=prerequisites.node_role_arn, queue_arn=prerequisites.queue_arn),
                     "mlflow": irsa_policies.mlflow(self.aws, store),
                     "kserve": irsa_policies.kserve(self.aws, store),
                     "argo-workflows": irsa_policies.argo_workflows(self.aws, store),
@@ -51,5 +65,3 @@ class PlatformAppsStack(PlatformStack):
         )
         role_arns = {**cluster.addon_identity.role_arns, **self.identity.role_arns}
         self.output("irsa_role_arns", role_arns, "IAM role ARN per IRSA service account key")
-        self.output("karpenter_interruption_queue_name", self.karpenter.queue_name, "SQS queue of interruption events")
-        self.output("karpenter_node_role_name", self.karpenter.node_role_name, "IAM role of nodes Karpenter launches")

@@ -1,21 +1,28 @@
-"""The AWS layer's guards (checked before anything is synthesized) and its progress adapter.
+"""The AWS layer's guards (checked before anything is synthesized), the order stacks run in, and
+its progress adapter.
 
-The real runs (apply, second plan, destroy, preview) are in test_emulator_apply.py.
+The real runs (apply, second deploy, destroy, preview) are in test_local_default.py and
+test_preview_plan.py; interrupting stacks that run side by side is in test_terraform_runner.py.
 """
 
 from __future__ import annotations
 
 import io
+import threading
+import time
+from pathlib import Path
 
 import pytest
 
-from eksml.aws_layer import ProgressEvents, StepFinished, StepStarted, run_stacks
+from eksml.aws_layer import (
+    ProgressEvents, StackResult, StepFinished, StepStarted, _in_dependency_order, _plan_or_apply, run_stacks,
+)
 from eksml.config import load_environment
 from eksml.deploy.progress import Progress
 from eksml.emulator import Emulator
 from eksml.errors import StageError
-from eksml.synth import AwsTarget
-from eksml.terraform import TerraformEvent
+from eksml.synth import AwsTarget, SynthesizedStack
+from eksml.terraform import ApplyResult, Plan, ResourceChange, TerraformEvent
 
 
 def test_emulator_environment_never_runs_against_a_real_account():
@@ -54,3 +61,124 @@ def test_progress_adapter_records_each_step_with_its_result():
     text = stream.getvalue()
     assert "aws_vpc.main: Creating..." in text  # resource progress shown
     assert "Plan to create" not in text  # the plan listing is the summary's job, not progress noise
+
+
+# -- the order stacks run in -------------------------------------------------------------------------
+
+# The platform's stack graph: data and karpenter do not wait for each other, nor data for the cluster.
+GRAPH = {"network": (), "cluster": ("network",), "data": ("network",), "karpenter": ("cluster",),
+         "platform": ("cluster", "data", "karpenter")}
+
+
+def _stacks() -> list[SynthesizedStack]:
+    return [SynthesizedStack(name, Path("/nonexistent") / name, deps) for name, deps in GRAPH.items()]
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.started: list[str] = []
+        self.finished: list[str] = []
+
+    def run(self, stack: SynthesizedStack, done: dict[str, StackResult], hold: float = 0.0) -> StackResult:
+        with self.lock:
+            self.started.append(stack.name)
+            finished_so_far = set(self.finished)
+        time.sleep(hold)
+        with self.lock:
+            self.finished.append(stack.name)
+        return StackResult(stack.name, None, outputs={"seen": sorted(done), "finished_before": sorted(finished_so_far)})
+
+
+def test_a_stack_starts_after_its_upstream_stacks_and_independent_ones_run_side_by_side():
+    both_running = threading.Barrier(2, timeout=5)  # cluster and data must be running at the same time
+    recorder = Recorder()
+
+    def run_one(stack, done):
+        if stack.name in ("cluster", "data"):
+            both_running.wait()  # BrokenBarrierError (a failure) if they ran one after the other
+        return recorder.run(stack, done, hold=0.05)
+
+    results = _in_dependency_order(_stacks(), run_one)
+    assert set(results) == set(GRAPH)
+    for name, deps in GRAPH.items():
+        assert set(deps) <= set(results[name].outputs["finished_before"]), name
+        assert set(deps) <= set(results[name].outputs["seen"]), name  # their results are handed over
+
+
+def test_after_a_failure_nothing_new_starts_and_running_stacks_finish_first():
+    recorder = Recorder()
+
+    def run_one(stack, done):
+        if stack.name == "cluster":
+            raise StageError("apply", "cluster failed", resource="aws_eks_cluster.eks")
+        return recorder.run(stack, done, hold=0.3 if stack.name == "data" else 0.0)
+
+    with pytest.raises(StageError, match="cluster failed"):
+        _in_dependency_order(_stacks(), run_one)
+    assert recorder.finished == ["network", "data"]  # data (already running) finished; nothing after cluster ran
+
+
+def test_destroy_takes_a_stack_only_after_every_stack_reading_it():
+    recorder = Recorder()
+    results = _in_dependency_order(_stacks(), recorder.run, reverse=True)
+    assert recorder.started[0] == "platform" and recorder.started[-1] == "network"
+    for name, deps in GRAPH.items():
+        for upstream in deps:  # the upstream stack is destroyed after this one
+            assert name in results[upstream].outputs["finished_before"], (name, upstream)
+
+
+def test_with_approvals_stacks_run_one_at_a_time_in_declared_order():
+    recorder = Recorder()
+    active = []
+
+    def run_one(stack, done):
+        active.append(stack.name)
+        assert len(active) == 1, active
+        try:
+            return recorder.run(stack, done, hold=0.01)
+        finally:
+            active.remove(stack.name)
+
+    _in_dependency_order(_stacks(), run_one, side_by_side=False)
+    assert recorder.started == list(GRAPH)
+
+
+class StandInRunner:
+    """Stands in for the terraform runner (the real one is tested in test_terraform_runner.py):
+    every plan creates one resource; records what was applied."""
+
+    def __init__(self, name: str, applied: list[str]) -> None:
+        self.name, self.applied = name, applied
+
+    def init(self, reconfigure: bool = False) -> None:
+        pass
+
+    def plan(self) -> Plan:
+        change = ResourceChange(f"terraform_data.{self.name}", "terraform_data", ("create",))
+        return Plan(self.name, Path("/nonexistent/plan"), True, (change,))
+
+    def apply(self, plan: Plan) -> ApplyResult:
+        self.applied.append(self.name)
+        return ApplyResult(self.name, 1, 0, 0, 0.0, outputs={"id": {"value": self.name}})
+
+    def outputs(self) -> dict:
+        return {"id": {"value": self.name}}
+
+
+def test_a_declined_plan_applies_nothing_to_its_stack_and_stops_the_run(monkeypatch):
+    monkeypatch.setattr("eksml.aws_layer._has_outputs", lambda stack, values: bool(values))
+    applied: list[str] = []
+    asked: list[str] = []
+    runners = {name: StandInRunner(name, applied) for name in GRAPH}
+
+    def approve(stack: str, plan: Plan) -> bool:
+        asked.append(stack)
+        assert plan.changes[0].address == f"terraform_data.{stack}"  # the person sees this stack's plan
+        return stack != "data"
+
+    with pytest.raises(StageError, match="plan of stack data was not approved"):
+        _plan_or_apply(load_environment("dev"), "apply", _stacks(), runners, lambda event: None, None,
+                       preview=False, allow_destroy=False, reconfigure=False, approve=approve)
+    assert asked == ["network", "cluster", "data"]  # one prompt at a time, in order
+    assert applied == ["network", "cluster"]  # nothing after the refusal

@@ -261,3 +261,49 @@ def test_interrupt_is_forwarded_once_and_terraform_stops_cleanly(cli, tmp_path):
     after = runner.plan()
     assert [c.address for c in after.changes] == ["terraform_data.slow"]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # our handler is gone again
+
+
+def test_interrupt_reaches_every_stack_running_side_by_side(cli, tmp_path):
+    """Stacks applied side by side run terraform from worker threads: one signal stops them all."""
+    from eksml.aws_layer import StackResult, _in_dependency_order
+    from eksml.synth import SynthesizedStack
+
+    config = {"resource": {"terraform_data": {
+        "fast": {"input": 1},
+        "slow": {"input": 2, "depends_on": ["terraform_data.fast"],
+                 "provisioner": [{"local-exec": {"command": "sleep 60"}}]},
+    }}}
+    events: list[TerraformEvent] = []
+    runners = {name: _runner(cli, tmp_path, config, events, name=name) for name in ("left", "right", "after")}
+    plans = {}
+    for name, runner in runners.items():
+        runner.init()
+        plans[name] = runner.plan()
+    stacks = [SynthesizedStack("left", runners["left"].directory, ()),
+              SynthesizedStack("right", runners["right"].directory, ()),
+              SynthesizedStack("after", runners["after"].directory, ("left", "right"))]
+    applied: list[str] = []
+
+    def apply_one(stack, _done):
+        runners[stack.name].apply(plans[stack.name])
+        applied.append(stack.name)
+        return StackResult(stack.name, plans[stack.name])
+
+    def interrupt_when_both_are_slow() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if {e.stack for e in events if e.kind == "provision_progress"} >= {"left", "right"}:
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+            time.sleep(0.05)
+
+    threading.Thread(target=interrupt_when_both_are_slow, daemon=True).start()
+    begun = time.monotonic()
+    with pytest.raises(Interrupted) as caught:
+        _in_dependency_order(stacks, apply_one)
+    assert time.monotonic() - begun < 30  # both stopped, not waited out
+    assert caught.value.signum == signal.SIGTERM
+    assert applied == []  # nothing finished, and `after` never started
+    for name in ("left", "right"):  # each wrote its state and released its lock
+        assert [c.address for c in runners[name].plan().changes] == ["terraform_data.slow"], name
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the relay's handlers are gone again

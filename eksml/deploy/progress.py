@@ -34,7 +34,7 @@ class Progress:
     def __post_init__(self) -> None:
         if self.live is None:
             self.live = self.stream.isatty() and not os.environ.get("CI")
-        self._current: StepRecord | None = None
+        self._running: list[StepRecord] = []  # more than one while independent stacks run side by side
         self._detail = ""
         self._lock = threading.Lock()
         self._ticker: threading.Thread | None = None
@@ -44,7 +44,8 @@ class Progress:
     def step(self, stage: str, target: str = "") -> Iterator[StepRecord]:
         """Time one step; an exception marks it failed (or interrupted) and propagates."""
         record = StepRecord(stage, target)
-        self.steps.append(record)
+        with self._lock:
+            self.steps.append(record)
         begun = time.monotonic()
         self._begin(record)
         try:
@@ -64,7 +65,8 @@ class Progress:
 
     def skip(self, stage: str, target: str = "", note: str = "") -> None:
         record = StepRecord(stage, target, result="skipped", note=note)
-        self.steps.append(record)
+        with self._lock:
+            self.steps.append(record)
         self._print(f"- {self._label(record)}: skipped{f' ({note})' if note else ''}")
 
     def detail(self, text: str) -> None:
@@ -95,21 +97,27 @@ class Progress:
 
     def _begin(self, record: StepRecord) -> None:
         with self._lock:
-            self._current, self._detail = record, ""
-        if self.live:
-            self._stop.clear()
-            self._ticker = threading.Thread(target=self._tick, daemon=True)
+            self._running.append(record)
+            self._detail = ""
+            start_ticker = self.live and self._ticker is None
+            if start_ticker:
+                self._stop.clear()
+                self._ticker = threading.Thread(target=self._tick, daemon=True)
+        if start_ticker:
             self._ticker.start()
-        else:
+        if not self.live:
             self._print(f"{self._label(record)}: started")
 
     def _end(self, record: StepRecord) -> None:
-        if self._ticker is not None:
-            self._stop.set()
-            self._ticker.join()
-            self._ticker = None
         with self._lock:
-            self._current = None
+            if record in self._running:
+                self._running.remove(record)
+            ticker = self._ticker if not self._running else None
+            if ticker is not None:
+                self._ticker = None
+        if ticker is not None:
+            self._stop.set()
+            ticker.join()
         mark = {"failed": "✗", "interrupted": "!", "skipped": "-"}.get(record.result, "✓")
         note = f" ({record.note})" if record.note else ""
         self._print(f"{mark} {self._label(record)}: {record.result} in {record.seconds:.1f}s{note}")
@@ -118,13 +126,13 @@ class Progress:
         frame = 0
         while not self._stop.wait(0.1):
             with self._lock:
-                record, detail = self._current, self._detail
-                if record is None:
+                if not self._running:
                     continue
                 running = time.monotonic() - self.started
-                line = f"{_SPINNER[frame % len(_SPINNER)]} [{int(running) // 60:02d}:{int(running) % 60:02d}] {self._label(record)}"
-                if detail:
-                    line += f" · {detail}"
+                labels = " | ".join(self._label(record) for record in self._running)  # stacks side by side
+                line = f"{_SPINNER[frame % len(_SPINNER)]} [{int(running) // 60:02d}:{int(running) % 60:02d}] {labels}"
+                if self._detail:
+                    line += f" · {self._detail}"
                 self.stream.write("\r\033[K" + line[: _terminal_width() - 1])
                 self.stream.flush()
             frame += 1

@@ -6,8 +6,8 @@ listed from the streamed `planned_change` events, which saves a `show -json` (5-
 schema loading per stack).
 
 Interrupts: terraform runs in its own session, so a terminal Ctrl-C reaches only us; we forward
-SIGINT/SIGTERM to terraform exactly once (terraform then stops after the calls in flight, writes
-its state and releases the lock), wait for it, and raise `Interrupted`. A second signal is not
+SIGINT/SIGTERM to every running terraform exactly once (terraform then stops after the calls in
+flight, writes its state and releases the lock), wait for it, and raise `Interrupted`. A second signal is not
 forwarded: terraform treats it as "exit immediately", which can lose state.
 """
 
@@ -19,7 +19,8 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -252,6 +253,8 @@ class Terraform:
         subcommand, *rest = args
         flags = ["-no-color"] + (["-json"] if json_lines else [])
         argv = [self.cli.binary, f"-chdir={self.directory}", subcommand, *flags, *rest]
+        if SIGNALS.signum is not None:  # a stack running side by side was interrupted: start nothing new
+            raise Interrupted(self.stack, command, SIGNALS.signum)
         process = subprocess.Popen(
             argv,
             stdin=subprocess.DEVNULL,
@@ -290,15 +293,13 @@ class Terraform:
         readers = [threading.Thread(target=read_stdout, daemon=True), threading.Thread(target=read_stderr, daemon=True)]
         for reader in readers:
             reader.start()
-        received = _forward_signals_once(process)
-        try:
+        with SIGNALS.relay(), SIGNALS.tracking(process):
             returncode = process.wait()
             for reader in readers:
                 reader.join()
-        finally:
-            received.restore()
-        if received.signum is not None:
-            raise Interrupted(self.stack, command, received.signum)
+            received = SIGNALS.signum
+        if received is not None:
+            raise Interrupted(self.stack, command, received)
         return _Outcome(returncode, tuple(events), tuple(diagnostics), "".join(stdout), "".join(stderr))
 
 
@@ -322,30 +323,68 @@ def _event_address(event: dict) -> str | None:
     return (event.get("diagnostic") or {}).get("address")
 
 
-class _SignalForwarder:
+class SignalRelay:
+    """Forwards the first SIGINT/SIGTERM to every terraform running (stacks can run side by side).
+
+    Only the main thread may install signal handlers: a run that starts terraform from worker
+    threads holds `relay()` open in the main thread around them. Nested `relay()`s share one
+    installation; the signal received is known until the outermost one closes.
+    """
+
     def __init__(self) -> None:
         self.signum: int | None = None
+        self._lock = threading.RLock()  # the handler runs on the main thread, maybe inside `tracking`
+        self._processes: set[subprocess.Popen] = set()
+        self._depth = 0
         self._previous: dict[int, Any] = {}
 
-    def restore(self) -> None:
-        for signum, handler in self._previous.items():
-            signal.signal(signum, handler)
-        self._previous.clear()
+    @contextmanager
+    def relay(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield  # the main thread's relay (if any) applies
+            return
+        if self._depth == 0:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self._previous[signum] = signal.signal(signum, self._forward)
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+            if self._depth == 0:
+                for signum, handler in self._previous.items():
+                    signal.signal(signum, handler)
+                self._previous.clear()
+                self.signum = None
+
+    @contextmanager
+    def tracking(self, process: subprocess.Popen) -> Iterator[None]:
+        with self._lock:
+            self._processes.add(process)
+            late = self.signum
+        if late is not None:  # the signal came while this one was starting
+            _send(process, late)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._processes.discard(process)
+
+    def _forward(self, signum: int, _frame: Any) -> None:
+        with self._lock:
+            if self.signum is not None:
+                return  # a second signal would make terraform exit at once, losing state
+            self.signum = signum
+            processes = list(self._processes)
+        for process in processes:
+            _send(process, signum)
 
 
-def _forward_signals_once(process: subprocess.Popen) -> _SignalForwarder:
-    forwarder = _SignalForwarder()
-    if threading.current_thread() is not threading.main_thread():
-        return forwarder  # only the main thread may set handlers; the caller's own handling applies
+def _send(process: subprocess.Popen, signum: int) -> None:
+    try:
+        process.send_signal(signum)
+    except ProcessLookupError:
+        pass
 
-    def handler(signum: int, _frame: Any) -> None:
-        if forwarder.signum is None:
-            forwarder.signum = signum
-            try:
-                process.send_signal(signum)
-            except ProcessLookupError:
-                pass
 
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        forwarder._previous[signum] = signal.signal(signum, handler)
-    return forwarder
+SIGNALS = SignalRelay()
