@@ -29,6 +29,9 @@ from eksml.terraform.diagnostics import Diagnostic, stage_error
 from eksml.terraform.setup import TerraformCli
 
 LOCK_FILE = ".terraform.lock.hcl"
+# Terraform's shared plugin cache is not safe for installs running at once ("file exists"): stacks
+# that run side by side take turns for `init` (about a second each), and run everything else at once.
+_INIT_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,8 @@ class Terraform:
         if kept.is_file() and not here.is_file():
             shutil.copyfile(kept, here)
         args = ["init", "-input=false"] + (["-reconfigure"] if reconfigure else [])
-        self._check("init", self._run("init", args))
+        with _INIT_LOCK:
+            self._check("init", self._run("init", args))
         if here.is_file():
             shutil.copyfile(here, kept)
 
