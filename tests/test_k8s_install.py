@@ -15,6 +15,7 @@ import yaml
 from eksml.config import load_environment
 from eksml.config.models import Environment
 from eksml.errors import ConfigError, StageError
+from eksml.k8s.release_status import release_status
 from eksml.k8s import InstallEvent, RetryPolicy, install_platform
 from eksml.k8s.install import uninstall_platform
 from eksml.k8s.apply import TransientApplyError
@@ -377,3 +378,39 @@ def test_uninstall_path_with_stand_in_helm_removes_everything_in_reverse(helm, t
     assert deleted_at("Namespace karpenter") > uninstalled_at("external-secrets")
     assert uninstall_platform(env, None, None, outputs=outputs, helm=FAKE_HELM, applier=applier, retry=NO_WAIT,
                               poll_s=0, wait_s=0) == []  # nothing left: nothing to do
+
+
+# -- status (read-only) -------------------------------------------------------------------------------
+
+
+def test_release_status_with_stand_in_helm_reports_revision_and_health(helm, tmp_path):
+    env = small_env()
+    outputs = applied_outputs(env)
+    releases = [c.name for c in build_platform(env, outputs).releases]
+    before = release_status(env, outputs, Path(KUBECONFIG), "eksml-test", helm=FAKE_HELM)
+    assert [r.release for r in before] == releases
+    assert {r.status for r in before} == {"not installed"} and not any(r.healthy for r in before)
+
+    install(env, helm, outputs)
+    state_path = tmp_path / "helm-state.json"  # a later run killed mid-upgrade left mlflow pending
+    state = helm_state(tmp_path)
+    state["releases"]["mlflow/mlflow"].append({**state["releases"]["mlflow/mlflow"][0], "revision": 2,
+                                               "status": "pending-upgrade"})
+    state_path.write_text(json.dumps(state))
+    after = {r.release: r for r in release_status(env, outputs, Path(KUBECONFIG), "eksml-test", helm=FAKE_HELM)}
+    assert after["mlflow"].revision == 2 and after["mlflow"].status == "pending-upgrade"
+    assert not after["mlflow"].healthy
+    others = [after[name] for name in releases if name != "mlflow"]
+    assert all(r.healthy and r.revision == 1 and r.installed == r.pinned for r in others)
+    assert len(helm.helm("upgrade")) == len(releases)  # status changed nothing
+
+
+def test_release_status_with_stand_in_helm_flags_a_chart_other_than_the_pinned_one(helm, tmp_path):
+    scenario(tmp_path, installed_versions={"mlflow": "0.0.1"})
+    env = small_env()
+    outputs = applied_outputs(env)
+    with pytest.raises(StageError):
+        install(env, helm, outputs)  # the install path itself refuses it ...
+    mlflow = next(r for r in release_status(env, outputs, None, None, helm=FAKE_HELM) if r.release == "mlflow")
+    assert (mlflow.status, mlflow.installed) == ("deployed", "0.0.1")
+    assert not mlflow.healthy  # ... and status does not call it healthy either

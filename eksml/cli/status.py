@@ -8,18 +8,29 @@ from eksml.cli.common import env_argument, load, output_option, report_failures
 @click.command()
 @env_argument
 @click.option("--emulator", is_flag=True, help="Look at this environment's local AWS emulator instead of AWS.")
-@click.option("--detailed-exitcode", is_flag=True, help="Exit 3 when any stack has drifted (for scripts).")
+@click.option("--kubeconfig", type=click.Path(dir_okay=False), help="Also report the Helm releases of this cluster.")
+@click.option("--context", help="kubeconfig context of the cluster whose releases to report.")
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 3 when any stack has drifted or any release is not deployed at its pinned version.")
 @output_option
 @report_failures
-def status(env, emulator, detailed_exitcode, output_format):
-    """Each stack's last apply and drift (a plan that is not empty)."""
-    from eksml.deploy.status import format_status, stack_status
+def status(env, emulator, kubeconfig, context, detailed_exitcode, output_format):
+    """Each stack's last apply and drift (a plan that is not empty); with a cluster, each release's
+    revision and health."""
+    from eksml.deploy.status import format_releases, format_status, releases_of, stack_status
 
     environment = load(env)
     statuses = stack_status(environment, emulator=emulator)
+    releases = releases_of(environment, kubeconfig, context) if (kubeconfig or context) else None
     if output_format == "json":
-        click.echo(json.dumps({"environment": environment.name, "stacks": [s.as_dict() for s in statuses]}, indent=2))
+        report = {"environment": environment.name, "stacks": [s.as_dict() for s in statuses]}
+        if releases is not None:
+            report["releases"] = [r.as_dict() for r in releases]
+        click.echo(json.dumps(report, indent=2))
     else:
         click.echo(format_status(environment, statuses))
-    if detailed_exitcode and any(s.drift != "in sync" for s in statuses):
+        if releases is not None:
+            click.echo("\n" + format_releases(releases))
+    drifted = any(s.drift != "in sync" for s in statuses) or any(not r.healthy for r in releases or ())
+    if detailed_exitcode and drifted:
         raise SystemExit(3)

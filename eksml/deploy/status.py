@@ -1,12 +1,17 @@
-"""`eksml status`: per stack, when it was last applied and whether the live state drifted from code."""
+"""`eksml status`: per stack, when it was last applied and whether the live state drifted from code;
+with a cluster, per Helm release its revision and whether it is deployed at the pinned version."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Optional
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
 
 from eksml.config import Environment
 from eksml.deploy.pipeline import load_history
+
+if TYPE_CHECKING:
+    from eksml.k8s.release_status import ReleaseStatus
 
 
 @dataclass(frozen=True)
@@ -54,3 +59,23 @@ def format_status(env: Environment, statuses: list[StackStatus]) -> str:
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return f"{env.name} ({'emulator' if env.emulator else env.region}):\n" + "\n".join(lines)
+
+
+def releases_of(env: Environment, kubeconfig: Optional[str], context: Optional[str], *, helm: str = "helm") -> list["ReleaseStatus"]:
+    from eksml.k8s.release_status import release_status
+    from eksml.k8s.render import current_outputs
+
+    return release_status(env, current_outputs(env), Path(kubeconfig) if kubeconfig else None, context, helm=helm)
+
+
+def format_releases(releases: list["ReleaseStatus"]) -> str:
+    rows = [("release", "namespace", "revision", "status", "chart (pinned)", "health")]
+    rows += [
+        (r.release, r.namespace, str(r.revision or "-"), r.status, f"{r.installed or '-'} ({r.pinned})",
+         "ok" if r.healthy else "needs attention")
+        for r in releases
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
