@@ -231,26 +231,34 @@ def test_real_local_lock_conflict_is_reported_as_state_locked(cli, tmp_path):
     assert caught.value.lock.id in caught.value.hint and "force-unlock" in caught.value.hint
 
 
-def test_interrupt_is_forwarded_once_and_terraform_stops_cleanly(cli, tmp_path):
-    config = {"resource": {"terraform_data": {
-        "fast": {"input": 1},
-        "slow": {"input": 2, "depends_on": ["terraform_data.fast"],
-                 "provisioner": [{"local-exec": {"command": "sleep 60"}}]},
-    }}}
-    events: list[TerraformEvent] = []
-    runner = _runner(cli, tmp_path, config, events)
-    runner.init()
-    plan = runner.plan()
+# One resource created at once, then one whose provisioner runs for a minute: something to interrupt.
+SLOW_APPLY = {"resource": {"terraform_data": {
+    "fast": {"input": 1},
+    "slow": {"input": 2, "depends_on": ["terraform_data.fast"],
+             "provisioner": [{"local-exec": {"command": "sleep 60"}}]},
+}}}
 
-    def interrupt_when_slow_starts() -> None:
+
+def _signal_once_provisioning(events: list[TerraformEvent], signum: int, stacks: set[str]) -> None:
+    """In the background: send `signum` to this process once every stack named runs its slow provisioner."""
+
+    def watch() -> None:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            if any(e.kind == "provision_progress" for e in events):
-                os.kill(os.getpid(), signal.SIGINT)
+            if {e.stack for e in events if e.kind == "provision_progress"} >= stacks:
+                os.kill(os.getpid(), signum)
                 return
             time.sleep(0.05)
 
-    threading.Thread(target=interrupt_when_slow_starts, daemon=True).start()
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def test_interrupt_is_forwarded_once_and_terraform_stops_cleanly(cli, tmp_path):
+    events: list[TerraformEvent] = []
+    runner = _runner(cli, tmp_path, SLOW_APPLY, events)
+    runner.init()
+    plan = runner.plan()
+    _signal_once_provisioning(events, signal.SIGINT, {"demo"})
     begun = time.monotonic()
     with pytest.raises(Interrupted) as caught:
         runner.apply(plan)
@@ -268,13 +276,8 @@ def test_interrupt_reaches_every_stack_running_side_by_side(cli, tmp_path):
     from eksml.aws_layer import StackResult, _in_dependency_order
     from eksml.synth import SynthesizedStack
 
-    config = {"resource": {"terraform_data": {
-        "fast": {"input": 1},
-        "slow": {"input": 2, "depends_on": ["terraform_data.fast"],
-                 "provisioner": [{"local-exec": {"command": "sleep 60"}}]},
-    }}}
     events: list[TerraformEvent] = []
-    runners = {name: _runner(cli, tmp_path, config, events, name=name) for name in ("left", "right", "after")}
+    runners = {name: _runner(cli, tmp_path, SLOW_APPLY, events, name=name) for name in ("left", "right", "after")}
     plans = {}
     for name, runner in runners.items():
         runner.init()
@@ -289,15 +292,7 @@ def test_interrupt_reaches_every_stack_running_side_by_side(cli, tmp_path):
         applied.append(stack.name)
         return StackResult(stack.name, plans[stack.name])
 
-    def interrupt_when_both_are_slow() -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if {e.stack for e in events if e.kind == "provision_progress"} >= {"left", "right"}:
-                os.kill(os.getpid(), signal.SIGTERM)
-                return
-            time.sleep(0.05)
-
-    threading.Thread(target=interrupt_when_both_are_slow, daemon=True).start()
+    _signal_once_provisioning(events, signal.SIGTERM, {"left", "right"})
     begun = time.monotonic()
     with pytest.raises(Interrupted) as caught:
         _in_dependency_order(stacks, apply_one)
