@@ -225,6 +225,8 @@ def _set_scalar(document: CommentedMap, field: str, value: str) -> None:
     *parents, leaf = field.split(".")
     node = document
     for key in parents:
+        if key not in node:  # a mapping the target leaves to its default (an add-on it does not name)
+            node[key] = CommentedMap()
         node = node[key]
     if leaf in node:
         old = node[leaf]

@@ -218,6 +218,11 @@ BAD_FILES = {
         "node_pools.a100-mig.mig.strategy",
         "needs one identical profile on every GPU",
     ),
+    "mlflow-without-secret-delivery": (
+        _set("addons.external_secrets", {"version": "0.20.4", "enabled": False}),
+        "addons.external_secrets.enabled",
+        "MLflow reads its database password through external-secrets",
+    ),
     "kubernetes-version-without-gpu-ami": (
         _set("cluster.kubernetes_version", "1.29"),
         "cluster.kubernetes_version",

@@ -274,6 +274,9 @@ class Addons(Strict):
     argo_workflows: Addon
     kube_prometheus_stack: Addon
     opea_chatqna: Addon
+    # Delivers the MLflow database credentials; optional so that files written against the
+    # original contract (../shared/spec) stay valid, and pinned here until they name it.
+    external_secrets: Addon = Field(default_factory=lambda: Addon(version="0.20.4"))
 
 
 class LlmGpu(Strict):

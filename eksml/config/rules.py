@@ -111,6 +111,15 @@ def endpoint_reachable(env: Environment, _: Catalog) -> Iterator[Finding]:
         yield "cluster.endpoint_private_access", "with the public endpoint off the private endpoint must be on"
 
 
+def mlflow_has_its_secret_delivery(env: Environment, _: Catalog) -> Iterator[Finding]:
+    if env.addons.mlflow.enabled and not env.addons.external_secrets.enabled:
+        yield (
+            "addons.external_secrets.enabled",
+            "MLflow reads its database password through external-secrets (RDS rotates it); "
+            "enable external_secrets or disable mlflow",
+        )
+
+
 def pool_sizes_ordered(env: Environment, _: Catalog) -> Iterator[Finding]:
     for name, pool in env.node_pools.items():
         if not pool.min_size <= pool.desired_size <= pool.max_size:
@@ -360,6 +369,7 @@ RULES: tuple[Rule, ...] = (
     karpenter_references,
     genai_references,
     names_fit_aws_limits,
+    mlflow_has_its_secret_delivery,
 )
 
 

@@ -12,9 +12,6 @@ from eksml.k8s.components.base import HelmComponent
 from eksml.k8s.context import RenderContext
 from eksml.k8s.model import ChartRef
 
-# env.addons has no external_secrets entry yet; this pin is used until the environment model grows one.
-EXTERNAL_SECRETS_VERSION = "0.20.4"
-
 
 class ExternalSecrets(HelmComponent):
     name = "external-secrets"
@@ -23,11 +20,11 @@ class ExternalSecrets(HelmComponent):
     provides_api_groups = ("external-secrets.io", "generators.external-secrets.io")
 
     def enabled(self, ctx: RenderContext) -> bool:
-        return ctx.env.addons.mlflow.enabled  # its only consumer
+        # MLflow is its only consumer; validation refuses mlflow without it.
+        return ctx.env.addons.mlflow.enabled and ctx.env.addons.external_secrets.enabled
 
     def version(self, ctx: RenderContext) -> Optional[str]:
-        addon = getattr(ctx.env.addons, "external_secrets", None)
-        return addon.version if addon is not None else EXTERNAL_SECRETS_VERSION
+        return ctx.env.addons.external_secrets.version
 
     def values(self, ctx: RenderContext) -> dict[str, Any]:
         sa = ctx.irsa("external-secrets")
