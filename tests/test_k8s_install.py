@@ -15,7 +15,7 @@ import yaml
 from eksml.config import load_environment
 from eksml.config.models import Environment
 from eksml.errors import ConfigError, StageError
-from eksml.k8s.release_status import release_status
+from eksml.k8s.live import format_changes, release_changes, release_status
 from eksml.k8s import InstallEvent, RetryPolicy, install_platform
 from eksml.k8s.install import uninstall_platform
 from eksml.k8s.apply import TransientApplyError
@@ -414,3 +414,23 @@ def test_release_status_with_stand_in_helm_flags_a_chart_other_than_the_pinned_o
     mlflow = next(r for r in release_status(env, outputs, None, None, helm=FAKE_HELM) if r.release == "mlflow")
     assert (mlflow.status, mlflow.installed) == ("deployed", "0.0.1")
     assert not mlflow.healthy  # ... and status does not call it healthy either
+
+
+def test_release_changes_with_stand_in_helm_show_what_a_deploy_would_change(helm, tmp_path):
+    env = small_env()
+    outputs = applied_outputs(env)
+    releases = [c.name for c in build_platform(env, outputs).releases]
+    assert {c.action for c in release_changes(env, outputs, None, None, helm=FAKE_HELM)} == {"install"}
+
+    install(env, helm, outputs)
+    assert {c.action for c in release_changes(env, outputs, None, None, helm=FAKE_HELM)} == {"none"}
+
+    moved = applied_outputs(env, db_endpoint="mlflow-new.abc.us-east-1.rds.amazonaws.com")
+    changes = {c.release: c for c in release_changes(env, moved, None, None, helm=FAKE_HELM)}
+    assert changes["mlflow"].action == "update values"
+    diff = changes["mlflow"].values_diff.splitlines()
+    assert any(line.startswith("-") and outputs.db_endpoint in line for line in diff)
+    assert any(line.startswith("+") and "mlflow-new.abc.us-east-1.rds.amazonaws.com" in line for line in diff)
+    assert all(changes[name].action == "none" for name in releases if name != "mlflow")
+    assert "1 of 3 would change" in format_changes(list(changes.values()))
+    assert len(helm.helm("upgrade")) == len(releases)  # planning changed nothing

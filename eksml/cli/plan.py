@@ -18,10 +18,13 @@ _SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "read
     "--emulator", "preview", is_flag=True,
     help="Preview in a throwaway local emulator: the full plan of a first deploy, no cloud account needed.",
 )
+@click.option("--kubeconfig", type=click.Path(dir_okay=False), help="Also compare with the Helm releases of this cluster.")
+@click.option("--context", help="kubeconfig context of the cluster to compare with.")
 @output_option
 @report_failures
-def plan(env: str, preview: bool, output_format: str) -> None:
-    """Show what a deploy of ENV would change, stack by stack (network, cluster, data, platform)."""
+def plan(env: str, preview: bool, kubeconfig: str | None, context: str | None, output_format: str) -> None:
+    """Show what a deploy of ENV would change: every Terraform stack, then the Kubernetes layer (the
+    rendered files against the last render; with --context, each Helm release against the cluster)."""
     from eksml.aws_layer import ProgressEvents, plan_environment
     from eksml.deploy.progress import Progress
 
@@ -56,7 +59,15 @@ def plan(env: str, preview: bool, output_format: str) -> None:
     # Without a cluster the Kubernetes layer's plan is a diff of values and objects against the last render.
     from eksml.k8s.render import current_outputs, default_render_dir, plan_diff
 
-    click.echo("\n" + plan_diff(environment, current_outputs(environment), default_render_dir(environment)).summary())
+    outputs = current_outputs(environment)
+    click.echo("\n" + plan_diff(environment, outputs, default_render_dir(environment)).summary())
+    if kubeconfig or context:
+        from pathlib import Path
+
+        from eksml.k8s.live import format_changes, release_changes
+
+        changes = release_changes(environment, outputs, Path(kubeconfig) if kubeconfig else None, context)
+        click.echo("\n" + format_changes(changes))
 
 
 @click.command()

@@ -11,7 +11,7 @@ from eksml.config import Environment
 from eksml.deploy.pipeline import load_history
 
 if TYPE_CHECKING:
-    from eksml.k8s.release_status import ReleaseStatus
+    from eksml.k8s.live import ReleaseStatus
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def format_status(env: Environment, statuses: list[StackStatus]) -> str:
 
 
 def releases_of(env: Environment, kubeconfig: Optional[str], context: Optional[str], *, helm: str = "helm") -> list["ReleaseStatus"]:
-    from eksml.k8s.release_status import release_status
+    from eksml.k8s.live import release_status
     from eksml.k8s.render import current_outputs
 
     return release_status(env, current_outputs(env), Path(kubeconfig) if kubeconfig else None, context, helm=helm)
