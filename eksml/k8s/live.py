@@ -41,9 +41,7 @@ def release_status(
     env: Environment, outputs: PlatformOutputs, kubeconfig: Optional[Path], context: Optional[str], *, helm: str = "helm"
 ) -> list[ReleaseStatus]:
     """Asks Helm about every release of the environment, in install order (read-only)."""
-    releases = build_platform(env, outputs).releases
-    client = _client(helm, kubeconfig, context, "status")
-    return asyncio.run(_for_each(releases, lambda release: _status(client, release)))
+    return _ask_every_release(env, outputs, kubeconfig, context, helm, "status", _status)
 
 
 @dataclass(frozen=True)
@@ -59,22 +57,23 @@ def release_changes(
     env: Environment, outputs: PlatformOutputs, kubeconfig: Optional[Path], context: Optional[str], *, helm: str = "helm"
 ) -> list[ReleaseChange]:
     """What `deploy` would do to each release, from the revision Helm holds and the values rendered now."""
-    releases = build_platform(env, outputs).releases
-    client = _client(helm, kubeconfig, context, "plan")
-    return asyncio.run(_for_each(releases, lambda release: _change(client, release)))
+    return _ask_every_release(env, outputs, kubeconfig, context, helm, "plan", _change)
 
 
-def _client(helm: str, kubeconfig: Optional[Path], context: Optional[str], stage: str):
+def _ask_every_release(env, outputs, kubeconfig, context, helm: str, stage: str, ask) -> list:
+    """`ask(client, release)` for every release at once (in install order); results in that order."""
     from pyhelm3 import Client
 
+    releases = build_platform(env, outputs).releases
     try:
-        return Client(executable=helm, kubeconfig=kubeconfig, kubecontext=context)
+        client = Client(executable=helm, kubeconfig=kubeconfig, kubecontext=context)
     except (AssertionError, OSError) as exc:
         raise StageError(stage, f"cannot run helm ({helm}): {exc}", hint="install Helm 3 or 4 and put it on PATH") from None
 
+    async def ask_all() -> list:
+        return list(await asyncio.gather(*(ask(client, release) for release in releases)))
 
-async def _for_each(releases: tuple[RenderedComponent, ...], ask) -> list:
-    return list(await asyncio.gather(*(ask(release) for release in releases)))
+    return asyncio.run(ask_all())
 
 
 async def _current(client, release: RenderedComponent, stage: str):
