@@ -183,13 +183,19 @@ def run_stacks(
     if action == "destroy":
         results = _destroy(stacks, runners, report, emulator, reconfigure)
     else:
-        if action == "apply" and approve is None and (base / OUTPUTS_FILE).is_file():
-            results = _unchanged_everywhere(stacks, runners, report, reconfigure)
-        else:
-            results = None
+        results, settled = None, {}
+        if not preview and approve is None and (base / OUTPUTS_FILE).is_file():
+            # After a complete apply every stack's inputs exist: all stacks can be planned at once.
+            results = _plan_all_at_once(stacks, runners, report, reconfigure)
+            if results is not None and env.protected and not allow_destroy:
+                for result in results:
+                    _refuse_protected_changes(result.name, result.plan)
+            if action == "apply" and results is not None and any(result.has_changes for result in results):
+                settled = _settled(stacks, results)
+                results = None  # the changes are applied in order; settled stacks are not planned again
         if results is None:
             results = _plan_or_apply(env, action, stacks, runners, report, emulator, preview, allow_destroy,
-                                     reconfigure, approve)
+                                     reconfigure, approve, settled)
 
     platform_outputs, saved = None, None
     if action == "apply":
@@ -265,7 +271,10 @@ def _plan_or_apply(
     allow_destroy: bool,
     reconfigure: bool,
     approve: Callable[[str, Plan], bool] | None = None,
+    settled: dict[str, StackResult] | None = None,
 ) -> list[StackResult]:
+    """`settled`: stacks already planned with no changes whose upstream stacks have none either."""
+    settled = settled or {}
     # Against the emulator nothing is at stake: plan and apply in one terraform run per stack
     # (unless someone wants to approve each plan). Elsewhere the saved plan is applied, so exactly
     # what was planned (checked, approved) happens.
@@ -273,6 +282,8 @@ def _plan_or_apply(
     needed_downstream = {dep for stack in stacks for dep in stack.depends_on}
 
     def run_one(stack: "SynthesizedStack", done: dict[str, StackResult]) -> StackResult:
+        if stack.name in settled:
+            return settled[stack.name]
         runner = runners[stack.name]
         begun = time.monotonic()
         missing = tuple(dep for dep in stack.depends_on if not _has_outputs(dep, done[dep].outputs))
@@ -295,14 +306,7 @@ def _plan_or_apply(
                 step.result = "changed" if plan.has_changes else "no changes"
                 step.note = _summary(plan)
             if env.protected and not allow_destroy:
-                refused = protected_changes(stack.name, plan.changes)
-                if refused:
-                    raise StageError(
-                        "plan", "refusing to change stateful resources of a protected environment:\n  "
-                        + "\n  ".join(str(change) for change in refused),
-                        resource=refused[0].address,
-                        hint="review the change; pass --allow-destroy only if losing that data is intended",
-                    )
+                _refuse_protected_changes(stack.name, plan)
             if plan.has_changes and action == "apply" and approve is not None and not approve(stack.name, plan):
                 raise StageError("apply", f"the plan of stack {stack.name} was not approved; nothing was applied to it",
                                  resource=stack.name)
@@ -331,12 +335,37 @@ def _plan_or_apply(
     return [results[stack.name] for stack in stacks]
 
 
-def _unchanged_everywhere(
+def _settled(stacks: list["SynthesizedStack"], planned: list[StackResult]) -> dict[str, StackResult]:
+    """The planned stacks nothing will change: no changes of their own, none upstream (`stacks` is in
+    dependency order)."""
+    by_name = {result.name: result for result in planned}
+    settled: dict[str, StackResult] = {}
+    for stack in stacks:
+        if not by_name[stack.name].has_changes and all(dep in settled for dep in stack.depends_on):
+            settled[stack.name] = by_name[stack.name]
+    return settled
+
+
+def _refuse_protected_changes(stack: str, plan: Plan) -> None:
+    refused = protected_changes(stack, plan.changes)
+    if refused:
+        raise StageError(
+            "plan", "refusing to change stateful resources of a protected environment:\n  "
+            + "\n  ".join(str(change) for change in refused),
+            resource=refused[0].address,
+            hint="review the change; pass --allow-destroy only if losing that data is intended",
+        )
+
+
+def _plan_all_at_once(
     stacks: list["SynthesizedStack"], runners: dict[str, Terraform], report: EventCallback, reconfigure: bool
 ) -> list[StackResult] | None:
-    """After a complete apply every stack's inputs exist, so all stacks can be planned at once.
-    When none has changes, that is the whole answer, in the time of the slowest plan rather than
-    a chain of them (a second deploy). Otherwise None: the run goes stack by stack, in order."""
+    """Plan every stack at the same time, each against the state its upstream stacks have now.
+
+    That is the whole answer of a plan (nothing is applied in between), and of a deploy whose plans
+    are all empty (a second deploy), in the time of the slowest plan rather than a chain of them.
+    None when some stack cannot be planned yet (it reads an output its upstream stack does not
+    have until that is applied): then the run goes stack by stack, in order."""
 
     def plan_one(stack: "SynthesizedStack", _done: dict[str, StackResult]) -> StackResult | None:
         runner = runners[stack.name]
@@ -361,9 +390,7 @@ def _unchanged_everywhere(
 
     results = _in_dependency_order(stacks, plan_one, all_at_once=True)
     ordered = [results[stack.name] for stack in stacks]
-    if any(result is None or result.has_changes for result in ordered):
-        return None
-    return ordered
+    return None if any(result is None for result in ordered) else ordered
 
 
 def _destroy(

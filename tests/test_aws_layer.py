@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from eksml.aws_layer import (
-    ProgressEvents, StackResult, StepFinished, StepStarted, _in_dependency_order, _plan_or_apply, run_stacks,
+    ProgressEvents, StackResult, StepFinished, StepStarted, _in_dependency_order, _plan_or_apply, _settled,
+    run_stacks,
 )
 from eksml.config import load_environment
 from eksml.deploy.progress import Progress
@@ -182,3 +183,17 @@ def test_a_declined_plan_applies_nothing_to_its_stack_and_stops_the_run(monkeypa
                        preview=False, allow_destroy=False, reconfigure=False, approve=approve)
     assert asked == ["network", "cluster", "data"]  # one prompt at a time, in order
     assert applied == ["network", "cluster"]  # nothing after the refusal
+
+
+def test_stacks_settled_by_the_all_at_once_plan_are_not_planned_again(monkeypatch):
+    monkeypatch.setattr("eksml.aws_layer._has_outputs", lambda stack, values: bool(values))
+    planned = [StackResult(name, Plan(name, None, name == "data", ()), outputs={"id": name}) for name in GRAPH]
+    settled = _settled(_stacks(), planned)
+    assert set(settled) == {"network", "cluster", "karpenter"}  # platform reads the changed data stack
+    applied: list[str] = []
+    runners = {name: StandInRunner(name, applied) for name in GRAPH}
+    results = _plan_or_apply(load_environment("dev"), "apply", _stacks(), runners, lambda event: None, None,
+                             preview=False, allow_destroy=False, reconfigure=False, settled=settled)
+    assert applied == ["data", "platform"]
+    assert [r.name for r in results] == list(GRAPH)
+    assert all(results[i] is settled[r.name] for i, r in enumerate(results) if r.name in settled)

@@ -29,9 +29,10 @@ from eksml.terraform.diagnostics import Diagnostic, stage_error
 from eksml.terraform.setup import TerraformCli
 
 LOCK_FILE = ".terraform.lock.hcl"
-# Terraform's shared plugin cache is not safe for installs running at once ("file exists"): stacks
-# that run side by side take turns for `init` (about a second each), and run everything else at once.
+# Terraform's shared plugin cache is not safe for installs running at once ("file exists"): the
+# first `init` per CLI config (per plugin cache) runs alone; after it, the cache only links.
 _INIT_LOCK = threading.Lock()
+_CACHES_FILLED: set[Path] = set()  # by CLI config file (each names its plugin cache)
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,7 @@ class Terraform:
         if kept.is_file() and not here.is_file():
             shutil.copyfile(kept, here)
         args = ["init", "-input=false"] + (["-reconfigure"] if reconfigure else [])
-        with _INIT_LOCK:
+        with _alone_until_cache_filled(self.cli.cli_config_file):
             self._check("init", self._run("init", args))
         if here.is_file():
             shutil.copyfile(here, kept)
@@ -305,6 +306,17 @@ class Terraform:
         if received is not None:
             raise Interrupted(self.stack, command, received)
         return _Outcome(returncode, tuple(events), tuple(diagnostics), "".join(stdout), "".join(stderr))
+
+
+@contextmanager
+def _alone_until_cache_filled(cli_config: Path) -> Iterator[None]:
+    if cli_config not in _CACHES_FILLED:
+        with _INIT_LOCK:
+            if cli_config not in _CACHES_FILLED:  # still empty: this init fills it, alone
+                yield
+                _CACHES_FILLED.add(cli_config)
+                return
+    yield
 
 
 def _planned_changes(events: tuple[dict, ...]) -> tuple[ResourceChange, ...]:
