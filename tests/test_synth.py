@@ -33,6 +33,7 @@ from eksml.synth import (
     AwsTarget,
     build,
     default_outdir,
+    synthesize_if_changed,
 )
 
 SHIPPED = known_environments()
@@ -710,3 +711,24 @@ def test_cdktf_cli_app_reads_the_environment_from_eksml_env(synthesized_environm
     assert next(iter(cluster["resource"]["aws_eks_cluster"].values()))["name"] == "mlplatform-prod"
     monkeypatch.setenv("EKSML_ENV", "no-such-env")
     assert synth_app.main() == 2
+
+
+# --- reuse of an earlier synthesis --------------------------------------------------------------
+
+
+def test_a_synthesis_is_reused_only_while_its_inputs_are_unchanged(tmp_path):
+    env = load_environment("dev")
+    outdir = tmp_path / "synth"
+    outdir.mkdir()
+    first, reused = synthesize_if_changed(env, outdir, AwsTarget())
+    assert not reused
+    again, reused = synthesize_if_changed(env, outdir, AwsTarget())
+    assert reused and again == first
+    retagged = env.model_copy(update={"tags": {**env.tags, "cost-center": "ml-42"}})
+    _, reused = synthesize_if_changed(retagged, outdir, AwsTarget())
+    assert not reused  # another environment
+    _, reused = synthesize_if_changed(retagged, outdir, AwsTarget("http://127.0.0.1:45667"))
+    assert not reused  # another target
+    (again[0].config_file).unlink()
+    _, reused = synthesize_if_changed(retagged, outdir, AwsTarget("http://127.0.0.1:45667"))
+    assert not reused  # a file of it is gone
