@@ -29,6 +29,7 @@ from eksml.terraform import (
     stage_error,
 )
 from eksml.terraform.diagnostics import Diagnostic
+from eksml.terraform.runner import LOCK_FILE
 from eksml.terraform.setup import PROVIDER_VERSION, mirror_has_provider, terraform_platform
 
 REAL_MIRROR = find_provider_mirror({})  # the machine's mirror (/opt/tf-plugins here)
@@ -123,6 +124,23 @@ def test_init_installs_the_aws_provider_offline_and_keeps_the_lock_file(cli, tmp
     (runner.directory / ".terraform.lock.hcl").unlink()
     runner.init()
     assert (runner.directory / ".terraform.lock.hcl").read_text() == (runner.data_dir / ".terraform.lock.hcl").read_text()
+
+
+def test_init_of_a_new_stack_leaves_the_filled_plugin_cache_alone(tmp_path):
+    """Stacks without a lock file yet are initialized while others run: if such an init re-installed
+    into the shared cache, the others would find no provider binary for a moment."""
+    cli = prepare_terraform(tmp_path / "tf")
+    assert "plugin_cache_may_break_dependency_lock_file = true" in cli.cli_config_file.read_text()
+    config = {"terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": PROVIDER_VERSION}}}}
+    _runner(cli, tmp_path, config, name="first").init()
+    cached = next((tmp_path / "tf" / "plugin-cache" / "registry.terraform.io" / "hashicorp" / "aws").glob("*/*"))
+    before = os.lstat(cached)
+
+    second = _runner(cli, tmp_path, config, name="second")
+    second.init()
+    after = os.lstat(cached)
+    assert (after.st_ino, after.st_ctime_ns) == (before.st_ino, before.st_ctime_ns)
+    assert (second.data_dir / LOCK_FILE).is_file()
 
 
 # -- plans, applies, outputs -------------------------------------------------------------------------

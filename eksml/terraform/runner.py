@@ -13,6 +13,7 @@ forwarded: terraform treats it as "exit immediately", which can lose state.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 import signal
@@ -30,7 +31,8 @@ from eksml.terraform.setup import TerraformCli
 
 LOCK_FILE = ".terraform.lock.hcl"
 # Terraform's shared plugin cache is not safe for installs running at once ("file exists"): the
-# first `init` per CLI config (per plugin cache) runs alone; after it, the cache only links.
+# first `init` per CLI config (per plugin cache) runs alone; after it, the cache only links (the CLI
+# config lets terraform use the cache even before a stack has a lock file).
 _INIT_LOCK = threading.Lock()
 _CACHES_FILLED: set[Path] = set()  # by CLI config file (each names its plugin cache)
 
@@ -310,10 +312,14 @@ class Terraform:
 
 @contextmanager
 def _alone_until_cache_filled(cli_config: Path) -> Iterator[None]:
+    """The first init per plugin cache runs alone: alone in this process, and (by a file lock) among
+    eksml processes sharing the cache. Once it is filled, inits only link to it."""
     if cli_config not in _CACHES_FILLED:
         with _INIT_LOCK:
-            if cli_config not in _CACHES_FILLED:  # still empty: this init fills it, alone
-                yield
+            if cli_config not in _CACHES_FILLED:  # still empty here: this init fills it, alone
+                with open(cli_config.with_name(f"{cli_config.name}.init-lock"), "a") as lock:
+                    fcntl.flock(lock, fcntl.LOCK_EX)
+                    yield
                 _CACHES_FILLED.add(cli_config)
                 return
     yield

@@ -101,6 +101,12 @@ def render_cli_config(mirror: Path | None, plugin_cache_dir: Path) -> str:
             "}",
         ]
     lines.append(f"plugin_cache_dir = {json.dumps(str(plugin_cache_dir))}")
+    # Without this, every init of a stack with no lock file yet re-installs the provider into the
+    # cache: it unlinks the cached entry and links it again, and a terraform of another stack that
+    # starts its provider in that moment fails with "provider binary not found". The cost is only
+    # that a new lock file records the hash of this platform's package, which is all a filesystem
+    # mirror yields anyway.
+    lines.append("plugin_cache_may_break_dependency_lock_file = true")
     return "\n".join(lines) + "\n"
 
 
