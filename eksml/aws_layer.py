@@ -322,7 +322,7 @@ def _plan_or_apply(
             outputs = reported  # sensitive outputs (cdktf's cross-stack ones) are only read by terraform
         elif action == "apply" or stack.name in needed_downstream:
             with _step(report, "output", stack.name):
-                outputs = {k: v.get("value") for k, v in runner.outputs().items()}
+                outputs = runner.output_values()
         stood_in = False
         if preview and stack.name in needed_downstream and not _has_outputs(stack.name, outputs):
             with _step(report, "stand-in", stack.name):
@@ -385,7 +385,7 @@ def _plan_all_at_once(
         outputs = {}
         if not plan.has_changes:
             with _step(report, "output", stack.name):
-                outputs = {k: v.get("value") for k, v in runner.outputs().items()}
+                outputs = runner.output_values()
         return StackResult(stack.name, plan, None, outputs, time.monotonic() - begun)
 
     results = _in_dependency_order(stacks, plan_one, all_at_once=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from eksml.catalog.model import Catalog, InstanceType
+from eksml.table import text_table
 
 
 def describe_instance_type(it: InstanceType, catalog: Catalog) -> dict[str, Any]:
@@ -72,7 +73,7 @@ def format_instance_type(it: InstanceType, catalog: Catalog) -> str:
         for p in profiles
     ]
     lines.append("  MIG profiles:")
-    lines.extend("    " + line for line in _table([header, *rows]))
+    lines.extend("    " + line for line in text_table([header, *rows], rule=False))
     return "\n".join(lines)
 
 
@@ -83,9 +84,5 @@ def format_catalog(catalog: Catalog) -> str:
         gpu = f"{it.gpu_count}x {it.gpu.id}" if it.gpu else "-"
         features = [flag for flag, on in (("EFA", it.efa), ("MIG", bool(it.gpu and it.gpu.mig_capable))) if on]
         rows.append((it.name, gpu, f"{it.vcpus} vCPU", f"{it.memory_gib} GiB", it.architecture, " ".join(features)))
-    return "\n".join(line.rstrip() for line in _table(rows))
+    return "\n".join(text_table(rows, rule=False))
 
-
-def _table(rows: list[tuple[str, ...]]) -> list[str]:
-    widths = [max(len(row[col]) for row in rows) for col in range(len(rows[0]))]
-    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]

@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Iterator
 
+from eksml.table import text_table
+
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
@@ -141,9 +143,7 @@ class Progress:
         """A table of every step with its result and duration, and the total."""
         rows = [("stage", "target", "result", "time")]
         rows += [(s.stage, s.target, s.result + (f" ({s.note})" if s.note else ""), f"{s.seconds:.1f}s") for s in self.steps]
-        widths = [max(len(row[i]) for row in rows) for i in range(4)]
-        lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
-        lines.insert(1, "  ".join("-" * width for width in widths))
+        lines = text_table(rows)
         lines.append(f"total {time.monotonic() - self.started:.1f}s")
         return "\n".join(lines)
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Optional
 
 from eksml.config import Environment
 from eksml.deploy.pipeline import load_history
+from eksml.table import text_table
 
 if TYPE_CHECKING:
     from eksml.k8s.live import ReleaseStatus
@@ -55,10 +56,7 @@ def stack_status(env: Environment, *, emulator: bool = False) -> list[StackStatu
 def format_status(env: Environment, statuses: list[StackStatus]) -> str:
     rows = [("stack", "last applied", "last change", "drift")]
     rows += [(s.stack, s.last_applied or "never", s.last_change or "-", s.drift) for s in statuses]
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return f"{env.name} ({'emulator' if env.emulator else env.region}):\n" + "\n".join(lines)
+    return f"{env.name} ({'emulator' if env.emulator else env.region}):\n" + "\n".join(text_table(rows))
 
 
 def releases_of(env: Environment, kubeconfig: Optional[str], context: Optional[str], *, helm: str = "helm") -> list["ReleaseStatus"]:
@@ -75,7 +73,4 @@ def format_releases(releases: list["ReleaseStatus"]) -> str:
          "ok" if r.healthy else "needs attention")
         for r in releases
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return "\n".join(text_table(rows))

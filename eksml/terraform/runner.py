@@ -33,7 +33,6 @@ LOCK_FILE = ".terraform.lock.hcl"
 # Terraform's shared plugin cache is not safe for installs running at once ("file exists"): the
 # first `init` per CLI config (per plugin cache) runs alone; after it, the cache only links (the CLI
 # config lets terraform use the cache even before a stack has a lock file).
-_INIT_LOCK = threading.Lock()
 _CACHES_FILLED: set[Path] = set()  # by CLI config file (each names its plugin cache)
 
 
@@ -231,6 +230,10 @@ class Terraform:
         self._check("output", outcome)
         return json.loads(outcome.stdout or "{}")
 
+    def output_values(self) -> dict[str, Any]:
+        """The outputs' values alone: what a downstream stack or the Kubernetes layer reads."""
+        return {name: output.get("value") for name, output in self.outputs().items()}
+
     def force_unlock(self, lock_id: str) -> None:
         self._check("force-unlock", self._run("force-unlock", ["force-unlock", "-force", lock_id], json_lines=False))
 
@@ -312,17 +315,15 @@ class Terraform:
 
 @contextmanager
 def _alone_until_cache_filled(cli_config: Path) -> Iterator[None]:
-    """The first init per plugin cache runs alone: alone in this process, and (by a file lock) among
-    eksml processes sharing the cache. Once it is filled, inits only link to it."""
-    if cli_config not in _CACHES_FILLED:
-        with _INIT_LOCK:
-            if cli_config not in _CACHES_FILLED:  # still empty here: this init fills it, alone
-                with open(cli_config.with_name(f"{cli_config.name}.init-lock"), "a") as lock:
-                    fcntl.flock(lock, fcntl.LOCK_EX)
-                    yield
-                _CACHES_FILLED.add(cli_config)
-                return
-    yield
+    """Until an init per plugin cache has finished here, inits hold a file lock: it excludes other
+    threads (each opens the file anew) and other eksml processes sharing the cache alike."""
+    if cli_config in _CACHES_FILLED:
+        yield
+        return
+    with open(cli_config.with_name(f"{cli_config.name}.init-lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+    _CACHES_FILLED.add(cli_config)
 
 
 def _planned_changes(events: tuple[dict, ...]) -> tuple[ResourceChange, ...]:
