@@ -19,6 +19,17 @@ prefer_supported_node()
 from eksml.config import Environment, load_environment  # noqa: E402
 from eksml.config.loader import known_environments  # noqa: E402
 from eksml.synth import AwsTarget, BuiltApp, SynthesizedStack, build  # noqa: E402
+from shared_data import SHARED_DIR, UPSTREAM_DIR  # noqa: E402
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """One clear error instead of a hundred missing files: the schema tests need the shared data."""
+    if not UPSTREAM_DIR.is_dir():
+        raise pytest.UsageError(
+            f"shared test data not found at {SHARED_DIR}: clone next to the team's shared folder (../shared) "
+            "or set EKSML_SHARED_DIR to it"
+        )
+
 
 # A URL only written into the synthesized files; nothing listens there during these tests.
 TEST_EMULATOR_ENDPOINT = "http://127.0.0.1:45666"

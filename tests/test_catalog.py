@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from pathlib import Path
 
 import boto3
 import pytest
@@ -15,7 +14,8 @@ from moto import mock_aws
 from eksml.catalog import Catalog, Gpu, InstanceType, MigProfile, load_catalog
 from eksml.catalog.report import describe_instance_type, format_catalog, format_instance_type
 
-SHARED_GPU_FACTS = Path(__file__).resolve().parents[1].parent / "shared" / "gpu" / "gpu_facts.json"
+from shared_data import GPU_FACTS_FILE
+
 MIG_GPUS = ["A100-40GB", "A100-80GB", "H100-80GB", "H200-141GB"]
 
 
@@ -194,9 +194,7 @@ def test_gpu_instance_types_match_ec2_describe_instance_types(catalog, monkeypat
 
 @pytest.fixture(scope="module")
 def gpu_facts() -> dict:
-    if not SHARED_GPU_FACTS.is_file():
-        pytest.skip(f"shared GPU facts not available at {SHARED_GPU_FACTS} (only present in the team workspace)")
-    return json.loads(SHARED_GPU_FACTS.read_text())
+    return json.loads(GPU_FACTS_FILE.read_text())
 
 
 def test_instance_types_match_shared_facts(catalog, gpu_facts):

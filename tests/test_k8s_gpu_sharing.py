@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -20,7 +19,9 @@ from eksml.k8s.pools import pool_gpu
 from eksml.outputs import PlatformOutputs
 from eksml.paths import ENVIRONMENTS_DIR
 
-UPSTREAM = Path(__file__).resolve().parents[2] / "shared" / "upstream" / "gpu-operator"
+from shared_data import UPSTREAM_DIR
+
+UPSTREAM = UPSTREAM_DIR / "gpu-operator"
 SHIPPED = sorted(path.stem for path in ENVIRONMENTS_DIR.glob("*.yaml"))
 DEV = yaml.safe_load((ENVIRONMENTS_DIR / "dev.yaml").read_text())
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import jsonschema
 import kubernetes_validate
@@ -18,7 +17,8 @@ from eksml.k8s.scheduling import platform_workloads
 from eksml.outputs import PlatformOutputs
 from eksml.paths import ENVIRONMENTS_DIR
 
-UPSTREAM = Path(__file__).resolve().parents[2] / "shared" / "upstream"
+from shared_data import UPSTREAM_DIR as UPSTREAM
+
 SHIPPED = sorted(path.stem for path in ENVIRONMENTS_DIR.glob("*.yaml"))
 CRDS = {
     ("karpenter.sh/v1", "NodePool"): "karpenter/crds/karpenter.sh_nodepools.yaml",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -23,7 +22,8 @@ from eksml.k8s.values import deep_merge
 from eksml.outputs import IRSA_SERVICE_ACCOUNTS, PlatformOutputs
 from eksml.paths import ENVIRONMENTS_DIR
 
-UPSTREAM = Path(__file__).resolve().parents[2] / "shared" / "upstream"
+from shared_data import UPSTREAM_DIR as UPSTREAM
+
 SHIPPED = sorted(path.stem for path in ENVIRONMENTS_DIR.glob("*.yaml"))
 
 # release -> (default values file, {subchart key: its default values file})
