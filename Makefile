@@ -16,7 +16,7 @@ ACTION_VALIDATOR := $(TOOLS)/node_modules/.bin/action-validator
 export JSII_NODE := $(abspath $(NODE22))
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: install deploy destroy plan render validate test bench doctor clean
+.PHONY: install deploy destroy plan render validate test fuzz bench doctor clean
 
 install: $(STAMP)
 
@@ -24,10 +24,11 @@ $(NODE22) $(ACTION_VALIDATOR): $(TOOLS)/package.json
 	npm install --prefix $(TOOLS) --no-audit --no-fund --loglevel=error
 	@touch $(NODE22)
 
-$(STAMP): pyproject.toml $(NODE22)
+$(STAMP): pyproject.toml $(NODE22) scripts/install_kube_tools.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/python scripts/install_kube_tools.py
 	@touch $@
 
 $(CHECKOV_STAMP):
@@ -56,6 +57,10 @@ doctor: $(STAMP)
 # Three workers on two cores: the two emulator files spend most of their time in provider waits.
 test: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/pytest -q -n 3 --dist loadfile $(ARGS)
+
+# The property test of the validation gate with thousands of mutated environment files (not part of `make test`).
+fuzz: $(STAMP)
+	EKSML_FUZZ_EXAMPLES=$${EKSML_FUZZ_EXAMPLES:-5000} $(BIN)/pytest -q -p no:xdist tests/test_validate_fuzz.py $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py $(ARGS)

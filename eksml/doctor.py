@@ -20,6 +20,7 @@ from typing import Literal
 
 from eksml.config import Environment
 from eksml.errors import StageError
+from eksml.kube_tools import INSTALL_HINT, MINIMUM_HELM, find_tool
 from eksml.terraform.setup import MINIMUM_TERRAFORM, MIRROR_ENV, NETWORK, PROVIDER_ADDRESS, PROVIDER_VERSION, find_provider_mirror
 from eksml.toolchain import PROJECT_NODE
 
@@ -27,7 +28,6 @@ Status = Literal["ok", "missing", "warn"]
 TOOL_TIMEOUT_S = 10
 AWS_TIMEOUT_S = 4
 MINIMUM_NODE = 22  # jsii (under cdktf) has dropped support for older Node releases
-MINIMUM_HELM = (3, 8)  # OCI chart registries
 
 _TERRAFORM_INSTALL = "install Terraform >= {v} (https://developer.hashicorp.com/terraform/install) and put it on PATH"
 
@@ -195,36 +195,34 @@ def _installed(distribution: str) -> bool:
 
 
 def check_helm(environ: Mapping[str, str]) -> Check:
-    fix = (
-        "install Helm 3 (https://helm.sh/docs/intro/install/); only needed to install charts on a real cluster, "
-        "`eksml render` and the local deploy work without it"
-    )
-    binary = shutil.which("helm", path=environ.get("PATH", ""))
-    if binary is None:
-        return Check("helm", "warn", "helm is not on PATH", fix)
-    ran = _run([binary, "version", "--short"], environ)
+    """The project's .tools/bin/helm first, then PATH: the same helm render and install run."""
+    fix = f"{INSTALL_HINT}; or install Helm >= {_dotted(MINIMUM_HELM)} (https://helm.sh/docs/intro/install/)"
+    found = find_tool("helm", environ)
+    if found is None:
+        return Check("helm", "warn", "no helm in .tools/bin or on PATH", fix)
+    ran = _run([str(found.path), "version", "--short"], environ)
     version = _version(ran.output) if ran.error is None else None
     if version is None:
-        return Check("helm", "warn", f"{binary}: {ran.error or 'cannot read its version'}", fix)
+        return Check("helm", "warn", f"{found.path}: {ran.error or 'cannot read its version'}", fix)
     if version[:2] < MINIMUM_HELM:
-        return Check("helm", "warn", f"helm {_dotted(version)} is older than {_dotted(MINIMUM_HELM)} (OCI charts)", fix)
-    return Check("helm", "ok", f"helm {_dotted(version)} ({binary})")
+        return Check("helm", "warn", f"helm {_dotted(version)} ({found.path}) is older than {_dotted(MINIMUM_HELM)}", fix)
+    return Check("helm", "ok", f"helm {_dotted(version)} ({found.path}, from {found.source})")
 
 
 def check_kubectl(environ: Mapping[str, str]) -> Check:
     fix = (
-        "install kubectl (https://kubernetes.io/docs/tasks/tools/), within one minor version of the cluster; "
-        "only needed to operate a real cluster"
+        f"{INSTALL_HINT}; or install kubectl (https://kubernetes.io/docs/tasks/tools/) within one minor version "
+        "of the cluster; only needed to operate a real cluster"
     )
-    binary = shutil.which("kubectl", path=environ.get("PATH", ""))
-    if binary is None:
-        return Check("kubectl", "warn", "kubectl is not on PATH", fix)
-    ran = _run([binary, "version", "--client", "-o", "json"], environ)
+    found = find_tool("kubectl", environ)
+    if found is None:
+        return Check("kubectl", "warn", "no kubectl in .tools/bin or on PATH", fix)
+    ran = _run([str(found.path), "version", "--client", "-o", "json"], environ)
     try:
         reported = json.loads(ran.output)["clientVersion"]["gitVersion"]
     except (ValueError, KeyError, TypeError):
-        return Check("kubectl", "warn", f"{binary}: {ran.error or 'cannot read its version'}", fix)
-    return Check("kubectl", "ok", f"kubectl {reported} ({binary})")
+        return Check("kubectl", "warn", f"{found.path}: {ran.error or 'cannot read its version'}", fix)
+    return Check("kubectl", "ok", f"kubectl {reported} ({found.path}, from {found.source})")
 
 
 # -- AWS -----------------------------------------------------------------------------------------

@@ -53,3 +53,9 @@ class StageError(Exception):
         """The same failure with one more thing the user can do about it."""
         hint = f"{self.hint}\n  {extra}" if self.hint else extra
         return StageError(self.stage, self.message, resource=self.resource, hint=hint)
+
+
+def first_line(exc: BaseException) -> str:
+    """The line of an error worth showing in a one-line report (tools put the gist first)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

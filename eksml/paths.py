@@ -14,7 +14,3 @@ def work_root() -> Path:
     EKSML_WORK_DIR moves it (tests, benchmarks, or several checkouts sharing one machine).
     """
     return Path(os.environ.get("EKSML_WORK_DIR") or PROJECT_ROOT / ".eksml")
-
-
-def work_dir(env_name: str) -> Path:
-    return work_root() / env_name

@@ -3,25 +3,25 @@
 Only versions travel (Kubernetes, AMI release, chart versions, the KServe mode tied to its version,
 the ChatQnA models and their serving engine). Everything an environment owns — sizing, network,
 access, storage, teams, tags, state, account — stays as the target has it. The target file is edited
-in ruamel round-trip mode so comments, key order and quoting survive, validated as a whole before it
-is written, and replaced atomically.
+in place, scalar by scalar, so every byte not promoted stays as written (comments, indentation, quoting,
+CRLF, byte order mark); it is validated as a whole before it is written, under a lock, replaced
+atomically and read back to check it holds what the summary says.
 """
 
 from __future__ import annotations
 
-import io
-import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap
-
 from eksml.config import Environment, Tier, load_environment, resolve_environment_file
 from eksml.config.models import Addons
+from eksml.config.file_write import atomic_write, locked
+from eksml.config.yaml_edit import set_scalars
+from eksml.config.yaml_source import decode_utf8, parse_yaml
 from eksml.errors import ConfigError, Issue, StageError
 
 # The promotion path; local is a sandbox and not on it.
@@ -119,9 +119,11 @@ def plan_promotion(source_ref: str | Path, target_ref: str | Path, *, force: boo
     target = load_environment(target_file)
     check_order(source, target, force, _shown(target_file))
 
-    original_text = target_file.read_text()
-    yaml = _round_trip_yaml()
-    document = yaml.load(original_text)
+    original_text = _read_text(target_file)
+    # The strict reader refuses what two YAML readers could read differently (duplicate keys, anchors
+    # and aliases, yes/no, 010) before the edit, so the file written is the file eksml validated.
+    parse_yaml(original_text, _shown(target_file))
+    edits: dict[str, str] = {}
     wanted, have = promoted_fields(source), promoted_fields(target)
     changes: list[Change] = []
     notes: list[str] = []
@@ -139,10 +141,10 @@ def plan_promotion(source_ref: str | Path, target_ref: str | Path, *, force: boo
             continue
         if after == before:
             continue
-        _set_scalar(document, field, after)
+        edits[field] = after
         changes.append(Change(field, before, after))
 
-    new_text = _dump(yaml, document) if changes else original_text
+    new_text = set_scalars(original_text, edits, _shown(target_file)) if changes else original_text
     if changes:
         _validate_result(new_text, target_file, source.name)
     return Promotion(
@@ -160,83 +162,73 @@ def plan_promotion(source_ref: str | Path, target_ref: str | Path, *, force: boo
     )
 
 
+@contextmanager
+def promotion_lock(target_ref: str | Path) -> Iterator[None]:
+    """Held from reading the target to checking it was written: a second promote into the file waits."""
+    target_file = resolve_environment_file(target_ref)
+    with locked(target_file.resolve(), "promote", _shown(target_file)):
+        yield
+
+
 def write_promotion(promotion: Promotion) -> bool:
     """Write the target file if anything changed; False when there was nothing to write."""
     if not promotion.changes:
         return False
-    if promotion.target_file.read_text() != promotion.original_text:
+    real = promotion.target_file.resolve()
+    current = _read_bytes(real)
+    if _decoded(current, real) != promotion.original_text:
         raise StageError(
             "promote", f"{_shown(promotion.target_file)} changed while the promotion was prepared; nothing was written",
             hint="run the promotion again",
         )
-    atomic_write(promotion.target_file, promotion.new_text)
+    new = (_BOM if current.startswith(_BOM) else b"") + promotion.new_text.encode("utf-8")
+    atomic_write(real, new, "promote")
+    _check_written(promotion, real, new, current)
     return True
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Temp file in the same directory, fsync, os.replace: readers see the old file or the new one."""
-    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    temp = Path(temp_name)
+def written_through(promotion: Promotion) -> Path | None:
+    """The real file when the target is a symlink: the promotion writes through to it."""
+    return promotion.target_file.resolve() if promotion.target_file.is_symlink() else None
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _check_written(promotion: Promotion, real: Path, expected: bytes, original: bytes) -> None:
+    """Read the file back: it must be the bytes written and hold every promoted value; else restore."""
+    problem = None
+    if _read_bytes(real) != expected:
+        problem = "holds other bytes than were written"
+    else:
+        try:
+            fields = promoted_fields(load_environment(real))
+        except ConfigError as exc:
+            problem = f"does not validate: {exc.issues[0].path}: {exc.issues[0].message}"
+        else:
+            wrong = [c.field for c in promotion.changes if fields.get(c.field) != c.after]
+            if wrong:
+                problem = f"does not hold the promoted {', '.join(wrong)}"
+    if problem:
+        atomic_write(real, original, "promote")
+        raise StageError("promote", f"{_shown(promotion.target_file)} read back after writing {problem}; "
+                         "the original was restored", hint="report this; promote again or edit by hand")
+
+
+def _read_bytes(path: Path) -> bytes:
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, path.stat().st_mode & 0o7777)
-        os.replace(temp, path)
+        return path.read_bytes()
     except OSError as exc:
-        temp.unlink(missing_ok=True)
-        raise StageError("promote", f"could not write {path}: {exc}; the file is unchanged") from exc
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    _fsync_directory(path.parent)
+        raise StageError("promote", f"cannot read {_shown(path)}: {exc.strerror or exc}") from exc
 
 
-def _fsync_directory(directory: Path) -> None:
-    """Makes the rename itself durable; not every filesystem allows opening a directory."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+def _decoded(data: bytes, path: Path) -> str:
+    return decode_utf8(data, _shown(path))
 
 
-def _round_trip_yaml() -> YAML:
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.width = 4096  # never re-wrap long lines or flow sequences
-    return yaml
-
-
-def _dump(yaml: YAML, document: Any) -> str:
-    stream = io.StringIO()
-    yaml.dump(document, stream)
-    return stream.getvalue()
-
-
-def _set_scalar(document: CommentedMap, field: str, value: str) -> None:
-    """Change one scalar in place, keeping its quoting style; a missing leaf is added after its sibling."""
-    *parents, leaf = field.split(".")
-    node = document
-    for key in parents:
-        if key not in node:  # a mapping the target leaves to its default (an add-on it does not name)
-            node[key] = CommentedMap()
-        node = node[key]
-    if leaf in node:
-        old = node[leaf]
-        # DoubleQuotedScalarString & co. are str subclasses: re-wrapping keeps the quotes.
-        node[leaf] = type(old)(value) if isinstance(old, str) and type(old) is not str else value
-        return
-    anchor = {"ami_release_version": "kubernetes_version"}.get(leaf)
-    keys = list(node.keys())
-    position = keys.index(anchor) + 1 if anchor in keys else len(keys)
-    node.insert(position, leaf, value)
+def _read_text(path: Path) -> str:
+    """Strict UTF-8 with a byte order mark dropped and line endings kept: the text that is edited."""
+    return _decoded(_read_bytes(path), path)
 
 
 def _validate_result(text: str, target_file: Path, source_name: str) -> None:
@@ -323,6 +315,9 @@ def summary_markdown(promotion: Promotion, *, written: bool, dry_run: bool) -> s
         lines.append(f"_Dry run: {_shown(promotion.target_file)} was not written._")
     elif written:
         lines.append(f"_Written: {_shown(promotion.target_file)}._")
+    real = written_through(promotion)
+    if real is not None and not dry_run:
+        lines.append(f"_{promotion.target_file} is a symlink: {real} was {'written' if written else 'read'} (the link is kept)._")
     else:
         lines.append(f"_{_shown(promotion.target_file)} is unchanged._")
     return "\n".join(lines)
@@ -340,6 +335,7 @@ def summary_json(promotion: Promotion, *, written: bool, dry_run: bool) -> dict:
         "forced": promotion.forced,
         "dry_run": dry_run,
         "written": written,
+        "written_through_symlink": str(written_through(promotion) or "") or None,
         "changes": [{"field": c.field, "from": c.before, "to": c.after} for c in promotion.changes],
         "kept": list(KEPT_SECTIONS),
         "kept_differences": list(promotion.kept_differences),

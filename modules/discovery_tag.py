@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from cdktf_cdktf_provider_aws.ec2_tag import Ec2Tag
 from constructs import Construct
 
-DISCOVERY_TAG_KEY = "karpenter.sh/discovery"
+from eksml.contract.names import KARPENTER_DISCOVERY_TAG
+
 
 
 @dataclass(frozen=True)
@@ -21,4 +22,4 @@ class DiscoveryTag(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, props: DiscoveryTagProps) -> None:
         super().__init__(scope, construct_id)
-        self.tag = Ec2Tag(self, "tag", resource_id=props.resource_id, key=DISCOVERY_TAG_KEY, value=props.cluster_name)
+        self.tag = Ec2Tag(self, "tag", resource_id=props.resource_id, key=KARPENTER_DISCOVERY_TAG, value=props.cluster_name)

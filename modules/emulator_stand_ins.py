@@ -1,6 +1,6 @@
 """Stand-ins for values the AWS emulator does not produce, so the same stacks apply against it.
 
-Only ever instantiated for an emulator target (see eksml.synth.EMULATOR_STAND_INS).
+Only ever instantiated for an emulator target (see eksml.emulator.deviations.EMULATOR_STAND_INS).
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from constructs import Construct
+
+from eksml.contract.names import KARPENTER_DISCOVERY_TAG
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,6 @@ class ClusterSecurityGroupStandIn(Construct):
             self, "sg", name=f"eks-cluster-sg-{props.cluster_name}", vpc_id=props.vpc_id,
             description="Emulator stand-in for the EKS cluster security group",
             # Real EKS owns its group and we only add the discovery tag; here the group is ours, tag included.
-            tags={"Name": f"eks-cluster-sg-{props.cluster_name}", "karpenter.sh/discovery": props.cluster_name},
+            tags={"Name": f"eks-cluster-sg-{props.cluster_name}", KARPENTER_DISCOVERY_TAG: props.cluster_name},
         )
         self.security_group_id: str = group.id

@@ -15,7 +15,14 @@ from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 
 from eksml.config.models import Environment
-from eksml.outputs import role_name
+from eksml.contract.names import (
+    INTERRUPTION_EVENTS,
+    KARPENTER_NODE_ROLE,
+    InterruptionEvent,
+    interruption_rule_name,
+    karpenter_queue_name,
+    role_name,
+)
 from modules.aws_context import AwsArns
 from modules.iam_policy import PolicyDocument, Statement, deny_insecure_transport, service_trust
 
@@ -28,25 +35,10 @@ NODE_POLICIES = (
 
 
 @dataclass(frozen=True)
-class InterruptionEvent:
-    key: str
-    source: str
-    detail_type: str
-
-
-# Events after which Karpenter drains a node before AWS takes it away.
-INTERRUPTION_EVENTS = (
-    InterruptionEvent("scheduled-change", "aws.health", "AWS Health Event"),
-    InterruptionEvent("spot-interruption", "aws.ec2", "EC2 Spot Instance Interruption Warning"),
-    InterruptionEvent("rebalance", "aws.ec2", "EC2 Instance Rebalance Recommendation"),
-    InterruptionEvent("instance-state-change", "aws.ec2", "EC2 Instance State-change Notification"),
-)
-
-
-@dataclass(frozen=True)
 class KarpenterProps:
     cluster_name: str
     queue_name: str
+    rule_prefix: str  # the plain cluster name (known at plan time), for the event rule names
     node_role_name: str
     aws: AwsArns
 
@@ -54,8 +46,9 @@ class KarpenterProps:
     def from_environment(cls, env: Environment, *, cluster_name: str, aws: AwsArns) -> "KarpenterProps":
         return cls(
             cluster_name=cluster_name,
-            queue_name=f"{env.cluster.name}-karpenter",
-            node_role_name=role_name(env, "karpenter-node"),
+            queue_name=karpenter_queue_name(env.cluster.name),
+            rule_prefix=env.cluster.name,
+            node_role_name=role_name(env.cluster.name, KARPENTER_NODE_ROLE),
             aws=aws,
         )
 
@@ -95,7 +88,7 @@ class KarpenterPrerequisites(Construct):
         )
         for event in INTERRUPTION_EVENTS:
             rule = CloudwatchEventRule(
-                self, f"{event.key}-rule", name=f"{props.cluster_name}-karpenter-{event.key}"[:64],
+                self, f"{event.key}-rule", name=interruption_rule_name(props.rule_prefix, event.key),
                 description=f"Karpenter interruption handling: {event.detail_type}",
                 event_pattern=_event_pattern(event),
             )

@@ -13,18 +13,24 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from constructs import Construct
 
 from eksml.config.models import Environment
+from eksml.contract.names import (
+    DATABASE_MONITORING_ROLE,
+    DATABASE_NAME,
+    DATABASE_PORT,
+    DATABASE_USER,
+    database_identifier,
+    role_name,
+)
 from modules.aws_context import AwsArns
 from modules.iam_policy import service_trust
 from modules.kms import EncryptionKey, EncryptionKeyProps
 
-POSTGRES_PORT = 5432
-DB_NAME = "mlflow"
-DB_USER = "mlflow"
 
 
 @dataclass(frozen=True)
 class MlflowDatabaseProps:
     identifier: str
+    monitoring_role_name: str
     vpc_id: str
     subnet_ids: tuple[str, ...]
     instance_class: str
@@ -42,7 +48,8 @@ class MlflowDatabaseProps:
     ) -> "MlflowDatabaseProps":
         db = env.storage.mlflow_db
         return cls(
-            identifier=f"{env.cluster.name}-mlflow",
+            identifier=database_identifier(env.cluster.name),
+            monitoring_role_name=role_name(env.cluster.name, DATABASE_MONITORING_ROLE),
             vpc_id=vpc_id,
             subnet_ids=tuple(subnet_ids),
             instance_class=db.instance_class,
@@ -90,7 +97,7 @@ class MlflowDatabase(Construct):
             ],
         )
         # Enhanced monitoring: OS-level metrics (memory, IO wait) that CloudWatch's host metrics lack.
-        monitoring_role = IamRole(self, "monitoring-role", name=f"{props.identifier}-monitoring"[:64],
+        monitoring_role = IamRole(self, "monitoring-role", name=props.monitoring_role_name,
                                   assume_role_policy=service_trust("monitoring.rds"))
         monitoring_policy = IamRolePolicyAttachment(
             self, "monitoring-policy", role=monitoring_role.name,
@@ -106,10 +113,10 @@ class MlflowDatabase(Construct):
             storage_type="gp3",
             storage_encrypted=True,
             kms_key_id=key.key_arn,
-            db_name=DB_NAME,
-            username=DB_USER,
+            db_name=DATABASE_NAME,
+            username=DATABASE_USER,
             manage_master_user_password=True,
-            port=POSTGRES_PORT,
+            port=DATABASE_PORT,
             db_subnet_group_name=subnets.name,
             vpc_security_group_ids=[security_group.id],
             parameter_group_name=parameters.name,

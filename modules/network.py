@@ -23,6 +23,7 @@ from constructs import Construct
 
 from eksml.config.models import Environment
 from eksml.config.network import plan_subnets
+from eksml.contract.names import FLOW_LOGS_ROLE, KARPENTER_DISCOVERY_TAG, role_name
 from modules.aws_context import AwsArns
 from modules.iam_policy import PolicyDocument, Statement, service_trust
 from modules.log_group import RETENTION_DAYS_BY_TIER, EncryptedLogGroup, LogGroupProps
@@ -111,7 +112,7 @@ class Network(Construct):
                 tags={
                     "Name": f"{name}-private-{zone}",
                     "kubernetes.io/role/internal-elb": "1",
-                    "karpenter.sh/discovery": name,
+                    KARPENTER_DISCOVERY_TAG: name,
                     **cluster_tag,
                 },
             )
@@ -156,7 +157,7 @@ class Network(Construct):
             LogGroupProps(name=f"/aws/vpc/{props.cluster_name}/flow-logs", key_alias=f"{props.cluster_name}-flow-logs",
                           retention_days=props.flow_log_retention_days, aws=props.aws),
         )
-        role = IamRole(self, "flow-logs-role", name=f"{props.cluster_name}-vpc-flow-logs"[:64],
+        role = IamRole(self, "flow-logs-role", name=role_name(props.cluster_name, FLOW_LOGS_ROLE),
                        assume_role_policy=service_trust("vpc-flow-logs"))
         IamRolePolicy(
             self, "flow-logs-delivery", name="deliver-flow-logs", role=role.id,

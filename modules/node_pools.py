@@ -24,11 +24,11 @@ from cdktf_cdktf_provider_aws.launch_template import (
 from constructs import Construct
 
 from eksml.config.models import Environment, NodePool, PoolKind
-from eksml.gpu_sharing import sharing_labels
+from eksml.contract.names import POOL_LABEL, launch_template_name, resource_tags
+from eksml.gpu.sharing import node_labels
 from modules.aws_context import AwsArns
 from modules.iam_policy import service_trust
 
-POOL_LABEL = "eksml.io/pool"
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
 _TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
 
@@ -69,7 +69,7 @@ class PoolSpec:
 
     @classmethod
     def from_pool(cls, name: str, pool: NodePool) -> "PoolSpec":
-        labels = {**pool.labels, **sharing_labels(name, pool), POOL_LABEL: name}
+        labels = node_labels(name, pool)
         return cls(
             name=name,
             instance_types=tuple(pool.instance_types),
@@ -113,7 +113,7 @@ class NodePoolsProps:
             node_role_name=node_role_name,
             release_version=env.cluster.ami_release_version,
             pools=tuple(PoolSpec.from_pool(name, pool) for name, pool in env.node_pools.items()),
-            tags=tuple(sorted({**env.tags, "eksml.io/environment": env.name}.items())),
+            tags=tuple(sorted(resource_tags(env.name, env.tags).items())),
             aws=aws,
         )
 
@@ -137,7 +137,7 @@ class NodePools(Construct):
         for pool in props.pools:
             template = LaunchTemplate(
                 self, f"{pool.name}-lt",
-                name=f"{props.name_prefix}-{pool.name}",
+                name=launch_template_name(props.name_prefix, pool.name),
                 update_default_version=True,
                 metadata_options=LaunchTemplateMetadataOptions(
                     http_endpoint="enabled", http_tokens="required",
@@ -155,7 +155,7 @@ class NodePools(Construct):
                 tag_specifications=[
                     LaunchTemplateTagSpecifications(
                         resource_type=kind,
-                        tags={**dict(props.tags), "Name": f"{props.name_prefix}-{pool.name}", POOL_LABEL: pool.name},
+                        tags={**dict(props.tags), "Name": launch_template_name(props.name_prefix, pool.name), POOL_LABEL: pool.name},
                     )
                     for kind in ("instance", "volume")
                 ],

@@ -11,7 +11,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAtt
 from constructs import Construct
 
 from eksml.config.models import Environment
-from eksml.outputs import IRSA_SERVICE_ACCOUNTS, role_name
+from eksml.contract.names import SERVICE_ACCOUNTS, IrsaKey, role_name
 from modules.iam_policy import Condition, PolicyDocument, Statement
 
 STS_AUDIENCE = "sts.amazonaws.com"
@@ -25,7 +25,7 @@ class RolePermissions:
 
 @dataclass(frozen=True)
 class IrsaRoleSpec:
-    key: str  # an IRSA_SERVICE_ACCOUNTS key
+    key: IrsaKey
     role_name: str
     namespace: str
     service_account: str
@@ -45,12 +45,12 @@ class WorkloadIdentityProps:
         *,
         oidc_provider_arn: str,
         oidc_issuer: str,
-        permissions: dict[str, RolePermissions],
+        permissions: dict[IrsaKey, RolePermissions],
     ) -> "WorkloadIdentityProps":
         roles = []
         for key, granted in permissions.items():
-            namespace, service_account = IRSA_SERVICE_ACCOUNTS[key]
-            roles.append(IrsaRoleSpec(key, role_name(env, key), namespace, service_account, granted))
+            account = SERVICE_ACCOUNTS[key]
+            roles.append(IrsaRoleSpec(key, role_name(env.cluster.name, key), account.namespace, account.name, granted))
         return cls(oidc_provider_arn, oidc_issuer, tuple(roles))
 
 

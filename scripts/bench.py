@@ -25,7 +25,8 @@ from eksml.toolchain import prefer_supported_node
 prefer_supported_node()
 t0 = time.monotonic()
 from eksml.config import load_environment
-from eksml.synth import AwsTarget, synthesize
+from eksml.aws.synth import synthesize
+from eksml.emulator.target import AwsTarget
 env = load_environment(sys.argv[1])
 with tempfile.TemporaryDirectory() as out:
     synthesize(env, Path(out) / "a", AwsTarget())

@@ -14,7 +14,7 @@ import click
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from eksml.cli.common import env_argument, load, report_failures  # noqa: E402
-from eksml.state_bucket import ensure_state_bucket  # noqa: E402
+from eksml.aws.state_bucket import ensure_state_bucket  # noqa: E402
 
 
 @click.command()

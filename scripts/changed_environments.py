@@ -3,7 +3,8 @@
 
     git diff --name-only BASE...HEAD | python3 scripts/changed_environments.py [--apply]
 
-Standard library only: it runs before `make install`. The list is in promotion order (local, dev,
+It runs before `make install`: eksml's strict YAML reader is used when PyYAML is there, a
+standard-library line reader otherwise (see read_environment). The list is in promotion order (local, dev,
 staging, prod by tier), so a sequential apply goes through the stages the way promotion does.
 """
 
@@ -33,12 +34,74 @@ class EnvironmentFile:
     emulator: bool
 
 
+class EnvironmentFileError(ValueError):
+    """A file this script cannot read the way eksml reads it: CI stops (exit 2) rather than guess."""
+
+
 def read_environment(path: Path) -> EnvironmentFile:
-    """Only the top-level `tier:` and `emulator:` keys, by pattern: no YAML library before install."""
-    text = path.read_text()
-    tier = re.search(r"^tier:\s*['\"]?([a-z]+)", text, re.MULTILINE)
-    emulator = re.search(r"^emulator:\s*(true|True|yes)\b", text, re.MULTILINE)
-    return EnvironmentFile(name=path.stem, tier=tier.group(1) if tier else path.stem, emulator=emulator is not None)
+    """The top-level `tier:` and `emulator:`, read the way eksml reads them.
+
+    With PyYAML installed this is eksml's own strict reader (eksml/config/yaml_source.py). Before
+    `make install` a line reader takes its place; it refuses what it cannot read exactly as the strict
+    reader would (a repeated top-level key, emulator other than true/false, flow-style files).
+    """
+    reader = _strict_reader()
+    if reader is None:
+        return _read_top_level_lines(path)
+    from eksml.errors import ConfigError
+
+    try:
+        data = reader(path, str(path))
+    except ConfigError as exc:
+        raise EnvironmentFileError(str(exc)) from None
+    data = data if isinstance(data, dict) else {}
+    tier, emulator = data.get("tier"), data.get("emulator", False)
+    if tier is not None and not isinstance(tier, str):
+        raise EnvironmentFileError(f"{path}: tier: must be one of {', '.join(TIER_ORDER)}")
+    if not isinstance(emulator, bool):
+        raise EnvironmentFileError(f"{path}: emulator: must be true or false")
+    return EnvironmentFile(name=path.stem, tier=tier or path.stem, emulator=emulator)
+
+
+def _strict_reader():
+    try:
+        if str(ROOT) not in sys.path:
+            sys.path.insert(0, str(ROOT))
+        import yaml  # noqa: F401 - only to know whether the strict reader can run
+
+        from eksml.config.yaml_source import read_yaml_file
+    except ImportError:
+        return None
+    return read_yaml_file
+
+
+_TOP_LEVEL = re.compile(r"^([A-Za-z_][\w-]*)[ \t]*:(.*)$")
+_TRUE, _FALSE = {"true", "True", "TRUE"}, {"false", "False", "FALSE"}
+
+
+def _read_top_level_lines(path: Path) -> EnvironmentFile:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EnvironmentFileError(f"{path}: cannot be read as UTF-8 text: {exc}") from None
+    seen: dict[str, int] = {}
+    values: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.lstrip().startswith(("{", "&", "*", "<<")) and not line.startswith(" "):
+            raise EnvironmentFileError(f"{path}: line {number}: write the file as block YAML (key: value per line)")
+        match = _TOP_LEVEL.match(line)
+        if not match:
+            continue
+        key = match.group(1)
+        if key in seen:
+            raise EnvironmentFileError(f"{path}: {key}: written twice (lines {seen[key]} and {number}); remove one")
+        seen[key] = number
+        values[key] = match.group(2).split(" #", 1)[0].strip().strip("'\"") if key in ("tier", "emulator") else ""
+    emulator = values.get("emulator", "false")
+    if emulator not in _TRUE | _FALSE:
+        raise EnvironmentFileError(f"{path}: emulator: '{emulator}' must be true or false")
+    tier = values.get("tier") or path.stem
+    return EnvironmentFile(name=path.stem, tier=tier, emulator=emulator in _TRUE)
 
 
 def known_environments(environments_dir: Path) -> dict[str, EnvironmentFile]:
@@ -91,7 +154,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--apply", action="store_true", help="leave out emulator environments: only real ones are applied")
     parser.add_argument("--environments-dir", type=Path, default=ROOT / "environments")
     args = parser.parse_args(argv)
-    known = known_environments(args.environments_dir)
+    try:
+        known = known_environments(args.environments_dir)
+    except EnvironmentFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     paths = [] if args.all else (args.paths or sys.stdin.read().splitlines())
     print(json.dumps(changed_environments(paths, known, apply=args.apply, everything=args.all)))
     return 0

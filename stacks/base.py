@@ -9,10 +9,9 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTag
 from constructs import Construct
 
 from eksml.config.models import Environment
-from eksml.synth import EMULATED_SERVICES, EMULATOR_ACCESS_KEY, EMULATOR_SECRET_KEY, AwsTarget
+from eksml.contract.names import Output, StackName, resource_tags
+from eksml.emulator.target import ACCESS_KEY_ID, EMULATED_SERVICES, SECRET_ACCESS_KEY, AwsTarget
 from modules.aws_context import AwsArns, AwsContext
-
-ENVIRONMENT_TAG = "eksml.io/environment"
 
 
 @dataclass(frozen=True)
@@ -30,7 +29,7 @@ class StackSettings:
         return cls(
             environment=env.name,
             region=env.region,
-            tags=tuple({**env.tags, ENVIRONMENT_TAG: env.name}.items()),
+            tags=tuple(resource_tags(env.name, env.tags).items()),
             account_id=env.account_id,
             state_bucket=env.state.bucket,
             state_key_prefix=env.state.key_prefix.rstrip("/"),
@@ -38,15 +37,15 @@ class StackSettings:
         )
 
 
-class PlatformStack(TerraformStack):
+class EnvironmentStack(TerraformStack):
     """A stack with its own state file (`<key_prefix>/<stack>.tfstate`, S3-native locking).
 
     Against the emulator, the provider and the backend (and so the remote-state lookups cdktf
     generates for cross-stack references, which copy the backend settings) all point at it.
     """
 
-    def __init__(self, scope: Construct, name: str, settings: StackSettings) -> None:
-        super().__init__(scope, name)
+    def __init__(self, scope: Construct, name: StackName, settings: StackSettings) -> None:
+        super().__init__(scope, str(name))
         target = settings.target
         emulated = target.emulated
         AwsProvider(
@@ -69,15 +68,15 @@ class PlatformStack(TerraformStack):
         self.add_override("terraform.backend.s3.use_lockfile", True)
         self.aws: AwsArns = AwsContext(self, "aws-context", settings.region).arns
 
-    def output(self, name: str, value, description: str) -> None:
-        TerraformOutput(self, name, value=value, description=description)
+    def output(self, name: Output, value, description: str) -> None:
+        TerraformOutput(self, str(name), value=value, description=description)
 
 
 def _emulator_provider_settings(url: str) -> dict:
     return {
         "endpoints": [AwsProviderEndpoints(**{service: url for service in EMULATED_SERVICES})],
-        "access_key": EMULATOR_ACCESS_KEY,
-        "secret_key": EMULATOR_SECRET_KEY,
+        "access_key": ACCESS_KEY_ID,
+        "secret_key": SECRET_ACCESS_KEY,
         "skip_credentials_validation": True,
         "skip_metadata_api_check": "true",
         "skip_region_validation": True,
@@ -94,6 +93,6 @@ def _emulator_backend_settings(url: str) -> dict:
         "skip_requesting_account_id": True,
         "skip_metadata_api_check": True,
         "skip_s3_checksum": True,
-        "access_key": EMULATOR_ACCESS_KEY,
-        "secret_key": EMULATOR_SECRET_KEY,
+        "access_key": ACCESS_KEY_ID,
+        "secret_key": SECRET_ACCESS_KEY,
     }

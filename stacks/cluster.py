@@ -7,7 +7,7 @@ import json
 from constructs import Construct
 
 from eksml.config.models import Environment
-from eksml.outputs import role_name
+from eksml.contract.names import CLUSTER_ROLE, NODE_ROLE, IrsaKey, Output, StackName, role_name
 from modules import irsa_policies
 from modules.cluster import Cluster, ClusterProps
 from modules.cluster_addons import AddonSpec, ClusterAddons, ClusterAddonsProps
@@ -15,22 +15,22 @@ from modules.discovery_tag import DiscoveryTag, DiscoveryTagProps
 from modules.emulator_stand_ins import ClusterSecurityGroupStandIn, ClusterSecurityGroupStandInProps
 from modules.node_pools import NodePools, NodePoolsProps
 from modules.workload_identity import WorkloadIdentity, WorkloadIdentityProps
-from stacks.base import PlatformStack, StackSettings
+from stacks.base import EnvironmentStack, StackSettings
 from stacks.network import NetworkStack
 
 
-class ClusterStack(PlatformStack):
+class ClusterStack(EnvironmentStack):
     def __init__(self, scope: Construct, settings: StackSettings, env: Environment, network: NetworkStack) -> None:
-        super().__init__(scope, "cluster", settings)
+        super().__init__(scope, StackName.CLUSTER, settings)
         subnets = network.network.private_subnet_ids
         self.cluster = Cluster(
             self, "eks",
-            ClusterProps.from_environment(env, subnet_ids=subnets, role_name=role_name(env, "cluster"), aws=self.aws),
+            ClusterProps.from_environment(env, subnet_ids=subnets, role_name=role_name(env.cluster.name, CLUSTER_ROLE), aws=self.aws),
         )
         self.node_pools = NodePools(
             self, "node-pools",
             NodePoolsProps.from_environment(env, cluster_name=self.cluster.name, subnet_ids=subnets,
-                                            node_role_name=role_name(env, "node"), aws=self.aws),
+                                            node_role_name=role_name(env.cluster.name, NODE_ROLE), aws=self.aws),
         )
         self.addon_identity = WorkloadIdentity(
             self, "addon-identity",
@@ -38,7 +38,7 @@ class ClusterStack(PlatformStack):
                 env,
                 oidc_provider_arn=self.cluster.oidc_provider_arn,
                 oidc_issuer=self.cluster.oidc_issuer,
-                permissions={"ebs-csi": irsa_policies.ebs_csi(self.aws), "efs-csi": irsa_policies.efs_csi(self.aws)},
+                permissions={IrsaKey.EBS_CSI: irsa_policies.ebs_csi(self.aws), IrsaKey.EFS_CSI: irsa_policies.efs_csi(self.aws)},
             ),
         )
         arns = self.addon_identity.role_arns
@@ -52,9 +52,9 @@ class ClusterStack(PlatformStack):
                     AddonSpec("kube-proxy"),
                     AddonSpec("coredns"),
                     # Volumes tagged kubernetes.io/cluster/<name>: destroy finds leftovers of this cluster only.
-                    AddonSpec("aws-ebs-csi-driver", arns["ebs-csi"],
+                    AddonSpec("aws-ebs-csi-driver", arns[IrsaKey.EBS_CSI],
                               json.dumps({"controller": {"k8sTagClusterId": env.cluster.name}})),
-                    AddonSpec("aws-efs-csi-driver", arns["efs-csi"]),
+                    AddonSpec("aws-efs-csi-driver", arns[IrsaKey.EFS_CSI]),
                 ),
                 nodes=tuple(self.node_pools.node_groups.values()),
             ),
@@ -68,8 +68,8 @@ class ClusterStack(PlatformStack):
         else:
             DiscoveryTag(self, "karpenter-discovery",
                          DiscoveryTagProps(resource_id=self.security_group_id, cluster_name=env.cluster.name))
-        self.output("cluster_name", self.cluster.name, "EKS cluster name")
-        self.output("cluster_endpoint", self.cluster.endpoint, "Kubernetes API server URL")
-        self.output("cluster_security_group_id", self.security_group_id,
+        self.output(Output.CLUSTER_NAME, self.cluster.name, "EKS cluster name")
+        self.output(Output.CLUSTER_ENDPOINT, self.cluster.endpoint, "Kubernetes API server URL")
+        self.output(Output.CLUSTER_SECURITY_GROUP_ID, self.security_group_id,
                     "Security group EKS puts on the control plane and managed nodes")
-        self.output("oidc_provider_arn", self.cluster.oidc_provider_arn, "IAM OIDC provider for IRSA")
+        self.output(Output.OIDC_PROVIDER_ARN, self.cluster.oidc_provider_arn, "IAM OIDC provider for IRSA")

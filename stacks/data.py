@@ -12,15 +12,16 @@ from eksml.config.models import Environment
 from modules.buckets import Buckets, BucketsProps
 from modules.mlflow_database import MlflowDatabase, MlflowDatabaseProps
 from modules.shared_filesystem import SharedFilesystem, SharedFilesystemProps
-from stacks.base import PlatformStack, StackSettings
+from eksml.contract.names import Output, StackName
+from stacks.base import EnvironmentStack, StackSettings
 from stacks.network import NetworkStack
 
 
-class DataStack(PlatformStack):
+class DataStack(EnvironmentStack):
     def __init__(
         self, scope: Construct, settings: StackSettings, env: Environment, network: NetworkStack
     ) -> None:
-        super().__init__(scope, "data", settings)
+        super().__init__(scope, StackName.DATA, settings)
         vpc_id = network.network.vpc_id
         subnets = network.network.private_subnet_ids
         self.buckets = Buckets(self, "buckets", BucketsProps.from_environment(env, aws=self.aws))
@@ -34,11 +35,11 @@ class DataStack(PlatformStack):
             self, "mlflow-db",
             MlflowDatabaseProps.from_environment(env, vpc_id=vpc_id, subnet_ids=subnets, aws=self.aws),
         )
-        self.output("bucket_names", self.buckets.bucket_names, "S3 bucket name per environment item")
-        self.output("efs_file_system_id", self.filesystem.file_system_id if self.filesystem else "",
+        self.output(Output.BUCKET_NAMES, self.buckets.bucket_names, "S3 bucket name per environment item")
+        self.output(Output.EFS_FILE_SYSTEM_ID, self.filesystem.file_system_id if self.filesystem else "",
                     "EFS file system for ReadWriteMany volumes (empty when storage.efs is false)")
-        self.output("db_endpoint", self.database.endpoint, "MLflow PostgreSQL host name")
-        self.output("db_port", self.database.port, "MLflow PostgreSQL port")
-        self.output("db_name", self.database.db_name, "MLflow database name")
-        self.output("db_master_secret_arn", self.database.master_secret_arn,
+        self.output(Output.DB_ENDPOINT, self.database.endpoint, "MLflow PostgreSQL host name")
+        self.output(Output.DB_PORT, self.database.port, "MLflow PostgreSQL port")
+        self.output(Output.DB_NAME, self.database.db_name, "MLflow database name")
+        self.output(Output.DB_MASTER_SECRET_ARN, self.database.master_secret_arn,
                     "Secrets Manager secret RDS keeps the master credentials in")

@@ -9,15 +9,18 @@ from constructs import Construct
 
 from eksml.config.models import Environment
 from modules.karpenter import KarpenterPrerequisites, KarpenterProps
-from stacks.base import PlatformStack, StackSettings
+from eksml.contract.names import Output, StackName
+from stacks.base import EnvironmentStack, StackSettings
 from stacks.cluster import ClusterStack
 
 
-class KarpenterStack(PlatformStack):
+class KarpenterStack(EnvironmentStack):
     def __init__(self, scope: Construct, settings: StackSettings, env: Environment, cluster: ClusterStack) -> None:
-        super().__init__(scope, "karpenter", settings)
+        super().__init__(scope, StackName.KARPENTER, settings)
+        # Its node role joins the cluster; the order holds on the emulator too, which leaves the access entry out.
+        self.add_dependency(cluster)
         self.karpenter = KarpenterPrerequisites(
             self, "karpenter", KarpenterProps.from_environment(env, cluster_name=cluster.cluster.name, aws=self.aws)
         )
-        self.output("karpenter_interruption_queue_name", self.karpenter.queue_name, "SQS queue of interruption events")
-        self.output("karpenter_node_role_name", self.karpenter.node_role_name, "IAM role of nodes Karpenter launches")
+        self.output(Output.KARPENTER_INTERRUPTION_QUEUE_NAME, self.karpenter.queue_name, "SQS queue of interruption events")
+        self.output(Output.KARPENTER_NODE_ROLE_NAME, self.karpenter.node_role_name, "IAM role of nodes Karpenter launches")

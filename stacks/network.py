@@ -6,13 +6,14 @@ from constructs import Construct
 
 from eksml.config.models import Environment
 from modules.network import Network, NetworkProps
-from stacks.base import PlatformStack, StackSettings
+from eksml.contract.names import Output, StackName
+from stacks.base import EnvironmentStack, StackSettings
 
 
-class NetworkStack(PlatformStack):
+class NetworkStack(EnvironmentStack):
     def __init__(self, scope: Construct, settings: StackSettings, env: Environment) -> None:
-        super().__init__(scope, "network", settings)
+        super().__init__(scope, StackName.NETWORK, settings)
         self.network = Network(self, "network", NetworkProps.from_environment(env, aws=self.aws))
-        self.output("vpc_id", self.network.vpc_id, "VPC of the cluster")
-        self.output("private_subnet_ids", self.network.private_subnet_ids, "Private subnets (nodes, pods, data)")
-        self.output("public_subnet_ids", self.network.public_subnet_ids, "Public subnets (NAT, internet-facing load balancers)")
+        self.output(Output.VPC_ID, self.network.vpc_id, "VPC of the cluster")
+        self.output(Output.PRIVATE_SUBNET_IDS, self.network.private_subnet_ids, "Private subnets (nodes, pods, data)")
+        self.output(Output.PUBLIC_SUBNET_IDS, self.network.public_subnet_ids, "Public subnets (NAT, internet-facing load balancers)")

@@ -12,28 +12,26 @@ from eksml.config.models import Environment
 from eksml.errors import StageError
 from modules import irsa_policies
 from modules.ingress_from_group import IngressFromGroup, IngressFromGroupProps
-from modules.mlflow_database import POSTGRES_PORT
 from modules.shared_filesystem import NFS_PORT
 from modules.workload_identity import WorkloadIdentity, WorkloadIdentityProps
-from stacks.base import PlatformStack, StackSettings
+from eksml.contract.names import ARTIFACTS_BUCKET, DATABASE_PORT, IrsaKey, Output, StackName
+from stacks.base import EnvironmentStack, StackSettings
 from stacks.cluster import ClusterStack
 from stacks.data import DataStack
 from stacks.karpenter import KarpenterStack
 
-ARTIFACTS_BUCKET = "artifacts"
 
-
-class PlatformAppsStack(PlatformStack):
+class PlatformStack(EnvironmentStack):
     def __init__(
         self, scope: Construct, settings: StackSettings, env: Environment, cluster: ClusterStack, data: DataStack,
         karpenter: KarpenterStack,
     ) -> None:
-        super().__init__(scope, "platform", settings)
+        super().__init__(scope, StackName.PLATFORM, settings)
         if ARTIFACTS_BUCKET not in data.buckets.bucket_arns:
             raise StageError("synth", f"storage.buckets of '{env.name}' has no '{ARTIFACTS_BUCKET}' bucket",
                              hint="MLflow, KServe and Argo Workflows keep their artifacts there")
         eks = cluster.cluster
-        stores = [("mlflow-db", data.database.security_group_id, POSTGRES_PORT, "PostgreSQL from cluster nodes")]
+        stores = [("mlflow-db", data.database.security_group_id, DATABASE_PORT, "PostgreSQL from cluster nodes")]
         if data.filesystem is not None:
             stores.append(("efs", data.filesystem.security_group_id, NFS_PORT, "NFS from cluster nodes"))
         for key, security_group_id, port, description in stores:
@@ -51,17 +49,17 @@ class PlatformAppsStack(PlatformStack):
                 oidc_provider_arn=eks.oidc_provider_arn,
                 oidc_issuer=eks.oidc_issuer,
                 permissions={
-                    "aws-load-balancer-controller": irsa_policies.aws_load_balancer_controller(
+                    IrsaKey.LOAD_BALANCER_CONTROLLER: irsa_policies.aws_load_balancer_controller(
                         self.aws, cluster_name=env.cluster.name),
-                    "karpenter": irsa_policies.karpenter(
+                    IrsaKey.KARPENTER: irsa_policies.karpenter(
                         self.aws, cluster_name=env.cluster.name, cluster_arn=eks.arn,
                         node_role_arn=prerequisites.node_role_arn, queue_arn=prerequisites.queue_arn),
-                    "mlflow": irsa_policies.mlflow(self.aws, store),
-                    "kserve": irsa_policies.kserve(self.aws, store),
-                    "argo-workflows": irsa_policies.argo_workflows(self.aws, store),
-                    "external-secrets": irsa_policies.external_secrets(data.database.master_secret_arn),
+                    IrsaKey.MLFLOW: irsa_policies.mlflow(self.aws, store),
+                    IrsaKey.KSERVE: irsa_policies.kserve(self.aws, store),
+                    IrsaKey.ARGO_WORKFLOWS: irsa_policies.argo_workflows(self.aws, store),
+                    IrsaKey.EXTERNAL_SECRETS: irsa_policies.external_secrets(data.database.master_secret_arn),
                 },
             ),
         )
         role_arns = {**cluster.addon_identity.role_arns, **self.identity.role_arns}
-        self.output("irsa_role_arns", role_arns, "IAM role ARN per IRSA service account key")
+        self.output(Output.IRSA_ROLE_ARNS, role_arns, "IAM role ARN per IRSA service account key")

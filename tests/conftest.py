@@ -18,7 +18,8 @@ prefer_supported_node()
 
 from eksml.config import Environment, load_environment  # noqa: E402
 from eksml.config.loader import known_environments  # noqa: E402
-from eksml.synth import AwsTarget, BuiltApp, SynthesizedStack, build  # noqa: E402
+from eksml.aws.synth import BuiltApp, SynthesizedStack, build  # noqa: E402
+from eksml.emulator.target import AwsTarget  # noqa: E402
 from shared_data import SHARED_DIR, UPSTREAM_DIR  # noqa: E402
 
 

@@ -14,15 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from eksml.aws_layer import (
-    ProgressEvents, StackResult, StepFinished, StepStarted, _in_dependency_order, _plan_or_apply, _settled,
-    run_stacks,
-)
+from eksml.aws.events import StepFinished, StepResult, StepStarted
+from eksml.aws.run import StackResult, _plan_or_apply, _settled, run_stacks
+from eksml.aws.scheduler import in_dependency_order
+from eksml.deploy.progress_events import ProgressEvents
 from eksml.config import load_environment
 from eksml.deploy.progress import Progress
-from eksml.emulator import Emulator
+from eksml.emulator.process import Emulator
 from eksml.errors import StageError
-from eksml.synth import AwsTarget, SynthesizedStack
+from eksml.aws.synth import SynthesizedStack
+from eksml.emulator.target import AwsTarget
 from eksml.terraform import ApplyResult, Plan, ResourceChange, TerraformEvent
 
 
@@ -51,11 +52,11 @@ def test_progress_adapter_records_each_step_with_its_result():
     events = ProgressEvents(progress)
     events(StepStarted("plan", "network"))
     events(TerraformEvent("network", "plan", "planned_change", "aws_vpc.main: Plan to create", "aws_vpc.main"))
-    events(StepFinished("plan", "network", 1.0, "changed", "1 to add, 0 to change, 0 to destroy"))
+    events(StepFinished("plan", "network", 1.0, StepResult.CHANGED, "1 to add, 0 to change, 0 to destroy"))
     events(StepStarted("apply", "network"))
     events(TerraformEvent("network", "apply", "apply_start", "aws_vpc.main: Creating...", "aws_vpc.main"))
-    events(StepFinished("apply", "network", 2.0, "failed", "stage 'apply' failed at aws_vpc.main"))
-    events(StepFinished("plan", "cluster", 0.0, "skipped", "waits for outputs of network"))
+    events(StepFinished("apply", "network", 2.0, StepResult.FAILED, "stage 'apply' failed at aws_vpc.main"))
+    events(StepFinished("plan", "cluster", 0.0, StepResult.SKIPPED, "waits for outputs of network"))
     assert [(s.stage, s.target, s.result) for s in progress.steps] == [
         ("plan", "network", "changed"), ("apply", "network", "failed"), ("plan", "cluster", "skipped")]
     assert progress.steps[0].note == "1 to add, 0 to change, 0 to destroy"
@@ -100,7 +101,7 @@ def test_a_stack_starts_after_its_upstream_stacks_and_independent_ones_run_side_
             both_running.wait()  # BrokenBarrierError (a failure) if they ran one after the other
         return recorder.run(stack, done, hold=0.05)
 
-    results = _in_dependency_order(_stacks(), run_one)
+    results = in_dependency_order(_stacks(), run_one)
     assert set(results) == set(GRAPH)
     for name, deps in GRAPH.items():
         assert set(deps) <= set(results[name].outputs["finished_before"]), name
@@ -116,13 +117,13 @@ def test_after_a_failure_nothing_new_starts_and_running_stacks_finish_first():
         return recorder.run(stack, done, hold=0.3 if stack.name == "data" else 0.0)
 
     with pytest.raises(StageError, match="cluster failed"):
-        _in_dependency_order(_stacks(), run_one)
+        in_dependency_order(_stacks(), run_one)
     assert recorder.finished == ["network", "data"]  # data (already running) finished; nothing after cluster ran
 
 
 def test_destroy_takes_a_stack_only_after_every_stack_reading_it():
     recorder = Recorder()
-    results = _in_dependency_order(_stacks(), recorder.run, reverse=True)
+    results = in_dependency_order(_stacks(), recorder.run, reverse=True)
     assert recorder.started[0] == "platform" and recorder.started[-1] == "network"
     for name, deps in GRAPH.items():
         for upstream in deps:  # the upstream stack is destroyed after this one
@@ -141,7 +142,7 @@ def test_with_approvals_stacks_run_one_at_a_time_in_declared_order():
         finally:
             active.remove(stack.name)
 
-    _in_dependency_order(_stacks(), run_one, side_by_side=False)
+    in_dependency_order(_stacks(), run_one, side_by_side=False)
     assert recorder.started == list(GRAPH)
 
 
@@ -168,7 +169,7 @@ class StandInRunner:
 
 
 def test_a_declined_plan_applies_nothing_to_its_stack_and_stops_the_run(monkeypatch):
-    monkeypatch.setattr("eksml.aws_layer._has_outputs", lambda stack, values: bool(values))
+    monkeypatch.setattr("eksml.aws.run._has_outputs", lambda stack, values: bool(values))
     applied: list[str] = []
     asked: list[str] = []
     runners = {name: StandInRunner(name, applied) for name in GRAPH}
@@ -186,7 +187,7 @@ def test_a_declined_plan_applies_nothing_to_its_stack_and_stops_the_run(monkeypa
 
 
 def test_stacks_settled_by_the_all_at_once_plan_are_not_planned_again(monkeypatch):
-    monkeypatch.setattr("eksml.aws_layer._has_outputs", lambda stack, values: bool(values))
+    monkeypatch.setattr("eksml.aws.run._has_outputs", lambda stack, values: bool(values))
     planned = [StackResult(name, Plan(name, None, name == "data", ()), outputs={"id": name}) for name in GRAPH]
     settled = _settled(_stacks(), planned)
     assert set(settled) == {"network", "cluster", "karpenter"}  # platform reads the changed data stack

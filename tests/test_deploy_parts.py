@@ -9,7 +9,7 @@ import time
 import pytest
 
 from eksml.deploy.progress import Progress
-from eksml.deploy.protection import protected_changes
+from eksml.aws.protection import protected_changes
 from eksml.deploy.run_lock import exclusive_run
 from eksml.errors import StageError
 from eksml.terraform.runner import ResourceChange

@@ -18,10 +18,11 @@ from pathlib import Path
 import pytest
 
 from eksml.config import load_environment
-from eksml.emulator import SNAPSHOT_FILE, Emulator, apply_environment, emulator_session
+from eksml.emulator.process import Emulator, SNAPSHOT_FILE
+from eksml.emulator.target import apply_environment, emulator_session
 from eksml.errors import StageError
 from eksml.paths import PROJECT_ROOT
-from eksml.state_bucket import ensure_state_bucket
+from eksml.aws.state_bucket import ensure_state_bucket
 from eksml.terraform import StateLocked, Terraform, prepare_terraform
 from eksml.terraform.setup import PROVIDER_VERSION
 
@@ -133,7 +134,7 @@ def test_state_is_saved_when_the_starting_process_is_killed(tmp_path):
     script = textwrap.dedent(f"""
         import sys, time
         from pathlib import Path
-        from eksml.emulator import Emulator
+        from eksml.emulator.process import Emulator
         emulator = Emulator(state_dir=Path({str(tmp_path)!r})).start()
         vpc = emulator.client("ec2").create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
         print(vpc, emulator._process.pid, flush=True)

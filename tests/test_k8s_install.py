@@ -22,7 +22,7 @@ from eksml.k8s.apply import TransientApplyError
 from eksml.k8s.install import normalise_version
 from eksml.k8s.model import ObjectRef, RenderedComponent
 from eksml.k8s.platform import build_platform, check_custom_resources, install_order
-from eksml.outputs import PlatformOutputs
+from eksml.contract.outputs import AwsOutputs
 from eksml.paths import ENVIRONMENTS_DIR
 
 FAKE_HELM = str(Path(__file__).resolve().parent / "fake_helm" / "helm")
@@ -112,8 +112,8 @@ def helm_state(tmp_path: Path) -> dict:
     return json.loads((tmp_path / "helm-state.json").read_text())
 
 
-def applied_outputs(env: Environment, **changes) -> PlatformOutputs:
-    return dataclasses.replace(PlatformOutputs.predict(env), predicted=False, vpc_id="vpc-0123", **changes)
+def applied_outputs(env: Environment, **changes) -> AwsOutputs:
+    return dataclasses.replace(AwsOutputs.predict(env), predicted=False, vpc_id="vpc-0123", **changes)
 
 
 def small_env() -> Environment:
@@ -139,7 +139,7 @@ def install(env, helm_timeline, outputs=None, events=None, applier=None, **kwarg
 @pytest.mark.parametrize("env_name", ["local", "dev", "staging", "prod"])
 def test_install_order_respects_every_dependency(env_name):
     env = load_environment(env_name)
-    components = build_platform(env, PlatformOutputs.predict(env)).components
+    components = build_platform(env, AwsOutputs.predict(env)).components
     position = {c.name: i for i, c in enumerate(components)}
     assert components[0].name == "cluster-baseline"
     for component in components:
@@ -336,7 +336,7 @@ def test_install_refuses_predicted_outputs_and_bad_input_before_touching_anythin
     env = small_env()
     applier = RecordingApplier(helm)
     with pytest.raises(StageError, match="predicted"):
-        install(env, helm, PlatformOutputs.predict(env), applier=applier)
+        install(env, helm, AwsOutputs.predict(env), applier=applier)
     data = copy.deepcopy(DEV)
     data["genai"]["chatqna"]["llm_gpu"] = {"mig_profile": "4g.40gb"}
     bad = Environment.model_validate(data)

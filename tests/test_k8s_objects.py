@@ -14,7 +14,7 @@ from eksml.config import load_environment
 from eksml.config.models import Environment
 from eksml.k8s.platform import BUILTIN_API_GROUPS, build_platform
 from eksml.k8s.scheduling import platform_workloads
-from eksml.outputs import PlatformOutputs
+from eksml.contract.outputs import AwsOutputs
 from eksml.paths import ENVIRONMENTS_DIR
 
 from shared_data import UPSTREAM_DIR as UPSTREAM
@@ -35,7 +35,7 @@ DEV = yaml.safe_load((ENVIRONMENTS_DIR / "dev.yaml").read_text())
 
 
 def owned_objects(env: Environment) -> list[dict]:
-    platform = build_platform(env, PlatformOutputs.predict(env))
+    platform = build_platform(env, AwsOutputs.predict(env))
     return [m for c in platform.components for m in (*c.prerequisites, *c.objects)]
 
 
@@ -86,7 +86,7 @@ def test_schema_validation_would_catch_a_wrong_field():
 def test_pod_fragments_in_rendered_values_are_valid_pod_fields(env_name):
     """nodeSelector, tolerations, affinity and resources we compute land in pod specs verbatim."""
     env = load_environment(env_name)
-    platform = build_platform(env, PlatformOutputs.predict(env))
+    platform = build_platform(env, AwsOutputs.predict(env))
     workloads = [w for w in platform_workloads(platform) if w.node_selector or w.tolerations]
     assert workloads
     for workload in workloads:
@@ -123,7 +123,7 @@ def test_nodepools_from_karpenter_pools():
     discovery = {"karpenter.sh/discovery": env.cluster.name}
     assert node_class["subnetSelectorTerms"] == [{"tags": discovery}]
     assert node_class["securityGroupSelectorTerms"] == [{"tags": discovery}]
-    assert node_class["role"] == PlatformOutputs.predict(env).karpenter_node_role_name
+    assert node_class["role"] == AwsOutputs.predict(env).karpenter_node_role_name
     assert node_class["amiSelectorTerms"] == [{"alias": "al2023@v20260714"}]  # pinned like the node groups
     ebs = node_class["blockDeviceMappings"][0]["ebs"]
     assert (ebs["volumeType"], ebs["encrypted"], ebs["volumeSize"]) == ("gp3", True, "200Gi")
@@ -156,18 +156,18 @@ def test_overflow_pool_copies_the_fixed_pools_labels_taints_and_sharing_label():
     assert requirements["karpenter.k8s.aws/instance-gpu-memory"] == ["81920"]
 
 
-def test_overflow_pool_without_the_fixed_pools_gpu_is_bad_input():
-    from eksml.errors import ConfigError
+def test_overflow_pool_without_the_fixed_pools_gpu_is_refused_by_validation():
+    """The Karpenter NodePool would copy a sharing config made for another GPU: `validate` refuses
+    it, so `render` never sees it."""
+    from eksml.config.rules import check_environment
 
     data = copy.deepcopy(DEV)
     data["karpenter"]["node_pools"]["mig-overflow"] = {
         "instance_families": ["g5"], "capacity_types": ["spot"], "overflow_for": "a100-mig",
     }
-    with pytest.raises(ConfigError) as caught:
-        owned_objects(Environment.model_validate(data))
-    issue = caught.value.issues[0]
-    assert issue.path == "karpenter.node_pools.mig-overflow.instance_families"
-    assert "A100-80GB" in issue.message
+    findings = dict(check_environment(Environment.model_validate(data)))
+    message = findings["karpenter.node_pools.mig-overflow.instance_families"]
+    assert "A100-80GB" in message and "g5" in message
 
 
 def test_team_namespaces_quotas_and_pod_security():

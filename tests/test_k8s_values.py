@@ -19,7 +19,8 @@ from eksml.config.models import Environment
 from eksml.k8s.context import IRSA_ANNOTATION
 from eksml.k8s.platform import build_platform
 from eksml.k8s.values import deep_merge
-from eksml.outputs import IRSA_SERVICE_ACCOUNTS, PlatformOutputs
+from eksml.contract.names import SERVICE_ACCOUNTS
+from eksml.contract.outputs import AwsOutputs
 from eksml.paths import ENVIRONMENTS_DIR
 
 from shared_data import UPSTREAM_DIR as UPSTREAM
@@ -61,7 +62,7 @@ def read_yaml(relative: str) -> dict:
 
 def platform_for(name: str):
     env = load_environment(name)
-    return env, build_platform(env, PlatformOutputs.predict(env))
+    return env, build_platform(env, AwsOutputs.predict(env))
 
 
 def unknown_key_paths(values: dict, defaults: dict, path: tuple[str, ...] = ()) -> list[str]:
@@ -160,7 +161,7 @@ def test_argo_installs_its_crds_from_the_chart_not_from_github():
 @pytest.mark.parametrize("env_name", SHIPPED)
 def test_irsa_service_accounts_match_the_aws_layer(env_name):
     env, platform = platform_for(env_name)
-    arns = PlatformOutputs.predict(env).irsa_role_arns
+    arns = AwsOutputs.predict(env).irsa_role_arns
 
     def by_release(release: str, *path: str) -> tuple[str, str, str]:
         component = platform.component(release)
@@ -180,15 +181,15 @@ def test_irsa_service_accounts_match_the_aws_layer(env_name):
                    kserve_sa["metadata"]["annotations"][IRSA_ANNOTATION]),
     }
     # The CSI drivers are EKS add-ons of the AWS layer, not charts of this layer.
-    assert set(found) == set(IRSA_SERVICE_ACCOUNTS) - {"ebs-csi", "efs-csi"}
+    assert set(found) == set(SERVICE_ACCOUNTS) - {"ebs-csi", "efs-csi"}
     for key, (namespace, name, arn) in found.items():
-        assert (namespace, name) == IRSA_SERVICE_ACCOUNTS[key], key
+        assert (namespace, name) == SERVICE_ACCOUNTS[key], key
         assert arn == arns[key], key
 
 
 def test_karpenter_and_load_balancer_settings_come_from_outputs():
     env, platform = platform_for("staging")
-    outputs = PlatformOutputs.predict(env)
+    outputs = AwsOutputs.predict(env)
     settings = platform.component("karpenter").values["settings"]
     assert settings["clusterName"] == outputs.cluster_name
     assert settings["interruptionQueue"] == outputs.karpenter_interruption_queue_name
@@ -196,13 +197,13 @@ def test_karpenter_and_load_balancer_settings_come_from_outputs():
     assert (lbc["clusterName"], lbc["region"]) == (outputs.cluster_name, env.region)
     assert "vpcId" not in lbc  # predicted outputs know no VPC id yet
 
-    applied = build_platform(env, PlatformOutputs(**{**outputs.__dict__, "vpc_id": "vpc-0abc", "predicted": False}))
+    applied = build_platform(env, AwsOutputs(**{**outputs.__dict__, "vpc_id": "vpc-0abc", "predicted": False}))
     assert applied.component("aws-load-balancer-controller").values["vpcId"] == "vpc-0abc"
 
 
 def test_mlflow_uses_rds_and_s3_without_credentials_in_values():
     env, platform = platform_for("dev")
-    outputs = PlatformOutputs.predict(env)
+    outputs = AwsOutputs.predict(env)
     values = platform.component("mlflow").values
     postgres = values["backendStore"]["postgres"]
     assert (postgres["host"], postgres["port"], postgres["database"]) == (outputs.db_endpoint, outputs.db_port, outputs.db_name)
@@ -217,7 +218,7 @@ def test_mlflow_uses_rds_and_s3_without_credentials_in_values():
 def test_chatqna_follows_the_flow_and_the_llm_server():
     data = yaml.safe_load((ENVIRONMENTS_DIR / "dev.yaml").read_text())
     env = load_environment("dev")
-    values = build_platform(env, PlatformOutputs.predict(env)).component("opea-chatqna").values
+    values = build_platform(env, AwsOutputs.predict(env)).component("opea-chatqna").values
     assert values["teirerank"] == {"enabled": True, "RERANK_MODEL_ID": env.genai.chatqna.reranking_model}
     assert values["tei"]["EMBEDDING_MODEL_ID"] == env.genai.chatqna.embedding_model
     assert values["vllm"]["LLM_MODEL_ID"] == env.genai.chatqna.llm_model and values["tgi"]["enabled"] is False
@@ -225,7 +226,7 @@ def test_chatqna_follows_the_flow_and_the_llm_server():
     data["genai"]["chatqna"].update(flow=["embedding", "retrieval", "llm"], llm_serving="tgi",
                                     llm_node_pool="h100", llm_gpu={"count": 1})
     changed = Environment.model_validate(data)
-    values = build_platform(changed, PlatformOutputs.predict(changed)).component("opea-chatqna").values
+    values = build_platform(changed, AwsOutputs.predict(changed)).component("opea-chatqna").values
     assert values["teirerank"]["enabled"] is False  # not in the flow: not deployed
     assert values["retriever-usvc"]["enabled"] and values["redis-vector-db"]["enabled"] and values["tei"]["enabled"]
     assert values["vllm"]["enabled"] is False

@@ -25,9 +25,10 @@ import pytest
 
 from eksml.config import load_environment
 from eksml.config.network import plan_subnets
-from eksml.emulator import Emulator
-from eksml.outputs import IRSA_SERVICE_ACCOUNTS, PlatformOutputs, role_name
-from eksml.synth import STACK_NAMES
+from eksml.emulator.process import Emulator
+from eksml.contract.names import SERVICE_ACCOUNTS, role_name
+from eksml.contract.outputs import AwsOutputs
+from eksml.contract.names import STACK_NAMES
 
 pytestmark = pytest.mark.emulator
 
@@ -135,7 +136,7 @@ def deployed(converged, work):
     assert converged[0] == 0, "the deploy did not converge"
     emulator = _emulator(work).start()
     try:
-        yield PlatformOutputs.load(_local_dir(work) / "outputs.json"), emulator
+        yield AwsOutputs.load(_local_dir(work) / "outputs.json"), emulator
     finally:
         emulator.stop()
 
@@ -144,7 +145,7 @@ def test_saved_outputs_describe_what_was_created(deployed):
     outputs, emulator = deployed
     assert not outputs.predicted
     assert outputs.cluster_name == ENV.cluster.name and outputs.account_id == "123456789012"
-    assert set(outputs.irsa_role_arns) == set(IRSA_SERVICE_ACCOUNTS)
+    assert set(outputs.irsa_role_arns) == set(SERVICE_ACCOUNTS)
     assert set(outputs.bucket_names) == {"artifacts", "datasets", "logs"}
     [vpc] = _tagged_vpcs(emulator)
     assert vpc["VpcId"] == outputs.vpc_id  # the same IDs in a new process
@@ -182,8 +183,8 @@ def test_oidc_provider_and_irsa_roles(deployed):
     iam = emulator.client("iam")
     providers = {p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]}
     assert outputs.oidc_provider_arn in providers
-    for key, (namespace, service_account) in IRSA_SERVICE_ACCOUNTS.items():
-        role = iam.get_role(RoleName=role_name(ENV, key))["Role"]
+    for key, (namespace, service_account) in SERVICE_ACCOUNTS.items():
+        role = iam.get_role(RoleName=role_name(ENV.cluster.name, key))["Role"]
         assert outputs.irsa_role_arns[key] == role["Arn"]
         trust = json.dumps(role["AssumeRolePolicyDocument"])
         assert f"system:serviceaccount:{namespace}:{service_account}" in trust, key

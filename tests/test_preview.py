@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from eksml.preview import StandInContext, backend_location, stand_in_state
+from eksml.aws.preview import StandInContext, backend_location, stand_in_state
 from eksml.terraform import Terraform, prepare_terraform
 
 CONTEXT = StandInContext(region="eu-west-1", account_id="210987654321")

@@ -9,11 +9,12 @@ from eksml.toolchain import prefer_supported_node
 
 prefer_supported_node()
 
-from eksml.aws_layer import RunResult, run_stacks  # noqa: E402
+from eksml.aws.run import RunResult, run_stacks  # noqa: E402
 from eksml.config import load_environment  # noqa: E402
-from eksml.emulator import Emulator  # noqa: E402
-from eksml.synth import STACK_NAMES  # noqa: E402
+from eksml.emulator.process import Emulator  # noqa: E402
+from eksml.contract.names import STACK_NAMES  # noqa: E402
 from eksml.terraform import prepare_terraform  # noqa: E402
+from eksml.workspace import Workspace  # noqa: E402
 
 pytestmark = pytest.mark.emulator
 
@@ -28,7 +29,7 @@ def preview(tmp_path_factory, dev) -> RunResult:
     terraform = prepare_terraform(tmp_path_factory.mktemp("terraform"))
     with Emulator(region=dev.region) as emulator:
         return run_stacks(dev, "plan", emulator=emulator, preview=True, terraform=terraform,
-                          work_root=tmp_path_factory.mktemp("dev"))
+                          workspace=Workspace(tmp_path_factory.mktemp("dev")))
 
 
 def test_every_stack_is_planned_as_a_first_deploy(preview):

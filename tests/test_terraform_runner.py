@@ -291,8 +291,10 @@ def test_interrupt_is_forwarded_once_and_terraform_stops_cleanly(cli, tmp_path):
 
 def test_interrupt_reaches_every_stack_running_side_by_side(cli, tmp_path):
     """Stacks applied side by side run terraform from worker threads: one signal stops them all."""
-    from eksml.aws_layer import StackResult, _in_dependency_order
-    from eksml.synth import SynthesizedStack
+    from eksml.aws.run import StackResult
+    from eksml.aws.scheduler import in_dependency_order
+    from eksml.aws.synth import SynthesizedStack
+    from eksml.terraform import SIGNALS
 
     events: list[TerraformEvent] = []
     runners = {name: _runner(cli, tmp_path, SLOW_APPLY, events, name=name) for name in ("left", "right", "after")}
@@ -313,7 +315,7 @@ def test_interrupt_reaches_every_stack_running_side_by_side(cli, tmp_path):
     _signal_once_provisioning(events, signal.SIGTERM, {"left", "right"})
     begun = time.monotonic()
     with pytest.raises(Interrupted) as caught:
-        _in_dependency_order(stacks, apply_one)
+        in_dependency_order(stacks, apply_one, guard=SIGNALS.relay)
     assert time.monotonic() - begun < 30  # both stopped, not waited out
     assert caught.value.signum == signal.SIGTERM
     assert applied == []  # nothing finished, and `after` never started

@@ -7,14 +7,21 @@ each 3g claims a fixed half of the memory slots. So we search the real placement
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import Optional, Protocol, Sequence
 
-if TYPE_CHECKING:
-    from eksml.catalog.model import MigProfile
+
+class PlacedProfile(Protocol):
+    """What placement needs of a MIG profile (`eksml.catalog.model.MigProfile` has it)."""
+
+    name: str
+    compute_slices: int
+    memory_slices: int
+    start_slots: tuple[int, ...]
+    max_per_gpu: int
 
 
 def find_placement(
-    profiles: Sequence["MigProfile"], compute_slices: int, memory_slots: int
+    profiles: Sequence[PlacedProfile], compute_slices: int, memory_slots: int
 ) -> Optional[tuple[int, ...]]:
     """Start memory slot for each profile (same order as given), or None when no placement exists."""
     counts = Counter(p.name for p in profiles)

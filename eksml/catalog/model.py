@@ -87,6 +87,16 @@ class Catalog:
     def gpus(self) -> list[Gpu]:
         return list(self._gpus.values())
 
+    def gpu_for(self, instance_types: Sequence[str], declared: Optional[str] = None) -> Optional[Gpu]:
+        """The GPU a pool of these instance types carries: the declared one, else the first type's."""
+        if declared:
+            return self.gpu(declared)
+        for name in instance_types:
+            instance = self.instance_type(name)
+            if instance is not None and instance.gpu is not None:
+                return instance.gpu
+        return None
+
     def gpu_from_ec2(self, ec2_name: str, memory_mib: int) -> Optional[Gpu]:
         """Map DescribeInstanceTypes' GpuInfo back to a catalog GPU (the name alone is ambiguous)."""
         for gpu in self._gpus.values():

@@ -6,8 +6,11 @@ Subcommands load lazily so `eksml validate` never pays for the CDKTF/jsii import
 from __future__ import annotations
 
 import importlib
+import sys
 
 import click
+
+from eksml.cli.last_resort import report_crash, report_usage_error, stage_of
 
 from eksml.toolchain import prefer_supported_node
 
@@ -15,15 +18,16 @@ from eksml.toolchain import prefer_supported_node
 COMMANDS = {
     "validate": "eksml.cli.validate:validate",
     "catalog": "eksml.cli.catalog:catalog",
-    "synth": "eksml.cli.aws:synth",
+    "synth": "eksml.cli.synth:synth",
     "plan": "eksml.cli.plan:plan",
     "deploy": "eksml.cli.deploy:deploy",
-    "destroy": "eksml.cli.deploy:destroy",
+    "destroy": "eksml.cli.destroy:destroy",
     "render": "eksml.cli.render:render",
+    "charts": "eksml.cli.charts:charts",
     "status": "eksml.cli.status:status",
     "promote": "eksml.cli.promote:promote",
     "doctor": "eksml.cli.doctor:doctor",
-    "unlock": "eksml.cli.plan:unlock",
+    "unlock": "eksml.cli.unlock:unlock",
 }
 
 
@@ -57,4 +61,15 @@ def cli() -> None:
 
 
 def main() -> None:
-    cli(prog_name="eksml")
+    """Runs the command; usage errors exit 2, and an unexpected exception becomes one line and a log file."""
+    argv = sys.argv[1:]
+    try:
+        code = cli.main(args=argv, prog_name="eksml", standalone_mode=False)
+    except click.ClickException as exc:
+        code = report_usage_error(exc, argv)
+    except click.Abort:
+        click.echo("Aborted!", err=True)
+        code = 1
+    except Exception as exc:  # noqa: BLE001 - the last resort: anything else is a bug, reported without a traceback
+        code = report_crash(exc, stage_of(argv, COMMANDS), argv)
+    sys.exit(code if isinstance(code, int) else 0)

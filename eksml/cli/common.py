@@ -36,13 +36,22 @@ def report_failures(command):
                     click.echo(f"  {issue}", err=True)
             sys.exit(ConfigError.exit_code)
         except StageError as exc:
-            if output_format == "json":
-                click.echo(json.dumps({"ok": False, "stage": exc.stage, "error": str(exc)}, indent=2))
-            else:
-                click.echo(f"error: {exc}", err=True)
-            sys.exit(StageError.exit_code)
+            _report_stage_error(exc, output_format)
+        except OSError as exc:
+            # A file the command had to read or write: said as an operational failure, not a traceback.
+            stage = click.get_current_context().info_name or "eksml"
+            target = f" {exc.filename}" if exc.filename else ""
+            _report_stage_error(StageError(stage, f"cannot use{target}: {exc.strerror or exc}"), output_format)
 
     return wrapper
+
+
+def _report_stage_error(exc: StageError, output_format: str) -> None:
+    if output_format == "json":
+        click.echo(json.dumps({"ok": False, "stage": exc.stage, "error": str(exc)}, indent=2))
+    else:
+        click.echo(f"error: {exc}", err=True)
+    sys.exit(StageError.exit_code)
 
 
 def load(env_ref: str) -> Environment:

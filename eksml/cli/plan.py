@@ -1,4 +1,4 @@
-"""`eksml plan ENV [--emulator]` and `eksml unlock ENV STACK LOCK_ID`."""
+"""`eksml plan ENV [--emulator]`: every stack's Terraform plan, then the Kubernetes layer's change."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ _SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "read
 def plan(env: str, preview: bool, kubeconfig: str | None, context: str | None, output_format: str) -> None:
     """Show what a deploy of ENV would change: every Terraform stack, then the Kubernetes layer (the
     rendered files against the last render; with --context, each Helm release against the cluster)."""
-    from eksml.aws_layer import ProgressEvents, plan_environment
+    from eksml.aws.run import plan_environment
+    from eksml.deploy.progress_events import ProgressEvents
     from eksml.deploy.progress import Progress
 
     environment = load(env)
@@ -40,7 +41,7 @@ def plan(env: str, preview: bool, kubeconfig: str | None, context: str | None, o
     )
     click.echo(f"Plan of {environment.name} against {where}:")
     if result.preview or environment.emulator:
-        from eksml.synth import NOT_EMULATED
+        from eksml.emulator.deviations import NOT_EMULATED
 
         click.echo(f"(emulator variant: {', '.join(NOT_EMULATED)} are left out; moto does not serve them)")
     for stack in result.stacks:
@@ -50,7 +51,7 @@ def plan(env: str, preview: bool, kubeconfig: str | None, context: str | None, o
             continue
         plan_ = stack.plan
         note = " (downstream stacks planned with stand-ins for its outputs)" if stack.stood_in else ""
-        click.echo(f"\n{stack.name}: {plan_.adds} to add, {plan_.updates} to change, {plan_.destroys} to destroy{note}")
+        click.echo(f"\n{stack.name}: {plan_.summary}{note}")
         for change in sorted(plan_.changes, key=lambda c: c.address):
             if change.action in _SYMBOLS:
                 click.echo(f"  {_SYMBOLS[change.action]:>3} {change.address}")
@@ -68,19 +69,6 @@ def plan(env: str, preview: bool, kubeconfig: str | None, context: str | None, o
 
         changes = release_changes(environment, outputs, Path(kubeconfig) if kubeconfig else None, context)
         click.echo("\n" + format_changes(changes))
-
-
-@click.command()
-@env_argument
-@click.argument("stack")
-@click.argument("lock_id")
-@report_failures
-def unlock(env: str, stack: str, lock_id: str) -> None:
-    """Release a stale Terraform state lock of STACK (left by a run that was killed)."""
-    from eksml.aws_layer import force_unlock_environment
-
-    force_unlock_environment(load(env), stack, lock_id)
-    click.echo(f"released lock {lock_id} of {stack} in {env}")
 
 
 def _as_json(result) -> dict:

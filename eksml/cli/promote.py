@@ -3,7 +3,7 @@ import json
 import click
 
 from eksml.cli.common import output_option, report_failures
-from eksml.promote import plan_promotion, summary_json, summary_markdown, write_promotion
+from eksml.promote import plan_promotion, promotion_lock, summary_json, summary_markdown, write_promotion
 
 
 @click.command()
@@ -18,8 +18,12 @@ def promote(source: str, target: str, force: bool, dry_run: bool, output_format:
 
     Prints a Markdown summary for the pull request: the first line is its title.
     """
-    promotion = plan_promotion(source, target, force=force)
-    written = False if dry_run else write_promotion(promotion)
+    if dry_run:
+        promotion, written = plan_promotion(source, target, force=force), False
+    else:
+        with promotion_lock(target):  # a second promote into the same file waits, then reads the new file
+            promotion = plan_promotion(source, target, force=force)
+            written = write_promotion(promotion)
     if output_format == "json":
         click.echo(json.dumps(summary_json(promotion, written=written, dry_run=dry_run), indent=2))
     else:

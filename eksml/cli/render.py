@@ -1,3 +1,5 @@
+"""`eksml render ENV`: every release rendered by its real chart, checked as a whole, written as files."""
+
 import json
 from pathlib import Path
 from typing import Optional
@@ -14,28 +16,43 @@ from eksml.cli.common import env_argument, load, output_option, report_failures
 @output_option
 @report_failures
 def render(env: str, out_dir: Optional[Path], output_format: str) -> None:
-    """Write every Helm release's final values and every object eksml applies, without a cluster.
+    """Render every Helm release with its real chart (the full manifest Helm would install) plus every
+    object eksml applies, without a cluster.
 
     Uses the last apply's outputs when there are any, else names predicted from the environment.
-    A workload that asks for a GPU but fits no pool stops the render (exit 2, nothing written).
+    Every object is checked against its schema or CRD and every pod placed on a pool; any problem
+    stops the render (exit 2, nothing written).
     """
     from eksml.k8s.render import current_outputs, render_platform
 
     environment = load(env)
-    result = render_platform(environment, current_outputs(environment), out_dir)
+    result = render_platform(environment, current_outputs(environment), out_dir, with_charts=True)
+    releases = result.charts.releases if result.charts else ()
     if output_format == "json":
         click.echo(json.dumps({
             "ok": True,
             "environment": environment.name,
+            "kubernetes_version": environment.cluster.kubernetes_version,
             "out_dir": str(result.out_dir),
             "index": str(result.index),
             "predicted_outputs": result.predicted,
-            "releases": [c.name for c in result.components if c.is_release],
+            "releases": [{
+                "release": r.name, "chart": r.result.chart, "version": r.result.version,
+                "namespace": r.component.namespace, "rendered": r.result.rendered,
+                "not_rendered": r.result.not_rendered,
+                "manifest": str(result.out_dir / f"manifests/{r.name}.yaml") if r.result.rendered else None,
+                "objects": len(r.objects),
+                "owned_objects": len(r.component.prerequisites) + len(r.component.objects),
+                "values": str(result.out_dir / f"{r.name}.values.yaml"),
+            } for r in releases],
             "files": [str(p) for p in result.files],
         }, indent=2))
         return
-    releases = sum(1 for c in result.components if c.is_release)
     source = "predicted outputs" if result.predicted else "outputs of the last apply"
-    click.echo(f"{environment.name}: rendered {releases} releases and {len(result.files) - releases - 1} objects "
-               f"({source}) to {result.out_dir}")
+    objects = sum(len(r.objects) for r in releases)
+    click.echo(f"{environment.name}: rendered {len(releases)} releases ({objects} objects from their charts, "
+               f"Kubernetes {environment.cluster.kubernetes_version}, {source}) to {result.out_dir}")
+    for r in releases:
+        if not r.result.rendered:
+            click.echo(f"  {r.name}: {r.result.status}")
     click.echo(f"index: {result.index}")

@@ -17,7 +17,7 @@ from eksml.cli.common import env_argument, load, output_option, report_failures
 def status(env, emulator, kubeconfig, context, detailed_exitcode, output_format):
     """Each stack's last apply and drift (a plan that is not empty); with a cluster, each release's
     revision and health."""
-    from eksml.deploy.status import format_releases, format_status, releases_of, stack_status
+    from eksml.deploy.status import Drift, format_releases, format_status, releases_of, stack_status
 
     environment = load(env)
     statuses = stack_status(environment, emulator=emulator)
@@ -31,6 +31,6 @@ def status(env, emulator, kubeconfig, context, detailed_exitcode, output_format)
         click.echo(format_status(environment, statuses))
         if releases is not None:
             click.echo("\n" + format_releases(releases))
-    drifted = any(s.drift != "in sync" for s in statuses) or any(not r.healthy for r in releases or ())
+    drifted = any(s.drift is not Drift.IN_SYNC for s in statuses) or any(not r.healthy for r in releases or ())
     if detailed_exitcode and drifted:
         raise SystemExit(3)

@@ -17,9 +17,14 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
+    StrictInt,
     field_validator,
     model_validator,
 )
+
+from eksml.config.models_serving import Access, Serving
+from eksml.config.value_checks import admin_arn, chart_version, instance_family, model_id
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 # Kubernetes qualified name: optional DNS-1123 subdomain prefix + "/" + name part.
@@ -70,6 +75,13 @@ def _cidr(value: str) -> str:
 
 
 DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+# Numbers and switches are strict: YAML `true` is not 1 node, and "yes" is not a boolean.
+Int = StrictInt
+Bool = StrictBool
+AdminArn = Annotated[str, AfterValidator(admin_arn)]
+InstanceFamily = Annotated[str, AfterValidator(instance_family)]
+ChartVersion = Annotated[str, AfterValidator(chart_version)]
+ModelId = Annotated[str, AfterValidator(model_id)]
 LabelKey = Annotated[str, AfterValidator(_label_key)]
 LabelValue = Annotated[str, AfterValidator(_label_value)]
 Cidr = Annotated[str, AfterValidator(_cidr)]
@@ -88,6 +100,12 @@ class Tier(str, Enum):
     dev = "dev"
     staging = "staging"
     prod = "prod"
+
+
+TIER_ORDER = (Tier.local, Tier.dev, Tier.staging, Tier.prod)
+MAX_KARPENTER_GPUS = 10_000
+MAX_KARPENTER_CPUS = 1_000_000
+MAX_CONSOLIDATE_AFTER_SECONDS = 720 * 3600
 
 
 class PoolKind(str, Enum):
@@ -118,23 +136,15 @@ class NetworkConfig(Strict):
 class ClusterConfig(Strict):
     name: DnsLabel
     kubernetes_version: str = Field(pattern=r"^1\.\d{2}$")
-    endpoint_public_access: bool = True
-    endpoint_private_access: bool = True
+    endpoint_public_access: Bool = True
+    endpoint_private_access: Bool = True
     public_access_cidrs: list[Cidr] = Field(default_factory=list)
-    admins: list[str] = Field(default_factory=list)
+    admins: list[AdminArn] = Field(default_factory=list)
     log_types: list[Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]] = Field(
         default_factory=lambda: ["api", "audit", "authenticator"]
     )
     # EKS-optimized AMI release for every node group (e.g. "1.33.5-20260714"); promotion copies it.
     ami_release_version: Optional[str] = None
-
-    @field_validator("admins")
-    @classmethod
-    def _arns(cls, admins: list[str]) -> list[str]:
-        for arn in admins:
-            if not re.match(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:(role|user|assumed-role)/.+$", arn):
-                raise ValueError(f"'{arn}' is not an IAM role or user ARN (arn:aws:iam::<account>:role/<name>)")
-        return admins
 
 
 class Taint(Strict):
@@ -145,7 +155,7 @@ class Taint(Strict):
 
 class TimeSlicing(Strict):
     # The device plugin rejects fewer than 2 replicas; more than 48 per GPU is never useful.
-    replicas: int = Field(ge=2, le=48)
+    replicas: Int = Field(ge=2, le=48)
 
 
 class MigConfig(Strict):
@@ -169,11 +179,11 @@ class NodePool(Strict):
     gpu: Optional[str] = None  # the GPU the pool expects, e.g. A100-80GB; checked against the catalog
     capacity_type: Literal["ON_DEMAND", "SPOT", "CAPACITY_BLOCK"] = "ON_DEMAND"
     ami_type: Optional[AmiType] = None  # derived from kind when omitted
-    min_size: int = Field(ge=0, le=450)
-    desired_size: int = Field(ge=0, le=450)
-    max_size: int = Field(ge=1, le=450)
-    disk_size_gb: Optional[int] = Field(default=None, ge=20, le=16384)
-    max_unavailable: int = Field(default=1, ge=1, le=100)
+    min_size: Int = Field(ge=0, le=450)
+    desired_size: Int = Field(ge=0, le=450)
+    max_size: Int = Field(ge=1, le=450)
+    disk_size_gb: Optional[Int] = Field(default=None, ge=20, le=16384)
+    max_unavailable: Int = Field(default=1, ge=1, le=100)
     time_slicing: Optional[TimeSlicing] = None
     mig: Optional[MigConfig] = None
     labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
@@ -209,26 +219,27 @@ class NodePool(Strict):
 
 class MlflowDb(Strict):
     instance_class: str = Field(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
-    allocated_storage_gb: int = Field(ge=20, le=65536)
+    allocated_storage_gb: Int = Field(ge=20, le=65536)
     engine_version: str = "16"
-    multi_az: bool = False
-    deletion_protection: bool = True
-    backup_retention_days: int = Field(default=7, ge=0, le=35)
+    multi_az: Bool = False
+    deletion_protection: Bool = True
+    backup_retention_days: Int = Field(default=7, ge=0, le=35)
 
 
 class StorageConfig(Strict):
     buckets: list[DnsLabel] = Field(default_factory=lambda: ["artifacts", "datasets", "logs"])
-    efs: bool = True
+    efs: Bool = True
     mlflow_db: MlflowDb
     # Days before objects in the logs bucket expire.
-    log_retention_days: int = Field(default=90, ge=1)
+    log_retention_days: Int = Field(default=90, ge=1)
 
 
 class KarpenterPool(Strict):
-    instance_families: list[str] = Field(min_length=1)
+    instance_families: list[InstanceFamily] = Field(min_length=1)
     capacity_types: list[Literal["spot", "on-demand"]] = Field(min_length=1)
-    gpu_limit: Optional[int] = Field(default=None, ge=1)
-    cpu_limit: Optional[int] = Field(default=None, ge=1)
+    # Ceilings guard against typos (a GPU limit of 10^40 would render as a 41-digit quantity).
+    gpu_limit: Optional[Int] = Field(default=None, ge=1, le=MAX_KARPENTER_GPUS)
+    cpu_limit: Optional[Int] = Field(default=None, ge=1, le=MAX_KARPENTER_CPUS)
     taints: list[Taint] = Field(default_factory=list)
     labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
     # A fixed GPU pool this NodePool adds elastic capacity to: its labels, taints and
@@ -236,13 +247,13 @@ class KarpenterPool(Strict):
     overflow_for: Optional[str] = None
     consolidate_after: str = Field(default="5m", pattern=r"^\d+[smh]$")
 
-    @field_validator("instance_families")
+    @field_validator("consolidate_after")
     @classmethod
-    def _families(cls, families: list[str]) -> list[str]:
-        for family in families:
-            if not re.match(r"^[a-z][a-z0-9-]*$", family) or "." in family:
-                raise ValueError(f"'{family}' is not an instance family (e.g. g5, p4d, m5)")
-        return families
+    def _bounded_duration(cls, value: str) -> str:
+        seconds = int(value[:-1]) * {"s": 1, "m": 60, "h": 3600}[value[-1]]
+        if seconds > MAX_CONSOLIDATE_AFTER_SECONDS:
+            raise ValueError(f"'{value}' is longer than 720h (30 days); Karpenter would practically never consolidate")
+        return value
 
 
 class KarpenterConfig(Strict):
@@ -250,8 +261,8 @@ class KarpenterConfig(Strict):
 
 
 class Addon(Strict):
-    version: str = Field(min_length=1, pattern=r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
-    enabled: bool = True
+    version: ChartVersion
+    enabled: Bool = True
 
 
 class KserveAddon(Addon):
@@ -281,7 +292,7 @@ class Addons(Strict):
 
 class LlmGpu(Strict):
     mig_profile: Optional[str] = None
-    count: Optional[int] = Field(default=None, ge=1, le=8)
+    count: Optional[Int] = Field(default=None, ge=1, le=8)
 
     @model_validator(mode="after")
     def _one_of(self) -> "LlmGpu":
@@ -294,11 +305,11 @@ ChatQnAStage = Literal["embedding", "retrieval", "reranking", "llm"]
 
 
 class ChatQnA(Strict):
-    enabled: bool = True
+    enabled: Bool = True
     flow: list[ChatQnAStage] = Field(default_factory=lambda: ["embedding", "retrieval", "reranking", "llm"])
-    embedding_model: str
-    reranking_model: str
-    llm_model: str
+    embedding_model: ModelId
+    reranking_model: ModelId
+    llm_model: ModelId
     llm_serving: Literal["vllm", "tgi"] = "vllm"
     llm_node_pool: str
     llm_gpu: LlmGpu
@@ -309,13 +320,28 @@ class GenAI(Strict):
 
 
 class Team(Strict):
-    gpu_quota: int = Field(ge=0, le=10000)
+    gpu_quota: Int = Field(ge=0, le=10000)
+
+
+class Charts(Strict):
+    """Where charts come from: every chart from one mirror repository (air-gapped companies), else
+    each from its publisher. EKSML_CHART_MIRROR overrides it for one run."""
+
+    mirror: Optional[str] = None  # http(s):// chart repository (with index.yaml) or oci:// registry path
+
+    @field_validator("mirror")
+    @classmethod
+    def _repository_url(cls, url: Optional[str]) -> Optional[str]:
+        if url is not None and not re.match(r"^(https?|oci)://[^/\s]+(/\S*)?$", url):
+            raise ValueError(f"'{url}' is not a chart repository URL: use https://host/path (a Helm repository "
+                             "with index.yaml) or oci://registry/path")
+        return url
 
 
 class Environment(Strict):
     name: DnsLabel
     tier: Optional[Tier] = None  # derived from the name when it is local/dev/staging/prod
-    emulator: bool = False  # true: AWS calls go to the local emulator (moto), never to a real account
+    emulator: Bool = False  # true: AWS calls go to the local emulator (moto), never to a real account
     # The AWS account this environment lives in; Terraform refuses to run with credentials of another.
     account_id: Optional[str] = Field(default=None, pattern=r"^\d{12}$")
     region: str
@@ -330,6 +356,9 @@ class Environment(Strict):
     addons: Addons
     genai: GenAI = Field(default_factory=GenAI)
     teams: dict[DnsLabel, Team] = Field(default_factory=dict)
+    charts: Charts = Field(default_factory=Charts)
+    serving: Serving = Field(default_factory=Serving)  # models served on KServe (rules_serving.py)
+    access: Optional[Access] = None  # UIs and endpoints behind the shared ALB; none exposed when absent
 
     @field_validator("region")
     @classmethod
@@ -340,7 +369,17 @@ class Environment(Strict):
 
     @property
     def resolved_tier(self) -> Tier:
-        return self.tier or Tier(self.name)
+        """A file named staging or prod is at least that tier, whatever its `tier` says (a rule refuses lowering).
+
+        Raises ValueError for a name that is not a tier when no tier is set; `tier_is_known` reports that.
+        """
+        by_name = Tier(self.name) if self.name in Tier.__members__ else None
+        declared = self.tier or by_name
+        if declared is None:
+            raise ValueError(f"environment '{self.name}' has no tier; set tier to one of: local, dev, staging, prod")
+        if by_name in (Tier.staging, Tier.prod) and TIER_ORDER.index(declared) < TIER_ORDER.index(by_name):
+            return by_name
+        return declared
 
     @property
     def protected(self) -> bool:
@@ -351,4 +390,6 @@ class Environment(Strict):
         return {name: pool for name, pool in self.node_pools.items() if pool.kind.is_gpu}
 
     def bucket_name(self, item: str) -> str:
-        return f"{self.cluster.name}-{item}"
+        from eksml.contract.names import bucket_name
+
+        return bucket_name(self.cluster.name, item)

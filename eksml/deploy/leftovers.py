@@ -12,6 +12,8 @@ from typing import Callable
 
 import boto3
 
+from eksml.contract.names import ENVIRONMENT_TAG
+
 
 @dataclass(frozen=True)
 class Leftover:
@@ -70,7 +72,7 @@ def find_leftovers(cluster: str, vpc_id: str | None, session: boto3.session.Sess
 
 def _not_terraform_managed(tags: list[dict]) -> bool:
     """Our stacks tag everything with eksml.io/environment (default_tags); controllers' resources lack it."""
-    return not any(tag["Key"] == "eksml.io/environment" for tag in tags)
+    return not any(tag["Key"] == ENVIRONMENT_TAG for tag in tags)
 
 
 def remove_leftovers(leftovers: list[Leftover], session: boto3.session.Session, log: Callable[[str], None]) -> None:

@@ -19,15 +19,13 @@ from typing import Callable, Iterator, Optional
 from eksml.config import Environment, load_environment
 from eksml.deploy.progress import Progress
 from eksml.deploy.run_lock import exclusive_run
-from eksml.errors import ConfigError, Issue, StageError
-from eksml.outputs import PlatformOutputs
-from eksml.paths import work_dir
+from eksml.errors import ConfigError, Issue, StageError, first_line
+from eksml.contract.outputs import AwsOutputs
+from eksml.workspace import Workspace
 
 # Stages a failed deploy can be resumed from, in order. Terraform stacks already applied plan to
 # "no changes", so resuming at `aws` costs one plan per finished stack, never a second apply.
 DEPLOY_STAGES = ("aws", "render", "install", "verify")
-LAST_RUN_FILE = "last-run.json"
-HISTORY_FILE = "history.json"
 
 Approver = Callable[[str, object], bool]
 
@@ -47,7 +45,7 @@ class DeployOptions:
 @dataclass
 class DeployReport:
     env: Environment
-    outputs: Optional[PlatformOutputs] = None
+    outputs: Optional[AwsOutputs] = None
     render_dir: Optional[Path] = None
     render_index: Optional[Path] = None
     not_emulated: tuple[str, ...] = ()
@@ -82,7 +80,7 @@ def _emulator_if_needed(env: Environment, uses_emulator: bool, progress: Progres
     if not uses_emulator:
         yield None
         return
-    from eksml.emulator import persistent_emulator
+    from eksml.emulator.process import persistent_emulator
 
     emulator = persistent_emulator(env.name, env.region)
     with progress.step("emulator", "start") as step:
@@ -101,7 +99,7 @@ def _preflight(env: Environment) -> None:
     from eksml.k8s.platform import build_platform
     from eksml.k8s.scheduling import check_scheduling
 
-    check_scheduling(build_platform(env, PlatformOutputs.predict(env)))
+    check_scheduling(build_platform(env, AwsOutputs.predict(env)))
 
 
 def _stages_to_run(from_stage: Optional[str]) -> tuple[str, ...]:
@@ -119,12 +117,12 @@ def deploy(env_ref: str, options: DeployOptions, progress: Progress) -> DeployRe
     uses_emulator = env.emulator or options.emulator
     _require_approval(env, options, uses_emulator, "deploy")
     report = DeployReport(env, emulated=uses_emulator)
-    state = work_dir(env.name)
+    workspace = Workspace.of(env.name)
     restore_signals = _stop_on_sigterm()
     current = "preflight"
     try:
         with ExitStack() as stack:
-            stack.enter_context(exclusive_run(state / "run.lock", f"deploy {env.name}"))
+            stack.enter_context(exclusive_run(workspace.run_lock, f"deploy {env.name}"))
             with progress.step("preflight", "scheduling"):
                 _preflight(env)
             emulator = stack.enter_context(_emulator_if_needed(env, uses_emulator, progress))
@@ -159,23 +157,24 @@ def deploy(env_ref: str, options: DeployOptions, progress: Progress) -> DeployRe
             current = "verify"
             with progress.step("verify", "aws resources") as step:
                 step.note = _verify(env, report.outputs, emulator)
-        _record_run(state, "deploy", ok=True)
+        _record_run(workspace, "deploy", ok=True)
         return report
     except StageError as exc:
-        _record_run(state, "deploy", ok=False, stage=current, error=exc.message)
+        _record_run(workspace, "deploy", ok=False, stage=current, error=exc.message)
         if current in DEPLOY_STAGES and exc.stage not in ("lock", "emulator"):
             raise exc.with_hint(f"after fixing it, resume with: eksml deploy {env.name} --from-stage {current}") from None
         raise
     except (ConfigError, KeyboardInterrupt) as exc:
-        _record_run(state, "deploy", ok=False, stage=current, error=str(exc).splitlines()[0] if str(exc) else "interrupted")
+        _record_run(workspace, "deploy", ok=False, stage=current, error=first_line(exc) if str(exc) else "interrupted")
         raise
     finally:
         restore_signals()
 
 
-def _apply_aws(env, options, emulator, progress: Progress, report: DeployReport) -> PlatformOutputs:
-    from eksml.aws_layer import ProgressEvents, run_stacks
-    from eksml.synth import NOT_EMULATED
+def _apply_aws(env, options, emulator, progress: Progress, report: DeployReport) -> AwsOutputs:
+    from eksml.aws.run import run_stacks
+    from eksml.deploy.progress_events import ProgressEvents
+    from eksml.emulator.deviations import NOT_EMULATED
 
     approve = None if (options.auto_approve or report.emulated) else options.confirm
     result = run_stacks(
@@ -184,20 +183,18 @@ def _apply_aws(env, options, emulator, progress: Progress, report: DeployReport)
     )
     report.not_emulated = NOT_EMULATED if report.emulated else ()
     report.changed_stacks = [stack.name for stack in result.stacks if stack.has_changes]
-    _record_history(work_dir(env.name), result)
+    _record_history(Workspace.of(env.name), result)
     return result.outputs
 
 
-def _saved_outputs(env: Environment) -> PlatformOutputs:
-    from eksml.aws_layer import outputs_path
-
-    path = outputs_path(env)
+def _saved_outputs(env: Environment) -> AwsOutputs:
+    path = Workspace.of(env.name).outputs_file
     if not path.is_file():
         raise StageError("aws", f"no outputs of an earlier apply at {path}", hint=f"run `eksml deploy {env.name}` without --from-stage")
-    return PlatformOutputs.load(path)
+    return AwsOutputs.load(path)
 
 
-def _verify(env: Environment, outputs: PlatformOutputs, emulator) -> str:
+def _verify(env: Environment, outputs: AwsOutputs, emulator) -> str:
     """Ask AWS (or the emulator) whether what the environment describes is there and healthy."""
     from eksml.deploy.verify import verify_aws
 
@@ -213,7 +210,7 @@ def _session(env: Environment, emulator):
 
     if emulator is None:
         return boto3.session.Session(region_name=env.region)
-    from eksml.emulator import emulator_session
+    from eksml.emulator.target import emulator_session
 
     session = emulator_session(env.region)
     original = session.client
@@ -237,11 +234,11 @@ def destroy(env_ref: str, options: DeployOptions, progress: Progress) -> DeployR
         )
     _require_approval(env, options, uses_emulator, "destroy")
     report = DeployReport(env, emulated=uses_emulator)
-    state = work_dir(env.name)
+    workspace = Workspace.of(env.name)
     restore_signals = _stop_on_sigterm()
     try:
         with ExitStack() as stack:
-            stack.enter_context(exclusive_run(state / "run.lock", f"destroy {env.name}"))
+            stack.enter_context(exclusive_run(workspace.run_lock, f"destroy {env.name}"))
             emulator = stack.enter_context(_emulator_if_needed(env, uses_emulator, progress))
             if options.kubeconfig or options.kube_context:
                 from eksml.k8s.install import uninstall_platform
@@ -254,11 +251,12 @@ def destroy(env_ref: str, options: DeployOptions, progress: Progress) -> DeployR
             with progress.step("leftovers", "tagged with the cluster") as step:
                 report.leftovers_removed = _remove_leftovers(env, emulator, progress)
                 step.note = f"{len(report.leftovers_removed)} removed" if report.leftovers_removed else "none found"
-            from eksml.aws_layer import ProgressEvents, run_stacks
+            from eksml.aws.run import run_stacks
+            from eksml.deploy.progress_events import ProgressEvents
 
             run_stacks(env, "destroy", emulator=emulator, on_event=ProgressEvents(progress), allow_destroy=options.allow_destroy)
-        (state / HISTORY_FILE).unlink(missing_ok=True)
-        _record_run(state, "destroy", ok=True)
+        workspace.history_file.unlink(missing_ok=True)
+        _record_run(workspace, "destroy", ok=True)
         return report
     finally:
         restore_signals()
@@ -269,23 +267,24 @@ def _remove_leftovers(env: Environment, emulator, progress: Progress) -> list[st
 
     session = _session(env, emulator)
     vpc_id = None
-    saved = work_dir(env.name) / "outputs.json"
+    saved = Workspace.of(env.name).outputs_file
     if saved.is_file():
-        vpc_id = PlatformOutputs.load(saved).vpc_id
+        vpc_id = AwsOutputs.load(saved).vpc_id
     leftovers = find_leftovers(env.cluster.name, vpc_id, session)
     remove_leftovers(leftovers, session, progress.detail)
     return [str(item) for item in leftovers]
 
 
-def _record_run(state: Path, command: str, *, ok: bool, stage: str | None = None, error: str | None = None) -> None:
-    state.mkdir(parents=True, exist_ok=True)
+def _record_run(workspace: Workspace, command: str, *, ok: bool, stage: str | None = None,
+                error: str | None = None) -> None:
+    workspace.root.mkdir(parents=True, exist_ok=True)
     record = {"command": command, "ok": ok, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "failed_stage": stage, "error": error}
-    (state / LAST_RUN_FILE).write_text(json.dumps(record, indent=2) + "\n")
+    workspace.last_run_file.write_text(json.dumps(record, indent=2) + "\n")
 
 
-def _record_history(state: Path, result) -> None:
+def _record_history(workspace: Workspace, result) -> None:
     """Per stack: when it was last applied and what changed; `eksml status` reads it."""
-    path = state / HISTORY_FILE
+    path = workspace.history_file
     history = json.loads(path.read_text()) if path.is_file() else {}
     now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     for stack in result.stacks:
@@ -293,10 +292,10 @@ def _record_history(state: Path, result) -> None:
         entry["last_checked"] = now
         if stack.applied is not None:
             entry["last_applied"] = now
-            entry["last_change"] = f"{stack.applied.added} added, {stack.applied.changed} changed, {stack.applied.destroyed} destroyed"
+            entry["last_change"] = stack.applied.summary
     path.write_text(json.dumps(history, indent=2, sort_keys=True) + "\n")
 
 
 def load_history(env: Environment) -> dict:
-    path = work_dir(env.name) / HISTORY_FILE
+    path = Workspace.of(env.name).history_file
     return json.loads(path.read_text()) if path.is_file() else {}

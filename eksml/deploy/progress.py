@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Iterator
 
+from eksml.aws.events import StepResult
 from eksml.table import text_table
 
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -19,7 +20,7 @@ _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 class StepRecord:
     stage: str
     target: str
-    result: str = "running"  # ok | changed | no changes | failed | skipped | interrupted
+    result: StepResult = StepResult.RUNNING
     seconds: float = 0.0
     note: str = ""
 
@@ -53,20 +54,20 @@ class Progress:
         try:
             yield record
         except KeyboardInterrupt:
-            record.result = "interrupted"
+            record.result = StepResult.INTERRUPTED
             raise
         except BaseException:
-            record.result = "failed"
+            record.result = StepResult.FAILED
             raise
         else:
-            if record.result == "running":
-                record.result = "ok"
+            if record.result is StepResult.RUNNING:
+                record.result = StepResult.OK
         finally:
             record.seconds = time.monotonic() - begun
             self._end(record)
 
     def skip(self, stage: str, target: str = "", note: str = "") -> None:
-        record = StepRecord(stage, target, result="skipped", note=note)
+        record = StepRecord(stage, target, result=StepResult.SKIPPED, note=note)
         with self._lock:
             self.steps.append(record)
         self._print(f"- {self._label(record)}: skipped{f' ({note})' if note else ''}")
@@ -120,7 +121,7 @@ class Progress:
         if ticker is not None:
             self._stop.set()
             ticker.join()
-        mark = {"failed": "✗", "interrupted": "!", "skipped": "-"}.get(record.result, "✓")
+        mark = {StepResult.FAILED: "✗", StepResult.INTERRUPTED: "!", StepResult.SKIPPED: "-"}.get(record.result, "✓")
         note = f" ({record.note})" if record.note else ""
         self._print(f"{mark} {self._label(record)}: {record.result} in {record.seconds:.1f}s{note}")
 

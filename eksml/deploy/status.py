@@ -3,7 +3,8 @@ with a cluster, per Helm release its revision and whether it is deployed at the 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
@@ -15,47 +16,61 @@ if TYPE_CHECKING:
     from eksml.k8s.live import ReleaseStatus
 
 
+class Drift(StrEnum):
+    IN_SYNC = "in sync"
+    CHANGES = "changes"  # applied before, and the live state or the code moved since
+    NOT_APPLIED = "not applied"
+    BLOCKED = "blocked"  # cannot be planned: an upstream stack has no outputs yet
+
+
 @dataclass(frozen=True)
 class StackStatus:
     stack: str
     last_applied: Optional[str]
     last_change: Optional[str]
-    drift: str  # "in sync" | "N to add, ..." | "not applied" | "blocked: ..."
+    drift: Drift
+    detail: str = ""  # the plan's size, or what a blocked stack waits for
+
+    @property
+    def drift_text(self) -> str:
+        if self.drift is Drift.IN_SYNC:
+            return str(self.drift)
+        if self.drift is Drift.CHANGES:
+            return self.detail
+        if self.drift is Drift.BLOCKED:
+            return f"blocked: {self.detail}"
+        return f"not applied ({self.detail})"
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {"stack": self.stack, "last_applied": self.last_applied, "last_change": self.last_change,
+                "drift": self.drift_text}
 
 
 def stack_status(env: Environment, *, emulator: bool = False) -> list[StackStatus]:
     """Plans every stack where the environment lives; a plan with changes is drift (or unapplied code)."""
-    from eksml.aws_layer import run_stacks
+    from eksml.aws.run import run_stacks
+    from eksml.emulator.process import emulator_where_env_lives
 
     history = load_history(env)
-    if env.emulator or emulator:
-        from eksml.emulator import persistent_emulator
-
-        with persistent_emulator(env.name, env.region) as running:
-            result = run_stacks(env, "plan", emulator=running)
-    else:
-        result = run_stacks(env, "plan")
+    with emulator_where_env_lives(env.name, env.region, env.emulator or emulator) as running:
+        result = run_stacks(env, "plan", emulator=running)
     statuses = []
     for stack in result.stacks:
         entry = history.get(stack.name, {})
         if stack.plan is None:
-            drift = f"blocked: waits for {', '.join(stack.blocked_by)}"
+            drift, detail = Drift.BLOCKED, f"waits for {', '.join(stack.blocked_by)}"
         elif not stack.plan.has_changes:
-            drift = "in sync"
+            drift, detail = Drift.IN_SYNC, ""
         else:
-            drift = f"{stack.plan.adds} to add, {stack.plan.updates} to change, {stack.plan.destroys} to destroy"
-            if not entry.get("last_applied"):
-                drift = f"not applied ({drift})"
-        statuses.append(StackStatus(stack.name, entry.get("last_applied"), entry.get("last_change"), drift))
+            drift = Drift.CHANGES if entry.get("last_applied") else Drift.NOT_APPLIED
+            detail = stack.plan.summary
+        statuses.append(StackStatus(stack.name, entry.get("last_applied"), entry.get("last_change"), drift, detail))
     return statuses
 
 
 def format_status(env: Environment, statuses: list[StackStatus]) -> str:
     rows = [("stack", "last applied", "last change", "drift")]
-    rows += [(s.stack, s.last_applied or "never", s.last_change or "-", s.drift) for s in statuses]
+    rows += [(s.stack, s.last_applied or "never", s.last_change or "-", s.drift_text) for s in statuses]
     return f"{env.name} ({'emulator' if env.emulator else env.region}):\n" + "\n".join(text_table(rows))
 
 

@@ -10,10 +10,11 @@ import boto3
 from botocore.exceptions import ClientError
 
 from eksml.config import Environment
-from eksml.outputs import PlatformOutputs
+from eksml.contract.names import POOL_LABEL
+from eksml.contract.outputs import AwsOutputs
 
 
-def verify_aws(env: Environment, outputs: PlatformOutputs, session: boto3.session.Session) -> list[str]:
+def verify_aws(env: Environment, outputs: AwsOutputs, session: boto3.session.Session) -> list[str]:
     problems: list[str] = []
     eks = session.client("eks")
     try:
@@ -26,7 +27,7 @@ def verify_aws(env: Environment, outputs: PlatformOutputs, session: boto3.sessio
     pools_found = {}
     for name in eks.list_nodegroups(clusterName=outputs.cluster_name).get("nodegroups", []):
         group = eks.describe_nodegroup(clusterName=outputs.cluster_name, nodegroupName=name)["nodegroup"]
-        pool = (group.get("labels") or {}).get("eksml.io/pool")
+        pool = (group.get("labels") or {}).get(POOL_LABEL)
         if pool:
             pools_found[pool] = group
     for pool_name, pool in env.node_pools.items():

@@ -11,7 +11,8 @@ from eksml.config.models import Environment
 from eksml.errors import StageError
 from eksml.k8s.model import PoolTarget
 from eksml.k8s.pools import pool_targets
-from eksml.outputs import IRSA_SERVICE_ACCOUNTS, PlatformOutputs
+from eksml.contract.names import SERVICE_ACCOUNTS, IrsaKey
+from eksml.contract.outputs import AwsOutputs
 from eksml.paths import HELM_VALUES_DIR
 
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
@@ -31,19 +32,19 @@ class ServiceAccountRef:
 @dataclass(frozen=True)
 class RenderContext:
     env: Environment
-    outputs: PlatformOutputs
+    outputs: AwsOutputs
     catalog: Catalog
     values_dir: Path = HELM_VALUES_DIR
     # Namespaces of the enabled components; filled in by the platform before components render.
     platform_namespaces: tuple[str, ...] = ()
 
     @classmethod
-    def build(cls, env: Environment, outputs: PlatformOutputs, values_dir: Path | None = None) -> "RenderContext":
+    def build(cls, env: Environment, outputs: AwsOutputs, values_dir: Path | None = None) -> "RenderContext":
         return cls(env=env, outputs=outputs, catalog=load_catalog(), values_dir=values_dir or HELM_VALUES_DIR)
 
-    def irsa(self, key: str) -> ServiceAccountRef:
+    def irsa(self, key: IrsaKey) -> ServiceAccountRef:
         """The service account the AWS layer trusts for `key`: charts must use exactly this name."""
-        namespace, name = IRSA_SERVICE_ACCOUNTS[key]
+        namespace, name = SERVICE_ACCOUNTS[key].namespace, SERVICE_ACCOUNTS[key].name
         arn = self.outputs.irsa_role_arns.get(key)
         if not arn:
             raise StageError("render", f"the AWS outputs have no IRSA role for '{key}' ({namespace}/{name})",

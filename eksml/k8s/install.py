@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Awaitable, Callable, Literal, Optional, TypeVar
 
 from eksml.config.models import Environment
-from eksml.errors import StageError
+from eksml.errors import StageError, first_line
 from eksml.k8s.apply import (
     KubernetesApplier,
     ObjectApplier,
@@ -33,7 +33,7 @@ from eksml.k8s.components.baseline import TEAM_LABEL
 from eksml.k8s.model import Manifest, ObjectRef, RenderedComponent
 from eksml.k8s.platform import build_platform
 from eksml.k8s.scheduling import check_scheduling
-from eksml.outputs import PlatformOutputs
+from eksml.contract.outputs import AwsOutputs
 
 STAGE = "install"
 T = TypeVar("T")
@@ -115,7 +115,7 @@ def is_transient(exc: BaseException) -> bool:
 
 def install_platform(
     env: Environment,
-    outputs: PlatformOutputs,
+    outputs: AwsOutputs,
     kubeconfig: Optional[Path],
     context: Optional[str],
     on_event: Optional[Callable[[InstallEvent], None]] = None,
@@ -148,7 +148,7 @@ def uninstall_platform(
     context: Optional[str],
     on_event: Optional[Callable[[InstallEvent], None]] = None,
     *,
-    outputs: Optional[PlatformOutputs] = None,
+    outputs: Optional[AwsOutputs] = None,
     helm: str = "helm",
     applier: Optional[ObjectApplier] = None,
     values_dir: Optional[Path] = None,
@@ -215,7 +215,7 @@ class _Installer:
                 if not is_transient(exc) or attempt == self.retry.attempts:
                     raise
                 delay = self.retry.delay(attempt)
-                self.emit(InstallEvent(component, "retry", f"{what}: {_first_line(exc)}; retry in {delay:g}s", attempt))
+                self.emit(InstallEvent(component, "retry", f"{what}: {first_line(exc)}; retry in {delay:g}s", attempt))
                 await asyncio.sleep(delay)
                 if before_retry is not None:
                     await before_retry()
@@ -249,7 +249,7 @@ class _Installer:
             try:
                 gone_already = not (await self._retrying(component, f"delete {ref}", delete))[0]
             except Exception as exc:
-                raise StageError("uninstall", _first_line(exc), resource=str(ref)) from exc
+                raise StageError("uninstall", first_line(exc), resource=str(ref)) from exc
             if not gone_already:
                 deleted.append(ref)
         if deleted:
@@ -283,7 +283,7 @@ class _Installer:
                 return False
             await self._retrying(component.name, "uninstall", uninstall)
         except errors.Error as exc:
-            raise StageError("uninstall", _first_line(exc), resource=f"helm release {component.namespace}/{component.name}") from exc
+            raise StageError("uninstall", first_line(exc), resource=f"helm release {component.namespace}/{component.name}") from exc
         self.emit(InstallEvent(component.name, "uninstalled"))
         return True
 
@@ -299,8 +299,8 @@ class _Installer:
             try:
                 await self._retrying(component.name, f"apply {ref}", apply)
             except Exception as exc:
-                self.emit(InstallEvent(component.name, "failed", f"{ref}: {_first_line(exc)}"))
-                raise StageError(STAGE, _first_line(exc), resource=str(ref)) from exc
+                self.emit(InstallEvent(component.name, "failed", f"{ref}: {first_line(exc)}"))
+                raise StageError(STAGE, first_line(exc), resource=str(ref)) from exc
             self.objects_applied += 1
         if manifests:
             self.emit(InstallEvent(component.name, "applied", f"{len(manifests)} object(s)"))
@@ -309,7 +309,7 @@ class _Installer:
             try:
                 found = await asyncio.to_thread(wait_until_exists, self.applier, secret, limit, self.poll_s)
             except Exception as exc:
-                raise StageError(STAGE, f"cannot read {secret}: {_first_line(exc)}", resource=str(secret)) from exc
+                raise StageError(STAGE, f"cannot read {secret}: {first_line(exc)}", resource=str(secret)) from exc
             if not found:
                 raise StageError(STAGE, f"{secret} was not created by its ExternalSecret within {limit:g}s",
                                  resource=str(secret),
@@ -331,7 +331,7 @@ class _Installer:
         try:
             chart, _ = await self._retrying(name, "fetch chart", fetch_chart)
         except errors.Error as exc:
-            raise StageError(STAGE, f"cannot fetch chart {chart_ref} {pinned}: {_first_line(exc)}", resource=resource) from exc
+            raise StageError(STAGE, f"cannot fetch chart {chart_ref} {pinned}: {first_line(exc)}", resource=resource) from exc
         if normalise_version(chart.metadata.version) != normalise_version(pinned):
             raise StageError(STAGE, f"chart {chart_ref} resolved to version {chart.metadata.version}, "
                                     f"but the environment pins {pinned}", resource=resource)
@@ -352,9 +352,9 @@ class _Installer:
         try:
             (revision, changed), attempts = await self._retrying(name, "install", install, before_retry=make_proceedable)
         except errors.Error as exc:
-            self.emit(InstallEvent(name, "failed", _first_line(exc)))
+            self.emit(InstallEvent(name, "failed", first_line(exc)))
             note = await self._recover(component)
-            raise StageError(STAGE, f"{_first_line(exc)}{note}", resource=resource,
+            raise StageError(STAGE, f"{first_line(exc)}{note}", resource=resource,
                              hint=f"see `helm history {name} -n {namespace}` and the pods in namespace {namespace}") from exc
 
         installed = (await revision.chart_metadata()).version
@@ -389,10 +389,5 @@ class _Installer:
                 self.emit(InstallEvent(component.name, "rolled back", "failed first install removed"))
                 return " (the failed first install was removed)"
         except errors.Error as exc:
-            return f" (rollback failed too: {_first_line(exc)})"
+            return f" (rollback failed too: {first_line(exc)})"
         return ""
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

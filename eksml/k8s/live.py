@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Optional
 
 from eksml.config import Environment
-from eksml.errors import StageError
+from eksml.errors import StageError, first_line
 from eksml.k8s.install import normalise_version
 from eksml.k8s.model import RenderedComponent
 from eksml.k8s.platform import build_platform
-from eksml.outputs import PlatformOutputs
+from eksml.contract.outputs import AwsOutputs
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class ReleaseStatus:
 
 
 def release_status(
-    env: Environment, outputs: PlatformOutputs, kubeconfig: Optional[Path], context: Optional[str], *, helm: str = "helm"
+    env: Environment, outputs: AwsOutputs, kubeconfig: Optional[Path], context: Optional[str], *, helm: str = "helm"
 ) -> list[ReleaseStatus]:
     """Asks Helm about every release of the environment, in install order (read-only)."""
     return _ask_every_release(env, outputs, kubeconfig, context, helm, "status", _status)
@@ -54,7 +54,7 @@ class ReleaseChange:
 
 
 def release_changes(
-    env: Environment, outputs: PlatformOutputs, kubeconfig: Optional[Path], context: Optional[str], *, helm: str = "helm"
+    env: Environment, outputs: AwsOutputs, kubeconfig: Optional[Path], context: Optional[str], *, helm: str = "helm"
 ) -> list[ReleaseChange]:
     """What `deploy` would do to each release, from the revision Helm holds and the values rendered now."""
     return _ask_every_release(env, outputs, kubeconfig, context, helm, "plan", _change)
@@ -85,8 +85,7 @@ async def _current(client, release: RenderedComponent, stage: str):
     except errors.ReleaseNotFoundError:
         return None
     except errors.Error as exc:
-        text = str(exc).strip()
-        raise StageError(stage, text.splitlines()[0] if text else type(exc).__name__,
+        raise StageError(stage, first_line(exc),
                          resource=f"helm release {release.namespace}/{release.name}") from exc
 
 

@@ -8,11 +8,17 @@ from eksml.k8s.model import Manifest, ObjectRef
 
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 OBJECTS_DIR = "objects"
+MANIFESTS_DIR = "manifests"
 VALUES_SUFFIX = ".values.yaml"
 
 
 def values_file(component: str) -> str:
     return f"{component}{VALUES_SUFFIX}"
+
+
+def manifest_file(release: str) -> str:
+    """Where a render writes Helm's full manifest of a release, relative to the render directory."""
+    return f"{MANIFESTS_DIR}/{release}.yaml"
 
 
 def object_path(component: str, manifest: Manifest) -> str:

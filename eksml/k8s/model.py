@@ -116,6 +116,8 @@ class PoolTarget:
     gpu: Optional[str]
     sharing: str  # human description: "time-slicing x4", "MIG mixed [3g.40gb, ...]", "whole GPUs", "none"
     max_per_container: tuple[tuple[str, int], ...] = ()  # e.g. time-slicing rejects more than 1 replica
+    node_cpu: float = 0.0  # vCPUs of the pool's largest node (0: unknown)
+    node_memory_gib: float = 0.0  # memory of the pool's largest node (0: unknown)
 
     @property
     def label_map(self) -> dict[str, str]:
@@ -139,6 +141,10 @@ class Workload:
     affinity_terms: tuple[tuple[tuple[str, str, tuple[str, ...]], ...], ...]
     tolerations: tuple[Toleration, ...]
     resources: tuple[tuple[str, str], ...]  # max of requests and limits per resource name
+    kind: str = ""  # Deployment, DaemonSet, ... ("" for a pod template found in values)
+    cpu: float = 0.0  # requested vCPUs of one pod
+    memory_gib: float = 0.0  # requested memory of one pod
+    must_cover_gpu_pools: bool = False  # a DaemonSet every GPU node needs (device plugin, exporters, NFD)
 
     @property
     def gpu_requests(self) -> dict[str, int]:

@@ -20,7 +20,7 @@ from eksml.k8s.components.baseline import ClusterBaseline
 from eksml.k8s.context import RenderContext
 from eksml.k8s.model import ObjectRef, PoolTarget, RenderedComponent
 from eksml.k8s.values import layered_values
-from eksml.outputs import PlatformOutputs
+from eksml.contract.outputs import AwsOutputs
 
 BASELINE = ClusterBaseline.name
 # API groups the Kubernetes API server serves itself (no CRD needed).
@@ -50,7 +50,7 @@ class Platform:
 
 def build_platform(
     env: Environment,
-    outputs: PlatformOutputs,
+    outputs: AwsOutputs,
     values_dir: Optional[Path] = None,
     components: Optional[Sequence[Component]] = None,
 ) -> Platform:

@@ -1,77 +1,34 @@
 """The nodes workloads can land on, as the scheduler will see them.
 
-Fixed node groups carry the labels the AWS layer puts on them (the pool's labels, the GPU sharing
-label from `eksml.gpu_sharing`, and `eksml.io/pool`); Karpenter NodePools carry the labels we put
-in their templates. The GPU resources each advertises follow from the sharing mode the GPU
-operator is configured with — the same functions configure both, so they cannot drift.
+Fixed node groups carry the labels the AWS layer puts on them (`eksml.gpu.sharing.node_labels`);
+Karpenter NodePools carry the labels we put in their templates. The GPU resources each advertises
+follow from the sharing mode the GPU operator is configured with (`eksml.gpu.sharing`), the same
+functions that configure both, so they cannot drift.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from typing import Literal, Optional
+from typing import Optional
 
 from eksml.catalog import Catalog, Gpu
-from eksml.config.models import Environment, KarpenterPool, NodePool, PoolKind
-from eksml.gpu_sharing import sharing_labels
+from eksml.config.models import Environment, KarpenterPool, NodePool
+from eksml.contract.names import POOL_LABEL
+from eksml.gpu.sharing import GPU_RESOURCE, gpus_per_node, node_labels, pool_gpu, sharing_resources
 from eksml.k8s.model import NodeTaint, PoolTarget
 
-POOL_LABEL = "eksml.io/pool"
-GPU_RESOURCE = "nvidia.com/gpu"
 KARPENTER_NODEPOOL_LABEL = "karpenter.sh/nodepool"
-
-MigStrategy = Literal["single", "mixed"]
-
-
-def cluster_mig_strategy(env: Environment) -> MigStrategy:
-    """The GPU operator has one strategy for the whole cluster: mixed unless every MIG pool is single."""
-    strategies = {pool.mig.strategy for pool in env.node_pools.values() if pool.mig is not None}
-    return "single" if strategies <= {"single"} else "mixed"
-
-
-def pool_gpu(pool: NodePool, catalog: Catalog) -> Optional[Gpu]:
-    if pool.gpu:
-        return catalog.gpu(pool.gpu)
-    for type_name in pool.instance_types:
-        instance = catalog.instance_type(type_name)
-        if instance is not None and instance.gpu is not None:
-            return instance.gpu
-    return None
-
-
-def gpus_per_node(instance_types: list[str], catalog: Catalog) -> int:
-    counts = [it.gpu_count for name in instance_types if (it := catalog.instance_type(name)) is not None]
-    return max(counts, default=0)
-
-
-def fixed_pool_labels(name: str, pool: NodePool) -> dict[str, str]:
-    """Exactly the node labels the AWS layer sets (modules/node_pools.py)."""
-    return {**pool.labels, **sharing_labels(name, pool), POOL_LABEL: name}
 
 
 def _taints(taints) -> tuple[NodeTaint, ...]:
     return tuple(NodeTaint(t.key, t.value, t.effect) for t in taints)
 
 
-def sharing_resources(
-    env: Environment, pool: NodePool, catalog: Catalog, gpus: int
-) -> tuple[dict[str, int], dict[str, int], str]:
-    """(resources per node, per-container maximum, description) for a GPU pool's sharing mode."""
-    if pool.kind is PoolKind.gpu_time_slicing:
-        replicas = pool.time_slicing.replicas
-        return {GPU_RESOURCE: gpus * replicas}, {GPU_RESOURCE: 1}, f"time-slicing x{replicas}"
-    if pool.kind is PoolKind.gpu_mig:
-        layout = pool.mig.layout
-        if cluster_mig_strategy(env) == "single":
-            return {GPU_RESOURCE: gpus * len(layout)}, {}, f"MIG single [{', '.join(layout)}]"
-        gpu = pool_gpu(pool, catalog)
-        resources: dict[str, int] = {}
-        for profile_name, count in Counter(layout).items():
-            profile = catalog.mig_profile(gpu.id, profile_name) if gpu else None
-            resource = profile.resource_name if profile else "nvidia.com/mig-" + profile_name.replace("+", ".")
-            resources[resource] = gpus * count
-        return resources, {}, f"MIG mixed [{', '.join(layout)}]"
-    return {}, {}, "none"
+def largest_node(instance_types, catalog: Catalog) -> dict[str, float]:
+    """vCPUs and memory of the biggest instance type a pool may start (0 when the catalog knows none)."""
+    known = [t for t in (catalog.instance_type(name) for name in instance_types) if t is not None]
+    if not known:
+        return {}
+    return {"node_cpu": float(max(t.vcpus for t in known)), "node_memory_gib": float(max(t.memory_gib for t in known))}
 
 
 def fixed_pool_target(env: Environment, name: str, pool: NodePool, catalog: Catalog) -> PoolTarget:
@@ -81,12 +38,13 @@ def fixed_pool_target(env: Environment, name: str, pool: NodePool, catalog: Cata
     return PoolTarget(
         name=name,
         source="node group",
-        labels=tuple(sorted(fixed_pool_labels(name, pool).items())),
+        labels=tuple(sorted(node_labels(name, pool).items())),
         taints=_taints(pool.taints),
         gpu_resources=tuple(sorted(resources.items())),
         gpu=gpu.id if gpu else None,
         sharing=sharing,
         max_per_container=tuple(sorted(per_container.items())),
+        **largest_node(pool.instance_types, catalog),
     )
 
 
@@ -103,7 +61,7 @@ def karpenter_gpu_instance_types(kpool: KarpenterPool, catalog: Catalog, gpu: Op
 def karpenter_pool_labels(env: Environment, name: str, kpool: KarpenterPool) -> dict[str, str]:
     """An overflow pool looks like the fixed pool it extends, so the same selectors land on it."""
     if kpool.overflow_for and kpool.overflow_for in env.node_pools:
-        fixed = fixed_pool_labels(kpool.overflow_for, env.node_pools[kpool.overflow_for])
+        fixed = node_labels(kpool.overflow_for, env.node_pools[kpool.overflow_for])
         return {**kpool.labels, **fixed}
     return {**kpool.labels, POOL_LABEL: name}
 
@@ -142,6 +100,7 @@ def karpenter_pool_target(env: Environment, name: str, kpool: KarpenterPool, cat
         gpu=gpu_id,
         sharing=sharing,
         max_per_container=tuple(sorted(per_container.items())),
+        **largest_node([t.name for f in kpool.instance_families for t in catalog.instance_types_in_family(f)], catalog),
     )
 
 

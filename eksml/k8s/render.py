@@ -15,8 +15,10 @@ from typing import Any, Literal, Optional, Sequence
 import yaml
 
 from eksml.config.models import Environment
-from eksml.k8s.gpu_config import DEFAULT_DEVICE_PLUGIN_CONFIG, MIG_DISABLED_CONFIG
-from eksml.k8s.manifests import OBJECTS_DIR, VALUES_SUFFIX, object_path, values_file
+from eksml.gpu.operator_config import DEFAULT_DEVICE_PLUGIN_CONFIG, MIG_DISABLED_CONFIG
+from eksml.gpu.sharing import DEVICE_PLUGIN_CONFIG_LABEL, MIG_CONFIG_LABEL
+from eksml.k8s.chart_render import PlatformRender, render_charts
+from eksml.k8s.manifests import MANIFESTS_DIR, OBJECTS_DIR, VALUES_SUFFIX, manifest_file, object_path, values_file
 from eksml.k8s.model import Manifest, ObjectRef, Placement, RenderedComponent
 from eksml.k8s.platform import Platform, build_platform
 from eksml.k8s.scheduling import (
@@ -26,8 +28,10 @@ from eksml.k8s.scheduling import (
     pool_workloads,
     unplaced,
 )
-from eksml.outputs import PlatformOutputs
-from eksml.paths import work_dir
+from eksml.charts import ChartCache
+from eksml.contract.outputs import AwsOutputs
+from eksml.k8s.platform_checks import check_rendered_platform
+from eksml.workspace import Workspace
 
 INDEX_FILE = "README.md"
 
@@ -60,21 +64,26 @@ class RenderResult:
     components: tuple[RenderedComponent, ...]
     placements: tuple[Placement, ...]
     predicted: bool
+    charts: Optional[PlatformRender] = None  # the real charts' render, when asked for
 
 
-def current_outputs(env: Environment) -> PlatformOutputs:
+def current_outputs(env: Environment) -> AwsOutputs:
     """The last apply's outputs when there was one, else the prediction from names alone."""
-    path = work_dir(env.name) / "outputs.json"
-    return PlatformOutputs.load(path) if path.is_file() else PlatformOutputs.predict(env)
+    path = Workspace.of(env.name).outputs_file
+    return AwsOutputs.load(path) if path.is_file() else AwsOutputs.predict(env)
 
 
 def default_render_dir(env: Environment) -> Path:
-    return work_dir(env.name) / "render"
+    return Workspace.of(env.name).render_dir
 
 
-def render_files(platform: Platform, placements: Sequence[Placement]) -> dict[str, str]:
+def render_files(platform: Platform, placements: Sequence[Placement],
+                 charts: Optional[PlatformRender] = None) -> dict[str, str]:
     """Relative path -> content of every file a render writes."""
     files: dict[str, str] = {}
+    for release in charts.releases if charts else ():
+        if release.result.rendered:
+            files[manifest_file(release.name)] = release.result.manifest or ""
     for component in platform.components:
         if component.is_release:
             header = (
@@ -85,25 +94,35 @@ def render_files(platform: Platform, placements: Sequence[Placement]) -> dict[st
             files[values_file(component.name)] = header + to_yaml(component.values)
         for manifest in (*component.prerequisites, *component.objects):
             files[object_path(component.name, manifest)] = to_yaml(manifest)
-    files[INDEX_FILE] = render_index(platform, placements, sorted(files))
+    files[INDEX_FILE] = render_index(platform, placements, sorted(files), charts)
     return files
 
 
 def render_platform(
-    env: Environment, outputs: PlatformOutputs, out_dir: Optional[Path] = None, *, values_dir: Optional[Path] = None
+    env: Environment, outputs: AwsOutputs, out_dir: Optional[Path] = None, *, values_dir: Optional[Path] = None,
+    with_charts: bool = False, cache: Optional[ChartCache] = None, mirror: Optional[str] = "env",
 ) -> RenderResult:
+    """Values and owned objects; with_charts also every release's full manifest from the real charts,
+    checked as a whole (schemas, CRDs, order, every pod placed) before anything is written."""
     platform = build_platform(env, outputs, values_dir)
-    placements = check_scheduling(platform)
-    files = render_files(platform, placements)
+    charts = None
+    if with_charts:
+        charts = render_charts(platform, env, cache=cache, mirror=mirror)
+        placements = check_rendered_platform(env, platform, charts)
+    else:
+        placements = check_scheduling(platform)
+    files = render_files(platform, placements, charts)
     out = out_dir or default_render_dir(env)
     written = _write(out, files)
-    return RenderResult(out, written, out / INDEX_FILE, platform.components, tuple(placements), platform.predicted)
+    return RenderResult(out, written, out / INDEX_FILE, platform.components, tuple(placements), platform.predicted,
+                        charts)
 
 
 def _write(out: Path, files: dict[str, str]) -> tuple[Path, ...]:
     out.mkdir(parents=True, exist_ok=True)
     # Stale files from a previous render (a removed release or object) must not linger.
-    for stale in [*out.glob(f"*{VALUES_SUFFIX}"), *(out / OBJECTS_DIR).rglob("*.yaml")]:
+    for stale in [*out.glob(f"*{VALUES_SUFFIX}"), *(out / OBJECTS_DIR).rglob("*.yaml"),
+                  *(out / MANIFESTS_DIR).glob("*.yaml")]:
         if str(stale.relative_to(out)) not in files:
             stale.unlink()
     written = []
@@ -121,7 +140,8 @@ def _write(out: Path, files: dict[str, str]) -> tuple[Path, ...]:
 # -- index ------------------------------------------------------------------------------------------
 
 
-def render_index(platform: Platform, placements: Sequence[Placement], paths: Sequence[str]) -> str:
+def render_index(platform: Platform, placements: Sequence[Placement], paths: Sequence[str],
+                 charts: Optional[PlatformRender] = None) -> str:
     source = "predicted from names (no apply yet)" if platform.predicted else "from the last apply"
     lines = [
         f"# eksml render: {platform.env_name}",
@@ -146,12 +166,12 @@ def render_index(platform: Platform, placements: Sequence[Placement], paths: Seq
             f"- node labels: {', '.join(f'{k}={v}' for k, v in sorted(labels.items()))}",
             f"- taints: {', '.join(str(t) for t in pool.taints) or 'none'}",
         ]
-        if "nvidia.com/device-plugin.config" in labels:
-            lines.append(f"- device plugin config: `{labels['nvidia.com/device-plugin.config']}`")
+        if DEVICE_PLUGIN_CONFIG_LABEL in labels:
+            lines.append(f"- device plugin config: `{labels[DEVICE_PLUGIN_CONFIG_LABEL]}`")
         elif pool.gpu_resources:
             lines.append(f"- device plugin config: `{DEFAULT_DEVICE_PLUGIN_CONFIG}`")
-        if "nvidia.com/mig.config" in labels:
-            lines.append(f"- mig-parted config: `{labels['nvidia.com/mig.config']}`")
+        if MIG_CONFIG_LABEL in labels:
+            lines.append(f"- mig-parted config: `{labels[MIG_CONFIG_LABEL]}`")
         elif pool.gpu_resources:
             lines.append(f"- mig-parted config: `{MIG_DISABLED_CONFIG}` (set by the operator on MIG-capable GPUs)")
         served = pool_workloads(placements, pool.name)
@@ -167,6 +187,14 @@ def render_index(platform: Platform, placements: Sequence[Placement], paths: Seq
     if strays:
         lines += ["### Workloads with placement hints that match no pool (no GPU: not an error)", ""]
         lines += [f"- {p.workload.name}" for p in strays]
+        lines.append("")
+    if charts is not None:
+        lines += ["## Releases rendered by their charts", "",
+                  "| release | chart | version | namespace | objects | manifest |", "|---|---|---|---|---|---|"]
+        for release in charts.releases:
+            where = f"`{manifest_file(release.name)}`" if release.result.rendered else release.result.status
+            lines.append(f"| {release.name} | {release.result.chart} | {release.result.version} | "
+                         f"{release.component.namespace} | {len(release.objects)} | {where} |")
         lines.append("")
     lines += [
         "## Install order",
@@ -225,7 +253,7 @@ class PlanDiff:
 
 
 def plan_diff(
-    env: Environment, outputs: PlatformOutputs, previous_render_dir: Path, *, values_dir: Optional[Path] = None
+    env: Environment, outputs: AwsOutputs, previous_render_dir: Path, *, values_dir: Optional[Path] = None
 ) -> PlanDiff:
     """What a render now would change in values and owned objects, compared with the last render."""
     platform = build_platform(env, outputs, values_dir)

@@ -172,6 +172,11 @@ def rejection_reasons(workload: Workload, pool: PoolTarget) -> list[str]:
                 f"asks for {quantity} {resource} but {pool.sharing} gives a container at most "
                 f"{per_container[resource]} (failRequestsGreaterThanOne)"
             )
+    if pool.node_cpu and workload.cpu > pool.node_cpu:
+        reasons.append(f"requests {workload.cpu:g} vCPU but the pool's largest node has {pool.node_cpu:g}")
+    if pool.node_memory_gib and workload.memory_gib > pool.node_memory_gib:
+        reasons.append(f"requests {workload.memory_gib:.1f} GiB of memory but the pool's largest node has "
+                       f"{pool.node_memory_gib:g} GiB")
     return reasons
 
 

@@ -5,10 +5,8 @@ errors (with the resource address) come as structured events instead of scraped 
 listed from the streamed `planned_change` events, which saves a `show -json` (5-6 s of provider
 schema loading per stack).
 
-Interrupts: terraform runs in its own session, so a terminal Ctrl-C reaches only us; we forward
-SIGINT/SIGTERM to every running terraform exactly once (terraform then stops after the calls in
-flight, writes its state and releases the lock), wait for it, and raise `Interrupted`. A second signal is not
-forwarded: terraform treats it as "exit immediately", which can lose state.
+Interrupts are relayed to every running terraform (`signals`); the runner waits for it to stop
+cleanly and raises `Interrupted`.
 """
 
 from __future__ import annotations
@@ -16,17 +14,26 @@ from __future__ import annotations
 import fcntl
 import json
 import shutil
-import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from eksml.terraform.diagnostics import Diagnostic, stage_error
+from eksml.terraform.model import (
+    _UI_ACTIONS,
+    ApplyResult,
+    EventCallback,
+    Interrupted,
+    Plan,
+    ResourceChange,
+    TerraformEvent,
+)
+from eksml.terraform.signals import SIGNALS
 from eksml.terraform.setup import TerraformCli
 
 LOCK_FILE = ".terraform.lock.hcl"
@@ -34,97 +41,6 @@ LOCK_FILE = ".terraform.lock.hcl"
 # first `init` per CLI config (per plugin cache) runs alone; after it, the cache only links (the CLI
 # config lets terraform use the cache even before a stack has a lock file).
 _CACHES_FILLED: set[Path] = set()  # by CLI config file (each names its plugin cache)
-
-
-@dataclass(frozen=True)
-class TerraformEvent:
-    """One line of terraform output, for a progress display."""
-
-    stack: str
-    command: str  # init | plan | apply | destroy | output | force-unlock
-    kind: str  # terraform's message type (planned_change, apply_start, diagnostic, ...) or "log"
-    message: str
-    address: str | None = None
-    level: str = "info"
-
-
-EventCallback = Callable[[TerraformEvent], None]
-
-
-@dataclass(frozen=True)
-class ResourceChange:
-    address: str
-    type: str
-    actions: tuple[str, ...]  # terraform plan JSON style: ("create",), ("update",), ("delete", "create"), ...
-
-    @property
-    def action(self) -> str:
-        if "delete" in self.actions and "create" in self.actions:
-            return "replace"
-        return self.actions[0] if self.actions else "no-op"
-
-    @property
-    def is_replace(self) -> bool:
-        return self.action == "replace"
-
-    @property
-    def is_delete(self) -> bool:
-        return "delete" in self.actions
-
-
-_UI_ACTIONS = {
-    "create": ("create",),
-    "update": ("update",),
-    "delete": ("delete",),
-    "replace": ("delete", "create"),
-    "read": ("read",),
-    "noop": ("no-op",),
-}
-
-
-@dataclass(frozen=True)
-class Plan:
-    stack: str
-    plan_file: Path | None  # None: planned and applied in one run (`apply_now`)
-    has_changes: bool
-    changes: tuple[ResourceChange, ...]
-    destroy: bool = False
-
-    def count(self, action: str) -> int:
-        return sum(1 for change in self.changes if change.action == action)
-
-    @property
-    def adds(self) -> int:  # terraform's "to add" counts a replacement as one add and one destroy
-        return self.count("create") + self.count("replace")
-
-    @property
-    def updates(self) -> int:
-        return self.count("update")
-
-    @property
-    def destroys(self) -> int:
-        return self.count("delete") + self.count("replace")
-
-
-@dataclass(frozen=True)
-class ApplyResult:
-    stack: str
-    added: int
-    changed: int
-    destroyed: int
-    seconds: float
-    outputs: dict[str, Any] | None = None  # as `output -json` prints them, from the apply's own report
-
-
-class Interrupted(KeyboardInterrupt):
-    """Terraform was stopped by a signal we forwarded; it finished cleanly (state written, lock released)."""
-
-    def __init__(self, stack: str, command: str, signum: int):
-        self.stack, self.command, self.signum = stack, command, signum
-        super().__init__(
-            f"terraform {command} of stack '{stack}' interrupted by {signal.Signals(signum).name}; "
-            "terraform stopped cleanly and released the state lock"
-        )
 
 
 @dataclass(frozen=True)
@@ -344,70 +260,3 @@ def _event_address(event: dict) -> str | None:
         if resource:
             return resource.get("addr")
     return (event.get("diagnostic") or {}).get("address")
-
-
-class SignalRelay:
-    """Forwards the first SIGINT/SIGTERM to every terraform running (stacks can run side by side).
-
-    Only the main thread may install signal handlers: a run that starts terraform from worker
-    threads holds `relay()` open in the main thread around them. Nested `relay()`s share one
-    installation; the signal received is known until the outermost one closes.
-    """
-
-    def __init__(self) -> None:
-        self.signum: int | None = None
-        self._lock = threading.RLock()  # the handler runs on the main thread, maybe inside `tracking`
-        self._processes: set[subprocess.Popen] = set()
-        self._depth = 0
-        self._previous: dict[int, Any] = {}
-
-    @contextmanager
-    def relay(self) -> Iterator[None]:
-        if threading.current_thread() is not threading.main_thread():
-            yield  # the main thread's relay (if any) applies
-            return
-        if self._depth == 0:
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                self._previous[signum] = signal.signal(signum, self._forward)
-        self._depth += 1
-        try:
-            yield
-        finally:
-            self._depth -= 1
-            if self._depth == 0:
-                for signum, handler in self._previous.items():
-                    signal.signal(signum, handler)
-                self._previous.clear()
-                self.signum = None
-
-    @contextmanager
-    def tracking(self, process: subprocess.Popen) -> Iterator[None]:
-        with self._lock:
-            self._processes.add(process)
-            late = self.signum
-        if late is not None:  # the signal came while this one was starting
-            _send(process, late)
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._processes.discard(process)
-
-    def _forward(self, signum: int, _frame: Any) -> None:
-        with self._lock:
-            if self.signum is not None:
-                return  # a second signal would make terraform exit at once, losing state
-            self.signum = signum
-            processes = list(self._processes)
-        for process in processes:
-            _send(process, signum)
-
-
-def _send(process: subprocess.Popen, signum: int) -> None:
-    try:
-        process.send_signal(signum)
-    except ProcessLookupError:
-        pass
-
-
-SIGNALS = SignalRelay()

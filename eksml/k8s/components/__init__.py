@@ -15,6 +15,7 @@ from eksml.k8s.components.kserve import Kserve, KserveCrd, KserveRuntimes
 from eksml.k8s.components.load_balancer_controller import AwsLoadBalancerController
 from eksml.k8s.components.mlflow import Mlflow
 from eksml.k8s.components.monitoring import KubePrometheusStack
+from eksml.k8s.components.serving import ModelServing
 
 
 def catalog() -> tuple[Component, ...]:
@@ -32,6 +33,7 @@ def catalog() -> tuple[Component, ...]:
         Mlflow(),
         ArgoWorkflows(),
         ChatQnA(),
+        ModelServing(),
     )
 
 

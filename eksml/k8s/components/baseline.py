@@ -23,20 +23,25 @@ from typing import Any, Optional
 
 from eksml.config.models import PoolKind
 from eksml.errors import ConfigError, Issue
+from eksml.k8s.components.argo_workflows import ArgoWorkflows
+from eksml.k8s.components.chatqna import ChatQnA
+from eksml.k8s.components.gpu_operator import GpuOperator
+from eksml.k8s.components.mlflow import MLFLOW_PORT, Mlflow
+from eksml.k8s.components.monitoring import KubePrometheusStack
 from eksml.k8s.context import RenderContext
 from eksml.k8s.manifests import metadata
 from eksml.k8s.model import ChartRef, Manifest
-from eksml.k8s.pools import GPU_RESOURCE, cluster_mig_strategy, pool_gpu
+from eksml.gpu.sharing import GPU_RESOURCE, cluster_mig_strategy, pool_gpu
 
 TEAM_LABEL = "eksml.io/team"
 PLATFORM_LABEL = "eksml.io/platform"
 NAME_LABEL = "kubernetes.io/metadata.name"
-PRIVILEGED_NAMESPACES = ("gpu-operator", "monitoring")
+PRIVILEGED_NAMESPACES = (GpuOperator.namespace, KubePrometheusStack.namespace)
 UNOWNED_NAMESPACES = ("kube-system", "default")
-MONITORING_NAMESPACE = "monitoring"
-MLFLOW_NAMESPACE, MLFLOW_PORT = "mlflow", 5000
-CHATQNA_NAMESPACE = "chatqna"
-ARGO_NAMESPACE = "argo"
+MONITORING_NAMESPACE = KubePrometheusStack.namespace
+MLFLOW_NAMESPACE = Mlflow.namespace
+CHATQNA_NAMESPACE = ChatQnA.namespace
+ARGO_NAMESPACE = ArgoWorkflows.namespace
 INFERENCE_POD_LABEL = "serving.kserve.io/inferenceservice"
 
 # name -> (value, preemption policy, description)

@@ -14,7 +14,9 @@ from eksml.k8s.components.base import HelmComponent
 from eksml.k8s.context import RenderContext
 from eksml.k8s.manifests import tolerations_for
 from eksml.k8s.model import ChartRef
-from eksml.k8s.pools import GPU_RESOURCE, POOL_LABEL, karpenter_pool_taints, pool_gpu
+from eksml.contract.names import POOL_LABEL
+from eksml.gpu.sharing import GPU_RESOURCE, mig_resource_name, pool_gpu
+from eksml.k8s.pools import karpenter_pool_taints
 
 LLM_SERVERS = ("vllm", "tgi")
 
@@ -25,8 +27,7 @@ def llm_gpu_resource(ctx: RenderContext, chatqna: ChatQnAConfig) -> tuple[str, i
     profile_name = chatqna.llm_gpu.mig_profile
     pool = ctx.env.node_pools.get(chatqna.llm_node_pool)
     gpu = pool_gpu(pool, ctx.catalog) if pool is not None else None
-    profile = ctx.catalog.mig_profile(gpu.id, profile_name) if gpu is not None else None
-    return (profile.resource_name if profile else "nvidia.com/mig-" + profile_name.replace("+", ".")), 1
+    return mig_resource_name(gpu, profile_name, ctx.catalog), 1
 
 
 def llm_tolerations(ctx: RenderContext, pool_name: str) -> list[dict[str, str]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from eksml.contract.names import IrsaKey, Namespace
 from eksml.k8s.components.base import HelmComponent
 from eksml.k8s.context import RenderContext
 from eksml.k8s.model import ChartRef
@@ -15,7 +16,7 @@ from eksml.k8s.model import ChartRef
 
 class ExternalSecrets(HelmComponent):
     name = "external-secrets"
-    namespace = "external-secrets"
+    namespace = Namespace.EXTERNAL_SECRETS
     chart = ChartRef("external-secrets", repo="https://charts.external-secrets.io")
     provides_api_groups = ("external-secrets.io", "generators.external-secrets.io")
 
@@ -27,7 +28,7 @@ class ExternalSecrets(HelmComponent):
         return ctx.env.addons.external_secrets.version
 
     def values(self, ctx: RenderContext) -> dict[str, Any]:
-        sa = ctx.irsa("external-secrets")
+        sa = ctx.irsa(IrsaKey.EXTERNAL_SECRETS)
         return {
             "installCRDs": True,
             "serviceAccount": {"create": True, "name": sa.name, "annotations": sa.annotations},

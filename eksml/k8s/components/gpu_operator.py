@@ -2,7 +2,7 @@
 
 Driver and container toolkit stay off: the EKS AL2023 / Bottlerocket NVIDIA AMIs ship both, and a
 second driver install fights the one on the host. Per-pool sharing comes from two ConfigMaps eksml
-owns (see `eksml.k8s.gpu_config`); each node picks its entry through the label the AWS layer set.
+owns (see `eksml.gpu.operator_config`); each node picks its entry through the label the AWS layer set.
 """
 
 from __future__ import annotations
@@ -11,15 +11,11 @@ from typing import Any
 
 from eksml.k8s.components.base import HelmComponent
 from eksml.k8s.context import RenderContext
-from eksml.k8s.gpu_config import (
-    DEFAULT_DEVICE_PLUGIN_CONFIG,
-    DEVICE_PLUGIN_CONFIGMAP,
-    MIG_DISABLED_CONFIG,
-    MIG_PARTED_CONFIGMAP,
-    configmaps,
-)
+from eksml.gpu.operator_config import DEFAULT_DEVICE_PLUGIN_CONFIG, MIG_DISABLED_CONFIG
+from eksml.gpu.sharing import cluster_mig_strategy
+from eksml.k8s.gpu_config import DEVICE_PLUGIN_CONFIGMAP, MIG_PARTED_CONFIGMAP, configmaps
 from eksml.k8s.model import ChartRef, Manifest
-from eksml.k8s.pools import cluster_mig_strategy, gpu_pool_taints
+from eksml.k8s.pools import gpu_pool_taints
 
 # The chart's own default toleration; kept because a values list replaces, not extends.
 _CHART_DEFAULT_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}

@@ -7,21 +7,18 @@ import re
 from typing import Any
 
 from eksml.config.models import Environment, KarpenterPool
-from eksml.errors import ConfigError, Issue
 from eksml.k8s.components.base import HelmComponent
 from eksml.k8s.manifests import metadata
 from eksml.k8s.context import RenderContext
 from eksml.k8s.model import ChartRef, Manifest
+from eksml.contract.names import ENVIRONMENT_TAG, KARPENTER_DISCOVERY_TAG, POOL_LABEL, IrsaKey, Namespace
+from eksml.gpu.sharing import pool_gpu
 from eksml.k8s.pools import (
     KARPENTER_NODEPOOL_LABEL,
-    POOL_LABEL,
     karpenter_gpu_instance_types,
     karpenter_pool_labels,
     karpenter_pool_taints,
-    pool_gpu,
 )
-
-DISCOVERY_TAG = "karpenter.sh/discovery"
 _ARCH = {"x86_64": "amd64", "arm64": "arm64"}
 
 
@@ -59,12 +56,6 @@ def node_pool(name: str, kpool: KarpenterPool, ctx: RenderContext) -> Manifest:
     if fixed is not None and fixed.kind.is_gpu:
         gpu = pool_gpu(fixed, ctx.catalog)
         if gpu is not None:
-            if not karpenter_gpu_instance_types(kpool, ctx.catalog, gpu):
-                raise ConfigError([Issue(
-                    f"environments/{env.name}.yaml", f"karpenter.node_pools.{name}.instance_families",
-                    f"overflow_for '{kpool.overflow_for}' needs {gpu.id} GPUs (its sharing config is made for them), "
-                    f"but none of {', '.join(kpool.instance_families)} carries one",
-                )])
             # Only the GPU model the copied sharing config (time-slicing / MIG layout) was made for.
             requirements += [
                 {"key": "karpenter.k8s.aws/instance-gpu-name", "operator": "In", "values": [gpu.ec2_name.lower()]},
@@ -104,29 +95,29 @@ def node_class(name: str, kpool: KarpenterPool, ctx: RenderContext) -> Manifest:
         "spec": {
             "role": ctx.outputs.karpenter_node_role_name,
             "amiSelectorTerms": [{"alias": ami_alias(ctx.env)}],
-            "subnetSelectorTerms": [{"tags": {DISCOVERY_TAG: cluster}}],
-            "securityGroupSelectorTerms": [{"tags": {DISCOVERY_TAG: cluster}}],
+            "subnetSelectorTerms": [{"tags": {KARPENTER_DISCOVERY_TAG: cluster}}],
+            "securityGroupSelectorTerms": [{"tags": {KARPENTER_DISCOVERY_TAG: cluster}}],
             "blockDeviceMappings": [{
                 "deviceName": "/dev/xvda",
                 "ebs": {"volumeSize": disk, "volumeType": "gp3", "encrypted": True, "deleteOnTermination": True},
             }],
             # Tenant pods get AWS access through IRSA only, never the node role: IMDS stops at the node.
             "metadataOptions": {"httpEndpoint": "enabled", "httpTokens": "required", "httpPutResponseHopLimit": 1},
-            "tags": {**ctx.env.tags, "eksml.io/environment": ctx.env.name, POOL_LABEL: name},
+            "tags": {**ctx.env.tags, ENVIRONMENT_TAG: ctx.env.name, POOL_LABEL: name},
         },
     }
 
 
 class Karpenter(HelmComponent):
     name = "karpenter"
-    namespace = "karpenter"
+    namespace = Namespace.KARPENTER
     chart = ChartRef("oci://public.ecr.aws/karpenter/karpenter")
     addon = "karpenter"
     depends_on = ("kube-prometheus-stack",)  # its ServiceMonitor needs the monitoring CRDs
     provides_api_groups = ("karpenter.sh", "karpenter.k8s.aws")
 
     def values(self, ctx: RenderContext) -> dict[str, Any]:
-        sa = ctx.irsa("karpenter")
+        sa = ctx.irsa(IrsaKey.KARPENTER)
         settings: dict[str, Any] = {
             "clusterName": ctx.outputs.cluster_name,
             "interruptionQueue": ctx.outputs.karpenter_interruption_queue_name,

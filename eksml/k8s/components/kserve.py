@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from eksml.contract.names import IrsaKey, Namespace
 from eksml.k8s.components.base import HelmComponent
 from eksml.k8s.context import RenderContext
 from eksml.k8s.manifests import metadata
@@ -15,7 +16,7 @@ _OCI = "oci://ghcr.io/kserve/charts"
 
 class KserveCrd(HelmComponent):
     name = "kserve-crd"
-    namespace = "kserve"
+    namespace = Namespace.KSERVE
     chart = ChartRef(f"{_OCI}/kserve-crd")
     addon = "kserve"
     provides_api_groups = ("serving.kserve.io",)
@@ -23,7 +24,7 @@ class KserveCrd(HelmComponent):
 
 class Kserve(HelmComponent):
     name = "kserve"
-    namespace = "kserve"
+    namespace = Namespace.KSERVE
     chart = ChartRef(f"{_OCI}/kserve-resources")
     addon = "kserve"
     depends_on = ("kserve-crd", "cert-manager")  # CRDs, and certificates for its webhooks
@@ -39,7 +40,7 @@ class Kserve(HelmComponent):
 
     def prerequisites(self, ctx: RenderContext) -> list[Manifest]:
         # Model pulls from S3 go through this IRSA service account; the AWS layer trusts exactly this name.
-        sa = ctx.irsa("kserve")
+        sa = ctx.irsa(IrsaKey.KSERVE)
         return [{
             "apiVersion": "v1",
             "kind": "ServiceAccount",
@@ -49,7 +50,7 @@ class Kserve(HelmComponent):
 
 class KserveRuntimes(HelmComponent):
     name = "kserve-runtime-configs"
-    namespace = "kserve"
+    namespace = Namespace.KSERVE
     chart = ChartRef(f"{_OCI}/kserve-runtime-configs")
     addon = "kserve"
     depends_on = ("kserve",)  # ClusterServingRuntimes pass through the controller's webhook

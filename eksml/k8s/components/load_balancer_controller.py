@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from eksml.contract.names import IrsaKey, Namespace
 from eksml.k8s.components.base import HelmComponent
 from eksml.k8s.context import RenderContext
 from eksml.k8s.model import ChartRef
@@ -11,13 +12,13 @@ from eksml.k8s.model import ChartRef
 
 class AwsLoadBalancerController(HelmComponent):
     name = "aws-load-balancer-controller"
-    namespace = "kube-system"
+    namespace = Namespace.KUBE_SYSTEM
     chart = ChartRef("aws-load-balancer-controller", repo="https://aws.github.io/eks-charts")
     addon = "aws_load_balancer_controller"
     provides_api_groups = ("elbv2.k8s.aws",)
 
     def values(self, ctx: RenderContext) -> dict[str, Any]:
-        sa = ctx.irsa("aws-load-balancer-controller")
+        sa = ctx.irsa(IrsaKey.LOAD_BALANCER_CONTROLLER)
         values: dict[str, Any] = {
             "clusterName": ctx.outputs.cluster_name,
             "region": ctx.env.region,

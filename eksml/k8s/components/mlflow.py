@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from eksml.contract.names import IrsaKey, Namespace
 from eksml.k8s.components.base import HelmComponent
 from eksml.k8s.context import RenderContext
 from eksml.k8s.manifests import metadata
@@ -54,13 +55,13 @@ def db_external_secret(ctx: RenderContext, namespace: str) -> Manifest:
 
 class Mlflow(HelmComponent):
     name = "mlflow"
-    namespace = "mlflow"
+    namespace = Namespace.MLFLOW
     chart = ChartRef("mlflow", repo="https://community-charts.github.io/helm-charts")
     addon = "mlflow"
     depends_on = ("external-secrets",)  # the ExternalSecret below needs its CRDs
 
     def values(self, ctx: RenderContext) -> dict[str, Any]:
-        sa = ctx.irsa("mlflow")
+        sa = ctx.irsa(IrsaKey.MLFLOW)
         out = ctx.outputs
         return {
             "serviceAccount": {"create": True, "name": sa.name, "annotations": sa.annotations},

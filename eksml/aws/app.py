@@ -12,7 +12,8 @@ from pathlib import Path
 
 from eksml.config import load_environment
 from eksml.errors import ConfigError, StageError
-from eksml.synth import DEFAULT_EMULATOR_ENDPOINT, AwsTarget, synthesize
+from eksml.aws.synth import synthesize
+from eksml.emulator.target import AwsTarget, DEFAULT_EMULATOR_ENDPOINT
 
 
 def main() -> int:

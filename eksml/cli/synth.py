@@ -9,7 +9,9 @@ import click
 
 from eksml.cli.common import env_argument, load, output_option, report_failures
 from eksml.paths import PROJECT_ROOT
-from eksml.synth import DEFAULT_EMULATOR_ENDPOINT, NOT_EMULATED, AwsTarget, default_outdir, synthesize
+from eksml.aws.synth import default_outdir, synthesize
+from eksml.emulator.deviations import NOT_EMULATED
+from eksml.emulator.target import AwsTarget, DEFAULT_EMULATOR_ENDPOINT
 
 
 def _endpoint(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

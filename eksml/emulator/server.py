@@ -1,6 +1,6 @@
 """The emulator process: moto's server, plus a snapshot of every backend on disk.
 
-Run as `python -m eksml.emulator_server --port N --state FILE`. On start it loads FILE (if any) into
+Run as `python -m eksml.emulator.server --port N --state FILE`. On start it loads FILE (if any) into
 moto's backends; it writes FILE again when asked (`POST /_eksml/snapshot`), on SIGTERM/SIGINT, and
 when the process that started it dies (after requests have stopped for a few seconds, so a
 terraform still finishing its apply is included). Why a snapshot and not moto's recorder: replaying
@@ -207,7 +207,7 @@ def _app(state: Path | None, activity: _Activity):
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m eksml.emulator_server")
+    parser = argparse.ArgumentParser(prog="python -m eksml.emulator.server")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--state", type=Path, default=None, help="snapshot file to load and save")

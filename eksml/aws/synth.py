@@ -8,73 +8,33 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from eksml.config.models import Environment
-from eksml.errors import StageError
-from eksml.paths import work_dir
+from eksml.contract.names import STACK_NAMES, StackName
+from eksml.emulator.deviations import EMULATOR_IGNORED_CHANGES, NOT_EMULATED
+from eksml.emulator.target import AwsTarget
+from eksml.errors import StageError, first_line
+from eksml.workspace import Workspace
 
 if TYPE_CHECKING:  # pragma: no cover
     from cdktf import App, TerraformStack
 
-# The stacks, in an order that respects their dependencies. Split by blast radius (replacing the
-# cluster never touches data) and so that slow resources start early: data and karpenter are
-# applied while the cluster is (network -> cluster, data; cluster -> karpenter; all -> platform).
-STACK_NAMES: tuple[str, ...] = ("network", "cluster", "data", "karpenter", "platform")
-
-# Resource types left out when the target is the emulator: moto 5.2.5 answers 404 for them.
-NOT_EMULATED: tuple[str, ...] = ("aws_eks_access_entry", "aws_eks_access_policy_association", "aws_eks_addon")
-
 # Written next to a synthesis: the digest of what it was made from (see synthesize_if_changed).
 INPUTS_FILE = "inputs.sha256"
 _SOURCE_SUFFIXES = {".py", ".json", ".yaml"}
-
-# What stands in, on the emulator, for values it does not produce (printed by the deploy summary).
-EMULATOR_STAND_INS: dict[str, str] = {
-    "cluster security group": "moto's EKS returns none; an empty VPC security group stands in for it",
-}
-
-# Attributes the emulator does not store or echoes back differently, ignored on the emulator only
-# so that a second apply plans no changes (real AWS manages and compares all of them).
-EMULATOR_IGNORED_CHANGES: dict[str, tuple[str, ...]] = {
-    "aws_eks_cluster": ("access_config",),  # not returned by moto's DescribeCluster
-    "aws_eks_node_group": ("remote_access", "update_config"),  # moto invents the one, drops the other
-    "aws_launch_template": ("tag_specifications",),  # moto adds a launch-template tag specification
-    "aws_db_instance": (  # Performance Insights settings are not kept by moto
-        "performance_insights_enabled", "performance_insights_kms_key_id", "performance_insights_retention_period",
-    ),
-    "aws_db_parameter_group": ("parameter",),  # moto does not return custom parameters
-    "aws_vpc_security_group_ingress_rule": ("description",),  # dropped for group-to-group rules by moto
-}
-
-# Provider endpoint names (the provider's primary name of each service) sent to the emulator.
-EMULATED_SERVICES: tuple[str, ...] = (
-    "ec2", "eks", "iam", "s3", "rds", "efs", "sqs", "events", "kms", "secretsmanager", "sts", "ssm", "logs",
-)
-DEFAULT_EMULATOR_ENDPOINT = "http://127.0.0.1:4566"
-# The emulator accepts any credentials; fixed dummy ones keep real ones from ever being sent to it.
-EMULATOR_ACCESS_KEY = "testing"
-EMULATOR_SECRET_KEY = "testing"
-
-
-@dataclass(frozen=True)
-class AwsTarget:
-    """Where AWS API calls go: None is real AWS; a URL is the moto emulator (e.g. http://127.0.0.1:PORT)."""
-
-    endpoint_url: str | None = None
-
-    @property
-    def emulated(self) -> bool:
-        return self.endpoint_url is not None
+# jsii talks to one Node process over a synchronous pipe: synthesis must not run in two threads at once.
+_JSII_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
 class SynthesizedStack:
-    name: str
+    name: StackName
     directory: Path
-    depends_on: tuple[str, ...]
+    depends_on: tuple[StackName, ...]
 
     @property
     def config_file(self) -> Path:
@@ -82,10 +42,7 @@ class SynthesizedStack:
 
 
 def default_outdir(env_name: str, target: AwsTarget = AwsTarget()) -> Path:
-    """.eksml/<env>/cdktf.out, or .eksml/<env>/emulator/cdktf.out: the two never share Terraform
-    working directories, whose cached backend settings differ."""
-    base = work_dir(env_name)
-    return (base / "emulator" if target.emulated else base) / "cdktf.out"
+    return Workspace.of(env_name).synth_dir(target.emulated)
 
 
 @dataclass
@@ -101,7 +58,7 @@ class BuiltApp:
         try:
             self.app.synth()
         except Exception as exc:  # jsii surfaces construct errors as RuntimeError with a JS stack
-            raise StageError("synth", _first_line(exc)) from exc
+            raise StageError("synth", first_line(exc)) from exc
         return _read_manifest(self.outdir)
 
 
@@ -111,7 +68,7 @@ def _read_manifest(outdir: Path) -> list[SynthesizedStack]:
         SynthesizedStack(
             name=name,
             directory=(outdir / manifest["stacks"][name]["workingDirectory"]).resolve(),
-            depends_on=tuple(manifest["stacks"][name].get("dependencies", ())),
+            depends_on=tuple(StackName(dep) for dep in manifest["stacks"][name].get("dependencies", ())),
         )
         for name in STACK_NAMES
     ]
@@ -141,7 +98,7 @@ def build(env: Environment, target: AwsTarget = AwsTarget(), outdir: Path | None
         directory.mkdir(parents=True, exist_ok=True)  # cdktf's App creates only the last level
         app = App(outdir=str(directory))
     except (OSError, RuntimeError) as exc:
-        raise StageError("synth", f"cannot write to {directory}: {_first_line(exc)}") from exc
+        raise StageError("synth", f"cannot write to {directory}: {first_line(exc)}") from exc
     stacks = build_stacks(app, env, target)
     if target.emulated:
         for stack in stacks.values():
@@ -152,7 +109,8 @@ def build(env: Environment, target: AwsTarget = AwsTarget(), outdir: Path | None
 
 def synthesize(env: Environment, outdir: Path, target: AwsTarget = AwsTarget()) -> list[SynthesizedStack]:
     """Write `<outdir>/stacks/<name>/cdk.tf.json` for every stack; returned in dependency order."""
-    return build(env, target, outdir).synth()
+    with _JSII_LOCK:
+        return build(env, target, outdir).synth()
 
 
 def synthesize_if_changed(
@@ -214,8 +172,3 @@ def _ignore_changes(stack: "TerraformStack", ignored: dict[str, tuple[str, ...]]
             existing = set(construct.lifecycle.ignore_changes or []) if construct.lifecycle else set()
             extra = [name for name in ignored[construct.terraform_resource_type] if name not in existing]
             construct.add_override("lifecycle.ignore_changes", extra)
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eksml.contract.names import DATABASE_PORT
+
 _REFERENCE = re.compile(r"\b(aws_[a-z0-9_]+)\.([A-Za-z0-9_-]+)((?:\.[A-Za-z0-9_]+|\[\d+\])+)")
 
 _ID_PREFIXES = {
@@ -98,7 +100,7 @@ def _placeholder(resource_type: str, resource_name: str, attribute: str, block: 
     seed = f"{resource_type}.{resource_name}.{attribute}"
     name = _literal(block, "name", "bucket", "identifier", "cluster_name", "node_group_name") or resource_name
     if attribute == "port":
-        return block.get("port") if isinstance(block.get("port"), int) else 5432
+        return block.get("port") if isinstance(block.get("port"), int) else DATABASE_PORT
     if attribute == "secret_arn":
         return f"arn:aws:secretsmanager:{context.region}:{context.account_id}:secret:rds!db-{_uuid(seed)}-Ab12Cd"
     if attribute.endswith("arn"):

@@ -1,6 +1,6 @@
 """The local AWS emulator: a moto server in its own process on 127.0.0.1, optionally persistent.
 
-Persistence (why a snapshot): moto keeps everything in memory. `eksml.emulator_server` (the process
+Persistence (why a snapshot): moto keeps everything in memory. `eksml.emulator.server` (the process
 we start) loads a pickle of moto's backends on start and writes it on `snapshot()` (after every
 applied stack), on stop, on SIGTERM/SIGINT, and when our process dies (once terraform has stopped
 calling), so the next run (a new process, a new port) finds the same VPC, subnet, cluster IDs and
@@ -27,24 +27,22 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eksml.emulator_server import SNAPSHOT_UNUSABLE
+from eksml.emulator.server import SNAPSHOT_UNUSABLE
+from eksml.emulator.target import ACCESS_KEY_ID, HOST, SECRET_ACCESS_KEY, aws_environment
 from eksml.errors import StageError
-from eksml.paths import PROJECT_ROOT, work_dir
+from eksml.paths import PROJECT_ROOT
+from eksml.workspace import Workspace
 
-HOST = "127.0.0.1"
 SNAPSHOT_FILE = "moto-state.pickle"
 LOG_FILE = "emulator.log"
 LOCK_FILE = "emulator.lock"
 PORT_FILE = "port"  # the last port of a persistent emulator
-
-# Credentials the emulator accepts: moto maps this access key to its default account 123456789012.
-ACCESS_KEY_ID = "testing"
-SECRET_ACCESS_KEY = "testing"
 
 # Settings of the moto process. AWS managed policies must exist: the stacks attach
 # AmazonEKSClusterPolicy, AmazonEKSWorkerNodePolicy, ... and moto refuses unknown policy ARNs.
@@ -69,39 +67,6 @@ def port_is_free(port: int, host: str = HOST) -> bool:
         except OSError:
             return False
         return True
-
-
-def aws_environment(endpoint_url: str, region: str) -> dict[str, str | None]:
-    """Environment for a process (terraform, boto3) that must talk to the emulator and nothing else.
-
-    None means "remove": a real profile or session token of the user must not leak into emulator runs.
-    """
-    return {
-        "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
-        "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
-        "AWS_SESSION_TOKEN": None,
-        "AWS_SECURITY_TOKEN": None,
-        "AWS_REGION": region,
-        "AWS_DEFAULT_REGION": region,
-        "AWS_ENDPOINT_URL": endpoint_url,
-        "AWS_PROFILE": None,
-        "AWS_DEFAULT_PROFILE": None,
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        "AWS_EC2_METADATA_DISABLED": "true",
-        # The provider's start-up (a 700 MB binary building its schemas) is GC-heavy; against the
-        # emulator runs are short, so trade memory for ~20% less CPU per terraform command.
-        "GOGC": os.environ.get("GOGC", "400"),
-    }
-
-
-def emulator_session(region: str | None = None):
-    """A boto3 session with the emulator's credentials (never the user's real ones)."""
-    import boto3
-
-    return boto3.session.Session(
-        aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY, region_name=region
-    )
 
 
 @dataclass
@@ -284,7 +249,7 @@ class Emulator:
         if self._log_handle is not None:
             self._log_handle.close()
         self._log_handle = open(files / LOG_FILE, "w")
-        argv = [sys.executable, "-m", "eksml.emulator_server", "--host", HOST, "--port", str(self.port),
+        argv = [sys.executable, "-m", "eksml.emulator.server", "--host", HOST, "--port", str(self.port),
                 "--parent", str(os.getpid())]
         if self.snapshot_path is not None:
             argv += ["--state", str(self.snapshot_path)]
@@ -362,15 +327,14 @@ class Emulator:
 
 def persistent_emulator(env_name: str, region: str) -> Emulator:
     """The emulator that holds an emulator environment's resources between runs (.eksml/<env>/emulator)."""
-    return Emulator(state_dir=work_dir(env_name) / "emulator", region=region)
+    return Emulator(state_dir=Workspace.of(env_name).emulator_dir, region=region)
 
 
-def apply_environment(base: Mapping[str, str], changes: Mapping[str, str | None]) -> dict[str, str]:
-    """`base` with `changes` applied; a None value removes the variable."""
-    merged = dict(base)
-    for name, value in changes.items():
-        if value is None:
-            merged.pop(name, None)
-        else:
-            merged[name] = value
-    return merged
+@contextmanager
+def emulator_where_env_lives(env_name: str, region: str, emulated: bool) -> Iterator[Emulator | None]:
+    """The running persistent emulator of an emulator environment; None for one that lives in AWS."""
+    if not emulated:
+        yield None
+        return
+    with persistent_emulator(env_name, region) as emulator:
+        yield emulator

@@ -7,7 +7,7 @@ planned once its upstream stacks have state. How `plan` handles an upstream stac
 been applied depends on where it runs:
 
 - `preview=True` (a throwaway emulator): after an upstream stack is planned, a state holding only
-  stand-in values of its outputs is written into the throwaway emulator (`eksml.preview`), so
+  stand-in values of its outputs is written into the throwaway emulator (`eksml.aws.preview`), so
   every downstream stack gets a full plan: exact in which resources change and how, with
   placeholders where values come from upstream outputs. Nothing is applied, so `eksml plan dev
   --emulator` shows all of dev in about the time of three plans, without a cloud account.
@@ -23,50 +23,28 @@ unless `allow_destroy` is set.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal
 
+from eksml.aws.events import EventCallback, StepFinished, StepResult, StepStarted, step
+from eksml.aws.protection import protected_changes
+from eksml.aws.scheduler import in_dependency_order
+from eksml.aws.synth import SynthesizedStack, synthesize_if_changed
 from eksml.config.models import Environment
-from eksml.deploy.protection import protected_changes
-from eksml.errors import StageError
-from eksml.outputs import STACK_OUTPUTS, PlatformOutputs
-from eksml import paths
-from eksml.paths import work_dir
-from eksml.terraform import ApplyResult, Plan, Terraform, TerraformCli, TerraformEvent, prepare_terraform
-from eksml.terraform.runner import SIGNALS
+from eksml.contract.names import STACK_OUTPUTS
+from eksml.contract.outputs import AwsOutputs
+from eksml.emulator.target import AwsTarget
+from eksml.errors import StageError, first_line
+from eksml.terraform import SIGNALS, ApplyResult, Plan, Terraform, TerraformCli, prepare_terraform
+from eksml.workspace import Workspace, shared_terraform_dir
 
 if TYPE_CHECKING:
-    from eksml.emulator import Emulator
-    from eksml.synth import AwsTarget, SynthesizedStack
+    from eksml.emulator.process import Emulator
 
 Action = Literal["plan", "apply", "destroy"]
-
-# jsii talks to one Node process over a synchronous pipe: synthesis must not run in two threads at once.
-_SYNTH_LOCK = threading.Lock()
-
-
-@dataclass(frozen=True)
-class StepStarted:
-    stage: str  # synth | state | init | plan | apply | destroy | output
-    stack: str = ""
-
-
-@dataclass(frozen=True)
-class StepFinished:
-    stage: str
-    stack: str
-    seconds: float
-    result: str  # ok | changed | no changes | skipped | failed
-    note: str = ""
-
-
-RunEvent = Union[StepStarted, StepFinished, TerraformEvent]
-EventCallback = Callable[[RunEvent], None]
 
 
 @dataclass(frozen=True)
@@ -89,7 +67,7 @@ class RunResult:
     env_name: str
     action: Action
     stacks: tuple[StackResult, ...]
-    outputs: PlatformOutputs | None  # after apply: what the Kubernetes layer reads
+    outputs: AwsOutputs | None  # after apply: what the Kubernetes layer reads
     outputs_path: Path | None
     seconds: float
     preview: bool = False
@@ -102,18 +80,10 @@ class RunResult:
         return any(result.has_changes for result in self.stacks)
 
 
-OUTPUTS_FILE = "outputs.json"
-
-
-def outputs_path(env: Environment) -> Path:
-    """Where the last apply's outputs are, for the Kubernetes layer."""
-    return work_dir(env.name) / OUTPUTS_FILE
-
-
 def run_stacks(
     env: Environment,
     action: Action,
-    target: "AwsTarget | None" = None,
+    target: AwsTarget | None = None,
     *,
     on_event: EventCallback | None = None,
     emulator: "Emulator | None" = None,
@@ -122,17 +92,15 @@ def run_stacks(
     approve: Callable[[str, Plan], bool] | None = None,
     parallelism: int | None = None,
     terraform: TerraformCli | None = None,
-    work_root: Path | None = None,
+    workspace: Workspace | None = None,
 ) -> RunResult:
     """Run `action` over every stack of `env`.
 
     `approve`: asked with (stack, plan) before a saved plan is applied; a no stops the run.
     `emulator`: the running emulator to use (its endpoint becomes the target; a persistent one is
     snapshotted after every applied stack). `preview`: plan only, and only against a throwaway
-    emulator (see the module docstring). `work_root`: instead of .eksml/<env> (tests).
+    emulator (see the module docstring). `workspace`: instead of .eksml/<env> (tests).
     """
-    from eksml.synth import AwsTarget, synthesize_if_changed
-
     if preview and (action != "plan" or emulator is None or emulator.state_dir is not None):
         raise ValueError("preview is a plan against a throwaway emulator")
     if target is None or (emulator is not None and target.endpoint_url is None):
@@ -151,17 +119,15 @@ def run_stacks(
     begun = time.monotonic()
     # A throwaway preview keeps its own working directories: the env's own .terraform dirs stay
     # connected to the env's real backend.
-    flavour = "preview" if preview else "emulator" if target.endpoint_url else "aws"
-    base = work_root or work_dir(env.name)
-    root = base / "terraform" / flavour
+    workspace = workspace or Workspace.of(env.name)
+    root = workspace.terraform_dir("preview" if preview else target.flavour)
 
-    with _step(report, "synth", "") as step:
-        cli = terraform or prepare_terraform(paths.work_root() / "terraform")
+    with step(report, "synth", "") as outcome:
+        cli = terraform or prepare_terraform(shared_terraform_dir())
         (root / "synth").mkdir(parents=True, exist_ok=True)
-        with _SYNTH_LOCK:
-            stacks, reused = synthesize_if_changed(env, root / "synth", target)
-        step.note = "reused: environment and code unchanged" if reused else ""
-    with _step(report, "state", env.state.bucket):
+        stacks, reused = synthesize_if_changed(env, root / "synth", target)
+        outcome.note = "reused: environment and code unchanged" if reused else ""
+    with step(report, "state", env.state.bucket):
         _ensure_state_bucket(env, target)
 
     runners = {
@@ -170,7 +136,7 @@ def run_stacks(
             directory=stack.directory,
             data_dir=root / stack.name,
             cli=cli,
-            extra_env=_target_environment(env, target),
+            extra_env=target.process_environment(env.region),
             on_event=report,
             parallelism=parallelism,
             # A throwaway emulator's locks vanish with it; elsewhere a stale lock must be released.
@@ -184,7 +150,7 @@ def run_stacks(
         results = _destroy(stacks, runners, report, emulator, reconfigure)
     else:
         results, settled = None, {}
-        if not preview and approve is None and (base / OUTPUTS_FILE).is_file():
+        if not preview and approve is None and workspace.outputs_file.is_file():
             # After a complete apply every stack's inputs exist: all stacks can be planned at once.
             results = _plan_all_at_once(stacks, runners, report, reconfigure)
             if results is not None and env.protected and not allow_destroy:
@@ -200,11 +166,11 @@ def run_stacks(
     platform_outputs, saved = None, None
     if action == "apply":
         outputs_by_stack = {r.name: {k: {"value": v} for k, v in r.outputs.items()} for r in results}
-        platform_outputs = PlatformOutputs.from_terraform(env, outputs_by_stack)
-        saved = base / OUTPUTS_FILE
+        platform_outputs = AwsOutputs.from_terraform(env, outputs_by_stack)
+        saved = workspace.outputs_file
         platform_outputs.save(saved)
     elif action == "destroy":
-        (base / OUTPUTS_FILE).unlink(missing_ok=True)  # nothing left that they describe
+        workspace.outputs_file.unlink(missing_ok=True)  # nothing left that they describe
     return RunResult(env.name, action, tuple(results), platform_outputs, saved, time.monotonic() - begun, preview)
 
 
@@ -215,46 +181,13 @@ def plan_environment(env: Environment, *, preview: bool = False, on_event: Event
     so every stack is planned (what a first deploy would create). Otherwise an emulator environment is
     planned against its persisted emulator and a cloud environment against its account.
     """
-    from eksml.emulator import Emulator, persistent_emulator
+    from eksml.emulator.process import Emulator, emulator_where_env_lives
 
     if preview:
         with Emulator(region=env.region) as emulator:
             return run_stacks(env, "plan", on_event=on_event, emulator=emulator, preview=True)
-    if env.emulator:
-        with persistent_emulator(env.name, env.region) as emulator:
-            return run_stacks(env, "plan", on_event=on_event, emulator=emulator)
-    return run_stacks(env, "plan", on_event=on_event)
-
-
-def force_unlock_environment(env: Environment, stack: str, lock_id: str) -> None:
-    """Release a stale lock where the environment lives (its persisted emulator, or its account)."""
-    from eksml.emulator import persistent_emulator
-
-    if env.emulator:
-        with persistent_emulator(env.name, env.region) as emulator:
-            force_unlock(env, stack, lock_id, emulator=emulator)
-            emulator.snapshot()
-    else:
-        force_unlock(env, stack, lock_id)
-
-
-def force_unlock(env: Environment, stack: str, lock_id: str, target: "AwsTarget | None" = None,
-                 emulator: "Emulator | None" = None) -> None:
-    """Release a stale state lock of one stack (after a run was killed before it could unlock)."""
-    from eksml.synth import AwsTarget, synthesize
-
-    target = target or AwsTarget(endpoint_url=emulator.endpoint_url if emulator is not None else None)
-    flavour = "emulator" if target.endpoint_url else "aws"
-    root = work_dir(env.name) / "terraform" / flavour
-    cli = prepare_terraform(paths.work_root() / "terraform")
-    (root / "synth").mkdir(parents=True, exist_ok=True)
-    with _SYNTH_LOCK:
-        stacks = {s.name: s for s in synthesize(env, root / "synth", target)}
-    if stack not in stacks:
-        raise StageError("unlock", f"no stack '{stack}' in {env.name}; stacks: {', '.join(stacks)}")
-    runner = Terraform(stack, stacks[stack].directory, root / stack, cli, extra_env=_target_environment(env, target))
-    runner.init(reconfigure=target.endpoint_url is not None)
-    runner.force_unlock(lock_id)
+    with emulator_where_env_lives(env.name, env.region, env.emulator) as emulator:
+        return run_stacks(env, "plan", on_event=on_event, emulator=emulator)
 
 
 # -- the two directions --------------------------------------------------------------------------
@@ -263,7 +196,7 @@ def force_unlock(env: Environment, stack: str, lock_id: str, target: "AwsTarget 
 def _plan_or_apply(
     env: Environment,
     action: Action,
-    stacks: list["SynthesizedStack"],
+    stacks: list[SynthesizedStack],
     runners: dict[str, Terraform],
     report: EventCallback,
     emulator: "Emulator | None",
@@ -281,7 +214,7 @@ def _plan_or_apply(
     direct_apply = reconfigure and not env.protected and approve is None
     needed_downstream = {dep for stack in stacks for dep in stack.depends_on}
 
-    def run_one(stack: "SynthesizedStack", done: dict[str, StackResult]) -> StackResult:
+    def run_one(stack: SynthesizedStack, done: dict[str, StackResult]) -> StackResult:
         if stack.name in settled:
             return settled[stack.name]
         runner = runners[stack.name]
@@ -290,30 +223,30 @@ def _plan_or_apply(
         if missing:
             # Only reachable in a plan without preview: apply stops earlier, a preview stands in.
             note = f"waits for outputs of {', '.join(missing)} (not applied yet)"
-            report(StepFinished("plan", stack.name, 0.0, "skipped", note))
+            report(StepFinished("plan", stack.name, 0.0, StepResult.SKIPPED, note))
             return StackResult(stack.name, None, blocked_by=missing)
-        with _step(report, "init", stack.name):
+        with step(report, "init", stack.name):
             runner.init(reconfigure=reconfigure)
         applied = None
         if action == "apply" and direct_apply:
-            with _step(report, "apply", stack.name) as step:
+            with step(report, "apply", stack.name) as outcome:
                 plan, applied = runner.apply_now()
-                step.result = "changed" if plan.has_changes else "no changes"
-                step.note = f"{applied.added} added, {applied.changed} changed, {applied.destroyed} destroyed"
+                outcome.result = StepResult.of_change(plan.has_changes)
+                outcome.note = applied.summary
         else:
-            with _step(report, "plan", stack.name) as step:
+            with step(report, "plan", stack.name) as outcome:
                 plan = runner.plan()
-                step.result = "changed" if plan.has_changes else "no changes"
-                step.note = _summary(plan)
+                outcome.result = StepResult.of_change(plan.has_changes)
+                outcome.note = plan.summary
             if env.protected and not allow_destroy:
                 _refuse_protected_changes(stack.name, plan)
             if plan.has_changes and action == "apply" and approve is not None and not approve(stack.name, plan):
                 raise StageError("apply", f"the plan of stack {stack.name} was not approved; nothing was applied to it",
                                  resource=stack.name)
             if plan.has_changes and action == "apply":
-                with _step(report, "apply", stack.name) as step:
+                with step(report, "apply", stack.name) as outcome:
                     applied = runner.apply(plan)
-                    step.note = f"{applied.added} added, {applied.changed} changed, {applied.destroyed} destroyed"
+                    outcome.note = applied.summary
         if applied is not None and emulator is not None and emulator.state_dir is not None:
             emulator.snapshot()
         outputs: dict[str, Any] = {}
@@ -321,21 +254,21 @@ def _plan_or_apply(
         if applied is not None and _has_outputs(stack.name, reported):
             outputs = reported  # sensitive outputs (cdktf's cross-stack ones) are only read by terraform
         elif action == "apply" or stack.name in needed_downstream:
-            with _step(report, "output", stack.name):
+            with step(report, "output", stack.name):
                 outputs = runner.output_values()
         stood_in = False
         if preview and stack.name in needed_downstream and not _has_outputs(stack.name, outputs):
-            with _step(report, "stand-in", stack.name):
+            with step(report, "stand-in", stack.name):
                 outputs = _write_stand_in_state(env, stack, emulator.endpoint_url)
             stood_in = True
         return StackResult(stack.name, plan, applied, outputs, time.monotonic() - begun, stood_in=stood_in)
 
     # One person answers one prompt at a time: with approvals, stacks run one after another.
-    results = _in_dependency_order(stacks, run_one, side_by_side=approve is None)
+    results = in_dependency_order(stacks, run_one, side_by_side=approve is None, guard=SIGNALS.relay)
     return [results[stack.name] for stack in stacks]
 
 
-def _settled(stacks: list["SynthesizedStack"], planned: list[StackResult]) -> dict[str, StackResult]:
+def _settled(stacks: list[SynthesizedStack], planned: list[StackResult]) -> dict[str, StackResult]:
     """The planned stacks nothing will change: no changes of their own, none upstream (`stacks` is in
     dependency order)."""
     by_name = {result.name: result for result in planned}
@@ -358,7 +291,7 @@ def _refuse_protected_changes(stack: str, plan: Plan) -> None:
 
 
 def _plan_all_at_once(
-    stacks: list["SynthesizedStack"], runners: dict[str, Terraform], report: EventCallback, reconfigure: bool
+    stacks: list[SynthesizedStack], runners: dict[str, Terraform], report: EventCallback, reconfigure: bool
 ) -> list[StackResult] | None:
     """Plan every stack at the same time, each against the state its upstream stacks have now.
 
@@ -367,106 +300,54 @@ def _plan_all_at_once(
     None when some stack cannot be planned yet (it reads an output its upstream stack does not
     have until that is applied): then the run goes stack by stack, in order."""
 
-    def plan_one(stack: "SynthesizedStack", _done: dict[str, StackResult]) -> StackResult | None:
+    def plan_one(stack: SynthesizedStack, _done: dict[str, StackResult]) -> StackResult | None:
         runner = runners[stack.name]
         begun = time.monotonic()
-        with _step(report, "init", stack.name):
+        with step(report, "init", stack.name):
             runner.init(reconfigure=reconfigure)
         report(StepStarted("plan", stack.name))
         planning = time.monotonic()
         try:
             plan = runner.plan()
         except StageError as exc:  # e.g. it reads an output its upstream stack does not have yet
-            report(StepFinished("plan", stack.name, time.monotonic() - planning, "skipped",
-                                f"planned again after its upstream stacks ({str(exc).splitlines()[0]})"))
+            report(StepFinished("plan", stack.name, time.monotonic() - planning, StepResult.SKIPPED,
+                                f"planned again after its upstream stacks ({first_line(exc)})"))
             return None
         report(StepFinished("plan", stack.name, time.monotonic() - planning,
-                            "changed" if plan.has_changes else "no changes", _summary(plan)))
+                            StepResult.of_change(plan.has_changes), plan.summary))
         outputs = {}
         if not plan.has_changes:
-            with _step(report, "output", stack.name):
+            with step(report, "output", stack.name):
                 outputs = runner.output_values()
         return StackResult(stack.name, plan, None, outputs, time.monotonic() - begun)
 
-    results = _in_dependency_order(stacks, plan_one, all_at_once=True)
+    results = in_dependency_order(stacks, plan_one, all_at_once=True, guard=SIGNALS.relay)
     ordered = [results[stack.name] for stack in stacks]
     return None if any(result is None for result in ordered) else ordered
 
 
 def _destroy(
-    stacks: list["SynthesizedStack"],
+    stacks: list[SynthesizedStack],
     runners: dict[str, Terraform],
     report: EventCallback,
     emulator: "Emulator | None",
     reconfigure: bool,
 ) -> list[StackResult]:
-    def destroy_one(stack: "SynthesizedStack", _done: dict[str, StackResult]) -> StackResult:
+    def destroy_one(stack: SynthesizedStack, _done: dict[str, StackResult]) -> StackResult:
         runner = runners[stack.name]
         begun = time.monotonic()
-        with _step(report, "init", stack.name):
+        with step(report, "init", stack.name):
             runner.init(reconfigure=reconfigure)
-        with _step(report, "destroy", stack.name) as step:
+        with step(report, "destroy", stack.name) as outcome:
             applied = runner.destroy()
-            step.result = "changed" if applied.destroyed else "no changes"
-            step.note = f"{applied.destroyed} destroyed"
+            outcome.result = StepResult.of_change(bool(applied.destroyed))
+            outcome.note = f"{applied.destroyed} destroyed"
         if applied.destroyed and emulator is not None and emulator.state_dir is not None:
             emulator.snapshot()
         return StackResult(stack.name, None, applied, seconds=time.monotonic() - begun)
 
-    results = _in_dependency_order(stacks, destroy_one, reverse=True)
+    results = in_dependency_order(stacks, destroy_one, reverse=True, guard=SIGNALS.relay)
     return [results[stack.name] for stack in stacks]
-
-
-def _in_dependency_order(
-    stacks: list["SynthesizedStack"],
-    run_one: Callable[["SynthesizedStack", dict[str, StackResult]], StackResult],
-    *,
-    reverse: bool = False,
-    side_by_side: bool = True,
-    all_at_once: bool = False,
-) -> dict[str, StackResult]:
-    """Run every stack once the stacks it reads from are done (reverse: once its readers are done).
-
-    Independent stacks run side by side, each terraform in its own thread: the data stack's
-    database does not wait for the cluster. After a failure nothing new starts; the stacks already
-    running finish (stopping terraform mid-apply is what a signal is for), then the first error is
-    raised. `run_one` gets the results so far (every stack it waits for is in them). `all_at_once`:
-    no stack waits for another (each only reads state that already exists).
-    """
-    names = {stack.name for stack in stacks}
-    if all_at_once:
-        waits_for: dict[str, set[str]] = {s.name: set() for s in stacks}
-    elif reverse:
-        waits_for = {s.name: {t.name for t in stacks if s.name in t.depends_on} for s in stacks}
-    else:
-        waits_for = {s.name: set(s.depends_on) & names for s in stacks}
-    pending = list(reversed(stacks)) if reverse else list(stacks)
-    results: dict[str, StackResult] = {}
-    if not side_by_side:
-        for stack in pending:
-            results[stack.name] = run_one(stack, dict(results))
-        return results
-
-    failure: BaseException | None = None
-    running: dict[Future, "SynthesizedStack"] = {}
-    with SIGNALS.relay(), ThreadPoolExecutor(max_workers=len(stacks), thread_name_prefix="stack") as pool:
-        while pending or running:
-            ready = [stack for stack in pending if waits_for[stack.name] <= results.keys()] if failure is None else []
-            for stack in ready:
-                pending.remove(stack)
-                running[pool.submit(run_one, stack, dict(results))] = stack
-            if not running:
-                break
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                stack = running.pop(future)
-                try:
-                    results[stack.name] = future.result()
-                except BaseException as exc:  # noqa: BLE001 - re-raised below, after the others finish
-                    failure = failure or exc
-    if failure is not None:
-        raise failure
-    return results
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -476,23 +357,11 @@ def _has_outputs(stack: str, values: dict[str, Any]) -> bool:
     return all(name in values for name in STACK_OUTPUTS.get(stack, ())) and bool(values)
 
 
-def _summary(plan: Plan) -> str:
-    return f"{plan.adds} to add, {plan.updates} to change, {plan.destroys} to destroy"
-
-
-def _target_environment(env: Environment, target: "AwsTarget") -> dict[str, str | None]:
-    if target.endpoint_url is None:
-        return {}
-    from eksml.emulator import aws_environment
-
-    return aws_environment(target.endpoint_url, env.region)
-
-
-def _write_stand_in_state(env: Environment, stack: "SynthesizedStack", endpoint_url: str) -> dict[str, Any]:
+def _write_stand_in_state(env: Environment, stack: SynthesizedStack, endpoint_url: str) -> dict[str, Any]:
     """Put a stand-in state for `stack` into the throwaway emulator; returns its output values."""
-    from eksml.emulator import emulator_session
-    from eksml.outputs import DEFAULT_ACCOUNT_ID
-    from eksml.preview import StandInContext, backend_location, stand_in_state
+    from eksml.aws.preview import StandInContext, backend_location, stand_in_state
+    from eksml.contract.outputs import DEFAULT_ACCOUNT_ID
+    from eksml.emulator.target import emulator_session
 
     config = stack.directory / "cdk.tf.json"
     state = stand_in_state(config, StandInContext(region=env.region, account_id=env.account_id or DEFAULT_ACCOUNT_ID))
@@ -502,76 +371,12 @@ def _write_stand_in_state(env: Environment, stack: "SynthesizedStack", endpoint_
     return {name: output["value"] for name, output in state["outputs"].items()}
 
 
-def _ensure_state_bucket(env: Environment, target: "AwsTarget") -> None:
-    from eksml.state_bucket import ensure_state_bucket
+def _ensure_state_bucket(env: Environment, target: AwsTarget) -> None:
+    from eksml.aws.state_bucket import ensure_state_bucket
 
     session = None
     if target.endpoint_url is not None:
-        from eksml.emulator import emulator_session
+        from eksml.emulator.target import emulator_session
 
         session = emulator_session()
     ensure_state_bucket(env, endpoint_url=target.endpoint_url, session=session)
-
-
-class _Step:
-    def __init__(self) -> None:
-        self.result = "ok"
-        self.note = ""
-
-
-class _step:
-    """Reports StepStarted/StepFinished around a block; a failure is reported, then propagates."""
-
-    def __init__(self, report: EventCallback, stage: str, stack: str):
-        self.report, self.stage, self.stack = report, stage, stack
-
-    def __enter__(self) -> _Step:
-        self.begun = time.monotonic()
-        self.record = _Step()
-        self.report(StepStarted(self.stage, self.stack))
-        return self.record
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        seconds = time.monotonic() - self.begun
-        if exc_type is None:
-            self.report(StepFinished(self.stage, self.stack, seconds, self.record.result, self.record.note))
-        else:
-            result = "interrupted" if issubclass(exc_type, KeyboardInterrupt) else "failed"
-            self.report(StepFinished(self.stage, self.stack, seconds, result, str(exc).splitlines()[0] if exc else ""))
-
-
-class ProgressEvents:
-    """Adapts run events to `eksml.deploy.progress.Progress`: one progress step per stage and stack."""
-
-    def __init__(self, progress) -> None:
-        self.progress = progress
-        self._open: dict[tuple[str, str], tuple[Any, Any]] = {}
-        self._lock = threading.Lock()  # events come from stacks running side by side
-
-    def __call__(self, event: RunEvent) -> None:
-        with self._lock:
-            self._handle(event)
-
-    def _handle(self, event: RunEvent) -> None:
-        if isinstance(event, StepStarted):
-            context = self.progress.step(event.stage, event.stack)
-            self._open[(event.stage, event.stack)] = (context, context.__enter__())
-        elif isinstance(event, StepFinished):
-            opened = self._open.pop((event.stage, event.stack), None)
-            if opened is None:
-                self.progress.skip(event.stage, event.stack, event.note)
-                return
-            context, record = opened
-            record.note = event.note
-            if event.result in ("failed", "interrupted"):
-                error = KeyboardInterrupt() if event.result == "interrupted" else StageError(event.stage, event.note)
-                try:
-                    context.__exit__(type(error), error, None)
-                except BaseException:
-                    pass
-            else:
-                record.result = event.result
-                context.__exit__(None, None, None)
-        elif event.message and event.kind in {"apply_start", "apply_progress", "apply_complete", "apply_errored",
-                                               "diagnostic", "stderr"}:
-            self.progress.detail(event.message)

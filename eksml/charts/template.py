@@ -1,0 +1,191 @@
+"""One release rendered by the real Helm: `helm template` with our exact values, release name,
+namespace, Kubernetes version and the API versions earlier releases install.
+
+Helm's own checks are kept (values.schema.json, the chart's kubeVersion, `required`/`fail` in
+templates) and its messages are turned into one line per problem: bad values exit 2 naming the
+release and the field. A chart Helm cannot template because a subchart is missing from its package
+is not rendered: it is reported as such, and `helm lint` still checks our values against the chart
+(schema and required values), so a values mistake is never hidden behind the gap.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+
+from eksml.charts.kube_version import satisfies
+from eksml.charts.kube_yaml import ManifestObject, read_manifest
+from eksml.charts.package import ChartInfo, read_chart
+from eksml.errors import ConfigError, Issue, StageError
+
+STAGE = "render"
+HELM_TIMEOUT_S = 300
+_SCHEMA_LINE = re.compile(r"^\s*-\s+at '([^']*)':\s*(.+)$")
+_SCHEMA_CHART = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.-]*):$")
+_EXECUTION = re.compile(r"execution error at \(([^)]*)\):\s*(.+)$", re.MULTILINE)
+# one named property: "additional properties 'x' not allowed", "missing property 'x'" -> the field is x
+_NAMED_PROPERTY = re.compile(r"^(?:additional properties '([^']+)' not allowed|missing property '([^']+)')$")
+_KUBE_VERSION = re.compile(r"chart requires kubeVersion: (.+?) which is incompatible with Kubernetes (\S+)")
+_REQUIRED = re.compile(r'msg="missing required values" message="([^"]*)"')
+
+
+@dataclass(frozen=True)
+class ReleaseRender:
+    release: str
+    namespace: str
+    chart: str
+    version: str
+    manifest: Optional[str]  # Helm's output; None when the chart could not be templated
+    not_rendered: Optional[str] = None  # why not, e.g. "missing subchart postgresql 18.8.12 in the repository"
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def rendered(self) -> bool:
+        return self.manifest is not None
+
+    @property
+    def status(self) -> str:
+        return "rendered: yes" if self.rendered else f"rendered: no ({self.not_rendered})"
+
+    def objects(self) -> list[ManifestObject]:
+        return read_manifest(self.manifest, self.release) if self.manifest is not None else []
+
+
+def render_release(
+    chart: Path,
+    release: str,
+    namespace: str,
+    values: Mapping[str, Any],
+    kube_version: str,
+    api_versions: Sequence[str] = (),
+    helm: Optional[Path] = None,
+) -> ReleaseRender:
+    """The manifest Helm would install (CRDs from crds/ included, test hooks left out)."""
+    if helm is None:
+        from eksml.kube_tools import helm_binary
+
+        helm = helm_binary()
+    info = read_chart(chart)
+    where = f"release {release} (chart {info.name} {info.version})"
+    _check_kube_version(info, kube_version, where)
+    with tempfile.NamedTemporaryFile("w", prefix=f"eksml-{release}-", suffix=".values.yaml") as values_file:
+        yaml.safe_dump(dict(values), values_file, sort_keys=False)
+        values_file.flush()
+        common = [str(chart), "--namespace", namespace, "--values", values_file.name, "--kube-version", kube_version]
+        reason = info.missing_reason()
+        if reason is not None:
+            warnings = _lint(helm, common, where, info)
+            return ReleaseRender(release, namespace, info.name, info.version, None, reason, warnings)
+        command = [str(helm), "template", release, *common, "--include-crds", "--skip-tests"]
+        command += [flag for api in api_versions for flag in ("--api-versions", api)]
+        result = _run(command, where)
+    if result.returncode != 0:
+        raise _failure(result.stderr, where)
+    warnings = tuple(line for line in result.stderr.splitlines() if line.strip())
+    return ReleaseRender(release, namespace, info.name, info.version, result.stdout, None, warnings)
+
+
+def _run(command: list[str], where: str) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run(command, capture_output=True, text=True, timeout=HELM_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise StageError(STAGE, f"`helm {command[1]}` did not finish within {HELM_TIMEOUT_S}s", resource=where) from None
+    except OSError as exc:
+        raise StageError(STAGE, f"cannot run helm ({command[0]}): {exc}", resource=where) from None
+
+
+def _check_kube_version(info: ChartInfo, kube_version: str, where: str) -> None:
+    """Helm checks this too, but only when it can template; a lint-only release needs it here."""
+    if info.kube_version and satisfies(kube_version, info.kube_version) is False:
+        raise ConfigError([Issue(where, "cluster.kubernetes_version",
+                                 f"the chart requires Kubernetes {info.kube_version}; the environment runs {kube_version}")])
+
+
+def _lint(helm: Path, common: list[str], where: str, info: ChartInfo) -> tuple[str, ...]:
+    """Our values against a chart Helm cannot template: schema violations and missing required values."""
+    result = _run([str(helm), "lint", *common], where)
+    issues = _schema_issues(result.stdout, where, info.name)
+    for line in result.stdout.splitlines():
+        found = _EXECUTION.search(line)
+        if found:
+            issues.append(_execution_issue(found, where))
+    for message in dict.fromkeys(_REQUIRED.findall(result.stderr)):
+        issues.append(Issue(where, "", f"a required value is missing: {message}"))
+    if issues:
+        raise ConfigError(_unique(issues))
+    if result.returncode != 0:
+        errors = [line for line in result.stdout.splitlines() if line.startswith("[ERROR]")]
+        raise StageError(STAGE, f"helm lint failed: {'; '.join(errors) or _last_error(result.stderr)}", resource=where)
+    missing = {dep.name for dep in info.missing}
+    return tuple(line.removeprefix("[WARNING] ") for line in result.stdout.splitlines()
+                 if line.startswith("[WARNING]") and not any(f"dependencies: {name}" in line for name in missing))
+
+
+def _failure(stderr: str, where: str) -> Exception:
+    """Helm's error as ConfigError (our values or version are wrong) or StageError (anything else)."""
+    chart_name = where.split("(chart ")[-1].split()[0]
+    issues = _schema_issues(stderr, where, chart_name)
+    if issues:
+        return ConfigError(_unique(issues))
+    found = _KUBE_VERSION.search(stderr)
+    if found:
+        return ConfigError([Issue(where, "cluster.kubernetes_version",
+                                  f"the chart requires Kubernetes {found.group(1)}; the environment runs {found.group(2)}")])
+    found = _EXECUTION.search(stderr)
+    if found:
+        return ConfigError([_execution_issue(found, where)])
+    if "missing in charts/ directory" in stderr:
+        missing = stderr.rsplit(":", 1)[-1].strip()
+        return StageError(STAGE, f"the chart package lacks its subchart(s) {missing}", resource=where)
+    return StageError(STAGE, f"helm template failed: {_last_error(stderr)}", resource=where)
+
+
+def _schema_issues(text: str, where: str, chart_name: str) -> list[Issue]:
+    """`- at '/a/b/0': got string, want number` lines, under the (sub)chart whose schema refused them."""
+    issues, chart = [], chart_name
+    for line in text.splitlines():
+        heading = _SCHEMA_CHART.match(line.strip())
+        if heading:
+            chart = heading.group(1)
+            continue
+        found = _SCHEMA_LINE.match(line.removeprefix("[ERROR] values.yaml: "))
+        if found and found.group(2).strip() != "validation failed":  # that one only heads the list
+            path = _dotted(found.group(1))
+            named = _NAMED_PROPERTY.match(found.group(2).strip())
+            if named:
+                field = named.group(1) or named.group(2)
+                path = f"{path}.{field}" if path else field
+            if chart != chart_name:  # a subchart's values live under its name
+                path = f"{chart}.{path}" if path else chart
+            issues.append(Issue(where, path, f"{found.group(2)} (the chart's values.schema.json)"))
+    return issues
+
+
+def _execution_issue(found: re.Match, where: str) -> Issue:
+    return Issue(where, "", f"the chart refuses these values: {found.group(2).strip()} (in {found.group(1)})")
+
+
+def _dotted(pointer: str) -> str:
+    """JSON pointer /a/b/0 -> a.b[0], the way eksml names fields everywhere."""
+    path = ""
+    for part in pointer.strip("/").split("/") if pointer.strip("/") else []:
+        part = part.replace("~1", "/").replace("~0", "~")
+        path += f"[{part}]" if part.isdigit() else (f".{part}" if path else part)
+    return path
+
+
+def _unique(issues: list[Issue]) -> list[Issue]:
+    return list(dict.fromkeys(issues))
+
+
+def _last_error(stderr: str) -> str:
+    lines = [line.removeprefix("Error: ").strip() for line in stderr.splitlines()
+             if line.strip() and not line.startswith("Use --debug")]
+    return (lines or ["no message"])[-1][:500]

@@ -1,0 +1,104 @@
+"""Whole-file rules for served models and access: pools, GPU slices, model sizes, the bucket models
+come from, and what may be exposed on which tier."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from eksml.catalog import Catalog
+from eksml.config.gpu_slice import GpuSlice, model_size_gb, model_slice
+from eksml.config.models import Environment, Tier
+from eksml.config.rule_base import Finding, names, needs
+from eksml.contract.names import ARTIFACTS_BUCKET
+
+# The KServe IRSA role may read only this prefix of the artifacts bucket (modules/irsa_policies.py).
+MODELS_PREFIX = "models/"
+
+
+def _source_findings(env: Environment, path: str, source: str) -> Iterator[Finding]:
+    if not source.startswith("s3://"):
+        return
+    bucket = env.bucket_name(ARTIFACTS_BUCKET)
+    if not source.startswith(f"s3://{bucket}/{MODELS_PREFIX}"):
+        yield path, (f"'{source}' is outside the platform's model store; models are read from "
+                     f"s3://{bucket}/{MODELS_PREFIX}… (the only prefix the serving role may read)")
+    if ARTIFACTS_BUCKET not in env.storage.buckets:
+        yield path, f"S3 models need the '{ARTIFACTS_BUCKET}' bucket in storage.buckets"
+
+
+def _size_findings(path: str, size: float | None, gpu_slice: GpuSlice, size_field: str) -> Iterator[Finding]:
+    if size is None:
+        yield size_field, ("the model's size is unknown (not in the catalog's model sizes): set size_gb to the "
+                           "GB its weights take on the GPU")
+    elif size > gpu_slice.usable_gb:
+        yield path, (f"the model needs ~{size:g} GB but gets {gpu_slice.describe()}, of which vLLM may use "
+                     f"{gpu_slice.usable_gb:g} GB; choose a larger slice or a smaller model")
+
+
+@needs("serving", "node_pools", "karpenter", "storage", "cluster")
+def served_models_fit(env: Environment, catalog: Catalog) -> Iterator[Finding]:
+    for name, model in env.serving.models.items():
+        base = f"serving.models.{name}"
+        yield from _source_findings(env, f"{base}.source", model.source)
+        if model.canary is not None:
+            yield from _source_findings(env, f"{base}.canary.source", model.canary.source)
+        gpu_slice = model_slice(env, catalog, model)
+        if isinstance(gpu_slice, str):
+            field = "mig_profile" if "mig_profile" in gpu_slice or "MIG layout" in gpu_slice else "pool"
+            yield f"{base}.{field}", gpu_slice
+            continue
+        yield from _size_findings(f"{base}.source", model_size_gb(model), gpu_slice, f"{base}.size_gb")
+        if model.canary is not None and model.size_gb is None:
+            canary_size = model_size_gb(model, model.canary.source)
+            yield from _size_findings(f"{base}.canary.source", canary_size, gpu_slice, f"{base}.size_gb")
+
+
+@needs("serving", "addons")
+def serving_needs_kserve(env: Environment, _: Catalog) -> Iterator[Finding]:
+    if env.serving.models and not env.addons.kserve.enabled:
+        yield "addons.kserve.enabled", "serving.models are served by KServe: enable kserve or remove the models"
+
+
+@needs("access", "serving", "genai", "addons")
+def access_targets_exist(env: Environment, _: Catalog) -> Iterator[Finding]:
+    access = env.access
+    if access is None:
+        return
+    for i, model in enumerate(access.models):
+        if model not in env.serving.models:
+            yield f"access.models[{i}]", f"no served model named '{model}'; serving.models: {names(env.serving.models)}"
+    addons = env.addons
+    owners = {"mlflow": addons.mlflow.enabled, "argo-workflows": addons.argo_workflows.enabled,
+              "grafana": addons.kube_prometheus_stack.enabled,
+              "chatqna-ui": addons.opea_chatqna.enabled and env.genai.chatqna is not None and env.genai.chatqna.enabled,
+              "argocd": getattr(env, "delivery", "helm") == "gitops"}
+    for i, target in enumerate(access.expose):
+        if not owners[target]:
+            yield f"access.expose[{i}]", f"'{target}' is not installed in this environment, so it cannot be exposed"
+    if len(set(access.expose)) != len(access.expose):
+        yield "access.expose", "each UI may be listed once"
+
+
+@needs("access", "name", "tier")
+def access_scheme_is_safe(env: Environment, _: Catalog) -> Iterator[Finding]:
+    access = env.access
+    if access is None:
+        return
+    if access.scheme == "internet-facing":
+        if not access.allowed_cidrs:
+            yield "access.allowed_cidrs", ("an internet-facing load balancer needs the CIDR blocks allowed to reach it "
+                                           "(0.0.0.0/0 only if you mean the whole internet)")
+        if access.certificate_arn is None:
+            yield "access.certificate_arn", ("an internet-facing load balancer serves HTTPS only: set the ACM "
+                                             "certificate ARN for the domain")
+        try:
+            prod = env.resolved_tier is Tier.prod
+        except ValueError:
+            prod = False
+        if prod and "0.0.0.0/0" in access.allowed_cidrs:
+            yield "access.allowed_cidrs", "prod may not expose its UIs to the whole internet (0.0.0.0/0)"
+    elif access.allowed_cidrs:
+        yield "access.allowed_cidrs", "allowed_cidrs applies to internet-facing load balancers only; remove it or set scheme: internet-facing"
+
+
+RULES = (served_models_fit, serving_needs_kserve, access_targets_exist, access_scheme_is_safe)

@@ -1,0 +1,177 @@
+"""Every name both layers must agree on, spelled once.
+
+Label and tag keys, the stacks and their Terraform outputs, the IRSA service accounts, and the AWS
+resource names derived from the cluster name. The modules create resources with these functions and
+`AwsOutputs.predict` calls the same ones, so a prediction cannot drift from what is created.
+Pure functions of strings: validation, stacks, modules and the Kubernetes layer all import this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import NamedTuple
+from enum import StrEnum
+
+# Node label (and instance tag) naming the environment node pool a node belongs to.
+POOL_LABEL = "eksml.io/pool"
+# Tag on every AWS resource of an environment: leftovers are found by it, default tags carry it.
+ENVIRONMENT_TAG = "eksml.io/environment"
+# Tag Karpenter's EC2NodeClass selects subnets and security groups by (value: the cluster name).
+KARPENTER_DISCOVERY_TAG = "karpenter.sh/discovery"
+# Node labels eksml sets itself; a pool may not set them.
+TOOLKIT_LABELS = (POOL_LABEL,)
+
+
+class StackName(StrEnum):
+    """The Terraform stacks, in an order that respects their dependencies."""
+
+    NETWORK = "network"
+    CLUSTER = "cluster"
+    DATA = "data"
+    KARPENTER = "karpenter"
+    PLATFORM = "platform"
+
+
+STACK_NAMES: tuple[StackName, ...] = tuple(StackName)
+
+
+class Output(StrEnum):
+    """Terraform output names; `AwsOutputs` has a field of the same name for each."""
+
+    VPC_ID = "vpc_id"
+    PRIVATE_SUBNET_IDS = "private_subnet_ids"
+    PUBLIC_SUBNET_IDS = "public_subnet_ids"
+    CLUSTER_NAME = "cluster_name"
+    CLUSTER_ENDPOINT = "cluster_endpoint"
+    CLUSTER_SECURITY_GROUP_ID = "cluster_security_group_id"
+    OIDC_PROVIDER_ARN = "oidc_provider_arn"
+    BUCKET_NAMES = "bucket_names"
+    EFS_FILE_SYSTEM_ID = "efs_file_system_id"
+    DB_ENDPOINT = "db_endpoint"
+    DB_PORT = "db_port"
+    DB_NAME = "db_name"
+    DB_MASTER_SECRET_ARN = "db_master_secret_arn"
+    KARPENTER_INTERRUPTION_QUEUE_NAME = "karpenter_interruption_queue_name"
+    KARPENTER_NODE_ROLE_NAME = "karpenter_node_role_name"
+    IRSA_ROLE_ARNS = "irsa_role_arns"
+
+
+# The outputs each stack defines: exactly these, no more (a test holds the stacks to it).
+STACK_OUTPUTS: dict[StackName, tuple[Output, ...]] = {
+    StackName.NETWORK: (Output.VPC_ID, Output.PRIVATE_SUBNET_IDS, Output.PUBLIC_SUBNET_IDS),
+    StackName.CLUSTER: (Output.CLUSTER_NAME, Output.CLUSTER_ENDPOINT, Output.CLUSTER_SECURITY_GROUP_ID,
+                        Output.OIDC_PROVIDER_ARN),
+    StackName.DATA: (Output.BUCKET_NAMES, Output.EFS_FILE_SYSTEM_ID, Output.DB_ENDPOINT, Output.DB_PORT,
+                     Output.DB_NAME, Output.DB_MASTER_SECRET_ARN),
+    StackName.KARPENTER: (Output.KARPENTER_INTERRUPTION_QUEUE_NAME, Output.KARPENTER_NODE_ROLE_NAME),
+    StackName.PLATFORM: (Output.IRSA_ROLE_ARNS,),
+}
+
+
+class Namespace:
+    """Namespaces of the releases that hold an IRSA service account (plain strings: they go into YAML)."""
+
+    KUBE_SYSTEM = "kube-system"
+    KARPENTER = "karpenter"
+    MLFLOW = "mlflow"
+    KSERVE = "kserve"
+    ARGO = "argo"
+    EXTERNAL_SECRETS = "external-secrets"
+
+
+class IrsaKey(StrEnum):
+    """Service accounts that get an IAM role; the key is also the role name's suffix."""
+
+    EBS_CSI = "ebs-csi"
+    EFS_CSI = "efs-csi"
+    LOAD_BALANCER_CONTROLLER = "aws-load-balancer-controller"
+    KARPENTER = "karpenter"
+    MLFLOW = "mlflow"
+    KSERVE = "kserve"
+    ARGO_WORKFLOWS = "argo-workflows"
+    EXTERNAL_SECRETS = "external-secrets"
+
+
+class ServiceAccount(NamedTuple):
+    namespace: str
+    name: str
+
+
+SERVICE_ACCOUNTS: dict[IrsaKey, ServiceAccount] = {
+    IrsaKey.EBS_CSI: ServiceAccount(Namespace.KUBE_SYSTEM, "ebs-csi-controller-sa"),
+    IrsaKey.EFS_CSI: ServiceAccount(Namespace.KUBE_SYSTEM, "efs-csi-controller-sa"),
+    IrsaKey.LOAD_BALANCER_CONTROLLER: ServiceAccount(Namespace.KUBE_SYSTEM, "aws-load-balancer-controller"),
+    IrsaKey.KARPENTER: ServiceAccount(Namespace.KARPENTER, "karpenter"),
+    IrsaKey.MLFLOW: ServiceAccount(Namespace.MLFLOW, "mlflow"),
+    IrsaKey.KSERVE: ServiceAccount(Namespace.KSERVE, "kserve-models"),
+    IrsaKey.ARGO_WORKFLOWS: ServiceAccount(Namespace.ARGO, "argo-workflow"),
+    IrsaKey.EXTERNAL_SECRETS: ServiceAccount(Namespace.EXTERNAL_SECRETS, "external-secrets"),
+}
+# Roles the cluster stack makes (the EKS add-ons' own); the platform stack makes the others.
+ADDON_IRSA_KEYS = (IrsaKey.EBS_CSI, IrsaKey.EFS_CSI)
+
+# MLflow's PostgreSQL database.
+DATABASE_NAME = "mlflow"
+DATABASE_USER = "mlflow"
+DATABASE_PORT = 5432
+
+# The bucket MLflow, KServe and Argo Workflows keep artifacts in.
+ARTIFACTS_BUCKET = "artifacts"
+
+# Role-name suffixes besides the IRSA keys.
+CLUSTER_ROLE = "cluster"
+NODE_ROLE = "node"
+KARPENTER_NODE_ROLE = "karpenter-node"
+DATABASE_MONITORING_ROLE = "mlflow-monitoring"
+FLOW_LOGS_ROLE = "vpc-flow-logs"
+ROLE_SUFFIXES: tuple[str, ...] = (
+    CLUSTER_ROLE, NODE_ROLE, KARPENTER_NODE_ROLE, DATABASE_MONITORING_ROLE, FLOW_LOGS_ROLE, *IrsaKey,
+)
+
+
+class InterruptionEvent(NamedTuple):
+    key: str  # names the EventBridge rule
+    source: str
+    detail_type: str
+
+
+# Events after which Karpenter drains a node before AWS takes it away.
+INTERRUPTION_EVENTS: tuple[InterruptionEvent, ...] = (
+    InterruptionEvent("scheduled-change", "aws.health", "AWS Health Event"),
+    InterruptionEvent("spot-interruption", "aws.ec2", "EC2 Spot Instance Interruption Warning"),
+    InterruptionEvent("rebalance", "aws.ec2", "EC2 Instance Rebalance Recommendation"),
+    InterruptionEvent("instance-state-change", "aws.ec2", "EC2 Instance State-change Notification"),
+)
+
+
+def resource_tags(env_name: str, user_tags: Mapping[str, str]) -> dict[str, str]:
+    """Tags of every AWS resource of an environment: the user's, and the environment tag."""
+    return {**user_tags, ENVIRONMENT_TAG: env_name}
+
+
+def role_name(cluster_name: str, suffix: str) -> str:
+    """IAM role named by one of ROLE_SUFFIXES. Never cut to IAM's 64 characters (two cut names
+    could collide): validation refuses a cluster name that makes one too long."""
+    return f"{cluster_name}-{suffix}"
+
+
+def bucket_name(cluster_name: str, item: str) -> str:
+    return f"{cluster_name}-{item}"
+
+
+def database_identifier(cluster_name: str) -> str:
+    return f"{cluster_name}-mlflow"
+
+
+def karpenter_queue_name(cluster_name: str) -> str:
+    return f"{cluster_name}-karpenter"
+
+
+def interruption_rule_name(cluster_name: str, event_key: str) -> str:
+    """Not cut to EventBridge's 64 characters either; validation refuses long ones."""
+    return f"{cluster_name}-karpenter-{event_key}"
+
+
+def launch_template_name(cluster_name: str, pool_name: str) -> str:
+    """Also the instances' Name tag."""
+    return f"{cluster_name}-{pool_name}"
