@@ -11,16 +11,18 @@ NODE22 := $(TOOLS)/node_modules/node/bin/node
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 ACTION_VALIDATOR := $(TOOLS)/node_modules/.bin/action-validator
+CDKTF := $(TOOLS)/node_modules/.bin/cdktf
 
 # jsii (under cdktf) needs a supported Node; Node 20 is end-of-life for it.
 export JSII_NODE := $(abspath $(NODE22))
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: install deploy destroy plan render validate test fuzz bench doctor clean
+.PHONY: install deploy destroy plan render validate test fuzz mutate bench doctor clean cdktf status \
+	port-forward-mlflow port-forward-argocd port-forward-grafana
 
 install: $(STAMP)
 
-$(NODE22) $(ACTION_VALIDATOR): $(TOOLS)/package.json
+$(NODE22) $(ACTION_VALIDATOR) $(CDKTF): $(TOOLS)/package.json
 	npm install --prefix $(TOOLS) --no-audit --no-fund --loglevel=error
 	@touch $(NODE22)
 
@@ -54,13 +56,33 @@ validate: $(STAMP)
 doctor: $(STAMP)
 	$(BIN)/eksml doctor
 
+# The CDKTF CLI (cdktf-cli 0.21.0 from .tools) with eksml's Terraform setup: make cdktf ENV=dev ARGS="diff cluster --skip-provider-lock"
+cdktf: $(STAMP)
+	eval "$$($(BIN)/python scripts/cdktf_env.py)" && EKSML_ENV=$(ENV) $(CDKTF) $(ARGS)
+
+# Stacks (and releases with CONTEXT=<kubeconfig context>), then where each UI is reached.
+status: $(STAMP)
+	$(BIN)/eksml status $(ENV) $(if $(CONTEXT),--context $(CONTEXT)) $(ARGS)
+	@echo
+	$(BIN)/eksml endpoints $(ENV)
+
+# A UI on 127.0.0.1 through kubectl port-forward; needs a reachable cluster (exit 1 without one).
+port-forward-mlflow port-forward-argocd port-forward-grafana: port-forward-%: $(STAMP)
+	$(BIN)/eksml port-forward $(ENV) $* $(if $(CONTEXT),--context $(CONTEXT)) $(ARGS)
+
 # Three workers on two cores: the two emulator files spend most of their time in provider waits.
 test: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/pytest -q -n 3 --dist loadfile $(ARGS)
 
 # The property test of the validation gate with thousands of mutated environment files (not part of `make test`).
 fuzz: $(STAMP)
-	EKSML_FUZZ_EXAMPLES=$${EKSML_FUZZ_EXAMPLES:-5000} $(BIN)/pytest -q -p no:xdist tests/test_validate_fuzz.py $(ARGS)
+	EKSML_FUZZ_EXAMPLES=$${EKSML_FUZZ_EXAMPLES:-5000} EKSML_BUILD_EXAMPLES=$${EKSML_BUILD_EXAMPLES:-100} \
+		$(BIN)/pytest -q -p no:xdist tests/test_validate_fuzz.py tests/test_accepted_also_builds.py $(ARGS)
+
+# Mutation testing of the gate (validation rules, MIG placement, scheduling check, promote, the
+# destroy/replace protection) in a scratch copy; not part of `make test`. ARGS="--sample 20" samples.
+mutate: $(STAMP)
+	$(BIN)/python scripts/mutate.py $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py $(ARGS)

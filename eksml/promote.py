@@ -33,6 +33,7 @@ KEPT_SECTIONS: tuple[str, ...] = (
     "cluster (name, endpoint access, public_access_cidrs, admins, log_types)",
     "node_pools (sizes, instance types, GPU sharing)", "storage", "karpenter", "teams",
     "addons.*.enabled", "genai.chatqna (enabled, flow, llm_node_pool, llm_gpu)",
+    "serving.models (pool, mig_profile, replicas, sizes; a model the target does not serve is not added)", "access",
 )
 
 
@@ -77,6 +78,12 @@ def promoted_fields(env: Environment) -> dict[str, str | None]:
     if chatqna is not None:
         for name in ("embedding_model", "reranking_model", "llm_model", "llm_serving"):
             fields[f"genai.chatqna.{name}"] = getattr(chatqna, name)
+    # Served models travel like chart versions: what is served (and its canary), not where or how big.
+    for name, model in env.serving.models.items():
+        fields[f"serving.models.{name}.source"] = model.source
+        if model.canary is not None:
+            fields[f"serving.models.{name}.canary.source"] = model.canary.source
+            fields[f"serving.models.{name}.canary.traffic_percent"] = model.canary.traffic_percent  # type: ignore[assignment]
     return fields
 
 
@@ -202,7 +209,7 @@ def _check_written(promotion: Promotion, real: Path, expected: bytes, original: 
         problem = "holds other bytes than were written"
     else:
         try:
-            fields = promoted_fields(load_environment(real))
+            fields = promoted_fields(load_environment(promotion.target_file))  # through a symlink: its name
         except ConfigError as exc:
             problem = f"does not validate: {exc.issues[0].path}: {exc.issues[0].message}"
         else:

@@ -1,4 +1,8 @@
-"""`make bench`: cold and warm synth, a fresh local deploy, a second (no-change) deploy, destroy.
+"""`make bench`: cold and warm synth, render of the real charts (cold and warm chart cache), a fresh
+local deploy, a second (no-change) deploy, destroy.
+
+The render needs the charts: from EKSML_CHART_MIRROR when set, else the team's shared repository
+(../shared/charts or EKSML_SHARED_DIR) served on loopback, else each chart's publisher.
 
 A benchmark, not a test: it prints numbers against the targets (fresh deploy < 180 s, second
 deploy < 45 s on this 2-core machine) and never fails a build. It works in its own scratch
@@ -43,6 +47,45 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     return time.monotonic() - started, proc.returncode, proc.stdout + proc.stderr
 
 
+def _shared_charts() -> Path:
+    shared = os.environ.get("EKSML_SHARED_DIR")
+    return (Path(shared) if shared else ROOT.parent / "shared") / "charts"
+
+
+def render_rows(env_name: str, env: dict[str, str], scratch: Path) -> list[tuple[str, str, str]]:
+    """`eksml render ENV` with the real charts: first with an empty chart cache, then cached (target < 10 s)."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    env = dict(env)
+    server = None
+    charts = _shared_charts()
+    if not env.get("EKSML_CHART_MIRROR") and (charts / "index.yaml").is_file():
+        server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(charts)))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        env["EKSML_CHART_MIRROR"] = f"http://127.0.0.1:{server.server_address[1]}"
+    rows = []
+    try:
+        for label, target in (("cold chart cache", None), ("charts cached", 10)):
+            seconds, code, out = timed([*EKSML, "render", env_name, "--out", str(scratch / "render")], env)
+            verdict = "failed" if code else ("" if target is None else ("ok" if seconds < target else f"over {target}s"))
+            rows.append((f"render {env_name}, real charts, {label}", f"{seconds:.1f}s",
+                         verdict + (f" (target < {target}s)" if target else "")))
+            if code:
+                print(out[-3000:], file=sys.stderr)
+                break
+    finally:
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--env", default="dev", help="environment to synthesize (default: dev)")
@@ -60,6 +103,7 @@ def main() -> int:
         cold, warm = (float(x) for x in out.split()[-2:])
         rows.append((f"synth {args.env}, cold (new process, provider import)", f"{cold:.1f}s", ""))
         rows.append((f"synth {args.env}, warm (same process)", f"{warm:.1f}s", ""))
+        rows += render_rows(args.env, base_env, Path(scratch))
         if not args.skip_deploy:
             for label, command, target in (
                 ("deploy local, fresh", [*EKSML, "deploy", "local"], 180),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from chart_repo import CHARTS_DIR, ChartServer, chart_mirror, repository_copy, serve
+from chart_repo import CHARTS_DIR, ChartServer, repository_copy, serve
 from click.testing import CliRunner
 
 from eksml.charts import ChartCache, ChartRequest

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from chart_repo import CHARTS_DIR, ChartServer, chart_mirror
+from chart_repo import CHARTS_DIR, ChartServer
 
 from eksml.charts import ChartCache, ChartRequest
 from eksml.charts.kube_version import satisfies

@@ -201,7 +201,10 @@ def test_promote_into_a_read_only_directory_fails_cleanly(envs: Path, monkeypatc
 
     dev = envs / "dev.yaml"
     dev.write_text(dev.read_text().replace("mlflow: {version: 1.11.5}", "mlflow: {version: 1.11.6}"))
+    from eksml.config import file_write
+
     monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(file_write, "_open_temp", refuse)  # a read-only directory refuses O_TMPFILE too
     result = CliRunner().invoke(cli, ["promote", str(dev), str(envs / "staging.yaml")])
     assert result.exit_code == 1, result.output
     assert "could not write" in result.output and "Traceback" not in result.output

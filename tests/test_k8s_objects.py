@@ -1,36 +1,28 @@
 """Every object eksml applies, against the real schemas: the Kubernetes OpenAPI schema
-(kubernetes_validate) for built-in kinds, the upstream CRD's openAPIV3Schema for custom resources."""
+(kubernetes_validate) for built-in kinds, and for custom resources the CRDs the real charts install
+(rendered once per session by tests/rendered_platform.py), strictly: an unknown field is an error."""
 
 from __future__ import annotations
 
 import copy
 
-import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
 
+from eksml.charts.kube_yaml import ManifestObject
 from eksml.config import load_environment
 from eksml.config.models import Environment
-from eksml.k8s.platform import BUILTIN_API_GROUPS, build_platform
+from eksml.k8s.crd_schema import custom_resource_errors
+from eksml.k8s.manifests import object_path
+from eksml.k8s.object_checks import Placed, check_objects, crd_index
+from eksml.k8s.platform import build_platform
+from eksml.k8s.render import RenderResult
 from eksml.k8s.scheduling import platform_workloads
 from eksml.contract.outputs import AwsOutputs
 from eksml.paths import ENVIRONMENTS_DIR
 
-from shared_data import UPSTREAM_DIR as UPSTREAM
-
 SHIPPED = sorted(path.stem for path in ENVIRONMENTS_DIR.glob("*.yaml"))
-CRDS = {
-    ("karpenter.sh/v1", "NodePool"): "karpenter/crds/karpenter.sh_nodepools.yaml",
-    ("karpenter.k8s.aws/v1", "EC2NodeClass"): "karpenter/crds/karpenter.k8s.aws_ec2nodeclasses.yaml",
-}
-# Custom resources whose CRDs are not in /work/shared/upstream: only their metadata can be checked
-# against the Kubernetes schema; their specs follow the projects' documented v1 APIs.
-NO_UPSTREAM_CRD = {
-    ("monitoring.coreos.com/v1", "PrometheusRule"),
-    ("external-secrets.io/v1", "ExternalSecret"),
-    ("external-secrets.io/v1", "ClusterSecretStore"),
-}
 DEV = yaml.safe_load((ENVIRONMENTS_DIR / "dev.yaml").read_text())
 
 
@@ -39,10 +31,9 @@ def owned_objects(env: Environment) -> list[dict]:
     return [m for c in platform.components for m in (*c.prerequisites, *c.objects)]
 
 
-def crd_schema(relative: str, version: str) -> dict:
-    crd = yaml.safe_load((UPSTREAM / relative).read_text())
-    served = next(v for v in crd["spec"]["versions"] if v["name"] == version)
-    return served["schema"]["openAPIV3Schema"]
+def chart_crds(result: RenderResult) -> list[Placed]:
+    return [Placed(r.name, o, frozenset(), "manifests") for r in result.charts.releases for o in r.objects
+            if o.kind == "CustomResourceDefinition"]
 
 
 def k8s_version(env: Environment) -> str:
@@ -50,32 +41,27 @@ def k8s_version(env: Environment) -> str:
 
 
 @pytest.mark.parametrize("env_name", SHIPPED)
-def test_owned_objects_validate_against_kubernetes_or_crd_schemas(env_name):
+def test_owned_objects_validate_against_kubernetes_or_the_charts_crds(env_name, dev_render: RenderResult):
     env = load_environment(env_name)
-    kinds_seen = set()
-    for manifest in owned_objects(env):
-        api_version, kind = manifest["apiVersion"], manifest["kind"]
-        kinds_seen.add((api_version, kind))
-        group = api_version.rpartition("/")[0]
-        if group in BUILTIN_API_GROUPS:
-            kubernetes_validate.validate(manifest, k8s_version(env), strict=True)
-        elif (api_version, kind) in CRDS:
-            schema = crd_schema(CRDS[(api_version, kind)], api_version.rpartition("/")[2])
-            jsonschema.Draft7Validator(schema).validate(manifest)
-        else:
-            assert (api_version, kind) in NO_UPSTREAM_CRD, f"no schema to check {kind} ({api_version}) against"
-            envelope = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": manifest["metadata"]}
-            kubernetes_validate.validate(envelope, k8s_version(env), strict=True)
-    assert ("karpenter.sh/v1", "NodePool") in kinds_seen and ("v1", "Namespace") in kinds_seen
+    platform = build_platform(env, AwsOutputs.predict(env))
+    crds = chart_crds(dev_render)
+    everything = frozenset(c.name for c in platform.components) | {r.release for r in crds}
+    owned = [Placed(c.name, ManifestObject("eksml", m), everything, object_path(c.name, m))
+             for c in platform.components for m in (*c.prerequisites, *c.objects)]
+    assert check_objects(crds + owned, k8s_version(env), {c.name: c.namespace for c in platform.components}) == []
+    kinds = {(p.obj.body["apiVersion"], p.obj.kind) for p in owned}
+    assert ("karpenter.sh/v1", "NodePool") in kinds and ("v1", "Namespace") in kinds
+    assert ("external-secrets.io/v1", "ExternalSecret") in kinds  # its CRD now comes from the chart
 
 
-def test_schema_validation_would_catch_a_wrong_field():
+def test_schema_validation_would_catch_a_wrong_field(dev_render: RenderResult):
     env = load_environment("dev")
     pool = next(m for m in owned_objects(env) if m["kind"] == "NodePool")
     broken = copy.deepcopy(pool)
     broken["spec"]["disruption"]["consolidationPolicy"] = "Sometimes"
-    schema = crd_schema(CRDS[("karpenter.sh/v1", "NodePool")], "v1")
-    assert not jsonschema.Draft7Validator(schema).is_valid(broken)
+    crd = crd_index(chart_crds(dev_render))[("karpenter.sh", "NodePool")].obj.body
+    errors = dict(custom_resource_errors(broken, crd, "v1"))
+    assert "Sometimes" in errors["spec.disruption.consolidationPolicy"]
     quota = copy.deepcopy(next(m for m in owned_objects(env) if m["kind"] == "ResourceQuota"))
     quota["spec"]["hardLimits"] = quota["spec"].pop("hard")
     with pytest.raises(kubernetes_validate.ValidationError):
@@ -87,7 +73,9 @@ def test_pod_fragments_in_rendered_values_are_valid_pod_fields(env_name):
     """nodeSelector, tolerations, affinity and resources we compute land in pod specs verbatim."""
     env = load_environment(env_name)
     platform = build_platform(env, AwsOutputs.predict(env))
-    workloads = [w for w in platform_workloads(platform) if w.node_selector or w.tolerations]
+    # pod fragments in values (owned objects such as InferenceServices are checked whole, above)
+    workloads = [w for w in platform_workloads(platform)
+                 if (w.node_selector or w.tolerations) and w.source.endswith(".values.yaml")]
     assert workloads
     for workload in workloads:
         component = platform.component(workload.component).values
@@ -124,7 +112,8 @@ def test_nodepools_from_karpenter_pools():
     assert node_class["subnetSelectorTerms"] == [{"tags": discovery}]
     assert node_class["securityGroupSelectorTerms"] == [{"tags": discovery}]
     assert node_class["role"] == AwsOutputs.predict(env).karpenter_node_role_name
-    assert node_class["amiSelectorTerms"] == [{"alias": "al2023@v20260714"}]  # pinned like the node groups
+    ami_date = env.cluster.ami_release_version.rsplit("-", 1)[1]
+    assert node_class["amiSelectorTerms"] == [{"alias": f"al2023@v{ami_date}"}]  # pinned like the node groups
     ebs = node_class["blockDeviceMappings"][0]["ebs"]
     assert (ebs["volumeType"], ebs["encrypted"], ebs["volumeSize"]) == ("gp3", True, "200Gi")
     assert classes["training-workloads"]["spec"]["blockDeviceMappings"][0]["ebs"]["volumeSize"] == "50Gi"
@@ -178,7 +167,7 @@ def test_team_namespaces_quotas_and_pod_security():
         labels = namespaces[team]
         assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
         assert labels["pod-security.kubernetes.io/warn"] == "restricted"
-        assert labels["pod-security.kubernetes.io/enforce-version"] == "v1.33"
+        assert labels["pod-security.kubernetes.io/enforce-version"] == f"v{env.cluster.kubernetes_version}"
         assert labels["eksml.io/team"] == team
     assert namespaces["gpu-operator"]["pod-security.kubernetes.io/enforce"] == "privileged"
     assert namespaces["mlflow"]["pod-security.kubernetes.io/enforce"] == "baseline"

@@ -12,7 +12,7 @@ import yaml
 from eksml.config import load_environment
 from eksml.config.models import Environment
 from eksml.errors import ConfigError
-from eksml.k8s.platform import Platform, build_platform
+from eksml.k8s.platform import KubernetesLayer, build_platform
 from eksml.k8s.render import render_platform
 from eksml.k8s.scheduling import check_scheduling, place, platform_workloads
 from eksml.contract.outputs import AwsOutputs
@@ -29,7 +29,7 @@ def unchecked_env(change) -> Environment:
     return Environment.model_validate(data)
 
 
-def with_values(platform: Platform, component: str, change) -> Platform:
+def with_values(platform: KubernetesLayer, component: str, change) -> KubernetesLayer:
     rendered = platform.component(component)
     values = copy.deepcopy(rendered.values)
     change(values)
@@ -37,7 +37,7 @@ def with_values(platform: Platform, component: str, change) -> Platform:
     return dataclasses.replace(platform, components=tuple(swapped if c.name == component else c for c in platform.components))
 
 
-def llm_placement(platform: Platform):
+def llm_placement(platform: KubernetesLayer):
     workload = next(w for w in platform_workloads(platform) if w.name == "opea-chatqna: vllm")
     return place(workload, platform.pools)
 

@@ -1,63 +1,40 @@
-"""Rendered Helm values against the upstream charts' own data (/work/shared/upstream).
+"""Helm values against the charts themselves: the values reach the objects the real charts render
+(tests/rendered_platform.py renders dev once per session), and mlflow's values, which Helm cannot
+template (missing subchart), against the chart package's own values.schema.json.
 
-MLflow ships a values.schema.json (draft-07, additionalProperties false): Helm validates the merged
-values (chart defaults + ours) against it, so we do the same. For charts without a schema every key
-path we set must exist in the chart's default values.yaml, so a typo such as `deploymentmode` fails.
+This replaces the earlier check of our key paths against copies of the charts' default values: a
+key the chart ignores now shows as an object that lacks what we meant to set.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import tarfile
 
 import jsonschema
 import pytest
 import yaml
+from chart_repo import CHARTS_DIR
 
+from eksml.charts.kube_yaml import ManifestObject
 from eksml.config import load_environment
 from eksml.config.models import Environment
 from eksml.k8s.context import IRSA_ANNOTATION
 from eksml.k8s.platform import build_platform
+from eksml.k8s.render import RenderResult
 from eksml.k8s.values import deep_merge
 from eksml.contract.names import SERVICE_ACCOUNTS
 from eksml.contract.outputs import AwsOutputs
 from eksml.paths import ENVIRONMENTS_DIR
 
-from shared_data import UPSTREAM_DIR as UPSTREAM
-
 SHIPPED = sorted(path.stem for path in ENVIRONMENTS_DIR.glob("*.yaml"))
-
-# release -> (default values file, {subchart key: its default values file})
-CHART_DEFAULTS = {
-    "karpenter": ("karpenter/charts/karpenter/values.yaml", {}),
-    "gpu-operator": ("gpu-operator/charts/gpu-operator/values.yaml", {}),
-    "kserve": ("kserve/charts/kserve-resources/values.yaml", {}),
-    "kserve-runtime-configs": ("kserve/charts/kserve-runtime-configs/values.yaml", {}),
-    "argo-workflows": ("argo/charts/argo-workflows/values.yaml", {}),
-    "opea-chatqna": ("opea-genaiinfra/charts/chatqna/values.yaml", {
-        "vllm": "opea-genaiinfra/charts/vllm/values.yaml",
-        "tgi": "opea-genaiinfra/charts/tgi/values.yaml",
-    }),
-}
-MLFLOW_SCHEMA = "mlflow/charts/mlflow/values.schema.json"
-MLFLOW_DEFAULTS = "mlflow/charts/mlflow/values.yaml"
-# Upstream says kserve-crd's values.yaml is empty: we must set nothing.
-EMPTY_VALUES = {"kserve-crd"}
-# No upstream data in /work/shared for these charts: their values are kept to a few well-known keys.
-NO_UPSTREAM_DATA = {"cert-manager", "aws-load-balancer-controller", "external-secrets", "kube-prometheus-stack"}
-
-# Documented exceptions. Maps whose keys are free-form by design (Kubernetes labels, annotations,
-# selectors, env maps) and any map the chart defaults to `{}` are not checked below their own key.
-FREE_FORM_KEYS = {"annotations", "labels", "podLabels", "podAnnotations", "nodeSelector", "extraArgs",
-                  "additionalLabels", "extraEnvVars", "commonLabels",
-                  "resources"}  # a Kubernetes ResourceRequirements: requests/limits per resource name
-# ChatQnA subcharts whose values files are not in /work/shared: their keys are not in the parent's
-# values.yaml. Key names checked against GenAIInfra v1.4 helm-charts/common/{tei,teirerank}/values.yaml.
-UNLISTED_SUBCHART_KEYS = {"tei.EMBEDDING_MODEL_ID", "teirerank.RERANK_MODEL_ID"}
+MLFLOW_PACKAGE = CHARTS_DIR / "mlflow-1.11.5.tgz"
 
 
-def read_yaml(relative: str) -> dict:
-    return yaml.safe_load((UPSTREAM / relative).read_text()) or {}
+def chart_file(package, member: str) -> str:
+    with tarfile.open(package) as archive:
+        return archive.extractfile(member).read().decode()
 
 
 def platform_for(name: str):
@@ -65,75 +42,29 @@ def platform_for(name: str):
     return env, build_platform(env, AwsOutputs.predict(env))
 
 
-def unknown_key_paths(values: dict, defaults: dict, path: tuple[str, ...] = ()) -> list[str]:
-    unknown = []
-    for key, value in values.items():
-        here = path + (str(key),)
-        dotted = ".".join(here)
-        if dotted in UNLISTED_SUBCHART_KEYS:
-            continue
-        if not isinstance(defaults, dict) or key not in defaults:
-            unknown.append(dotted)
-            continue
-        default = defaults[key]
-        if isinstance(value, dict) and key not in FREE_FORM_KEYS and default != {} and default is not None:
-            if isinstance(default, dict):
-                unknown += unknown_key_paths(value, default, here)
-            else:
-                unknown.append(f"{dotted} (a map where the chart has {type(default).__name__})")
-    return unknown
-
-
-def chart_defaults(release: str) -> dict:
-    main, subcharts = CHART_DEFAULTS[release]
-    defaults = read_yaml(main)
-    for key, relative in subcharts.items():
-        defaults[key] = deep_merge(read_yaml(relative), defaults.get(key) or {})
-    return defaults
-
-
-def test_every_release_is_checked_against_upstream_or_listed_as_without_data():
-    _, platform = platform_for("dev")
-    releases = {c.name for c in platform.releases}
-    covered = set(CHART_DEFAULTS) | {"mlflow"} | EMPTY_VALUES | NO_UPSTREAM_DATA
-    assert releases == covered
-
-
-@pytest.mark.parametrize("env_name", SHIPPED)
-def test_values_key_paths_exist_in_upstream_defaults(env_name):
-    _, platform = platform_for(env_name)
-    for release in CHART_DEFAULTS:
-        values = platform.component(release).values
-        assert values, release
-        assert unknown_key_paths(values, chart_defaults(release)) == [], release
+def rendered(result: RenderResult, release: str, kind: str, name: str) -> ManifestObject:
+    [found] = [o for o in result.charts.release(release).objects if o.kind == kind and o.name == name]
+    return found
 
 
 @pytest.mark.parametrize("env_name", SHIPPED)
 def test_charts_without_values_get_none(env_name):
     _, platform = platform_for(env_name)
-    for release in EMPTY_VALUES:
-        assert platform.component(release).values == {}
-
-
-def test_key_path_check_catches_a_typo():
-    _, platform = platform_for("dev")
-    values = copy.deepcopy(platform.component("kserve").values)
-    values["kserve"]["controller"]["deploymentmode"] = values["kserve"]["controller"].pop("deploymentMode")
-    assert unknown_key_paths(values, chart_defaults("kserve")) == ["kserve.controller.deploymentmode"]
+    assert platform.component("kserve-crd").values == {}
 
 
 @pytest.mark.parametrize("env_name", SHIPPED)
 def test_mlflow_values_validate_against_the_chart_schema(env_name):
     _, platform = platform_for(env_name)
-    schema = json.loads((UPSTREAM / MLFLOW_SCHEMA).read_text())
-    merged = deep_merge(read_yaml(MLFLOW_DEFAULTS), platform.component("mlflow").values)
+    schema = json.loads(chart_file(MLFLOW_PACKAGE, "mlflow/values.schema.json"))
+    merged = deep_merge(yaml.safe_load(chart_file(MLFLOW_PACKAGE, "mlflow/values.yaml")), platform.component("mlflow").values)
     jsonschema.Draft7Validator(schema).validate(merged)
 
 
 def test_mlflow_schema_check_catches_a_typo_and_a_second_backend():
     _, platform = platform_for("dev")
-    validator = jsonschema.Draft7Validator(json.loads((UPSTREAM / MLFLOW_SCHEMA).read_text()))
-    defaults = read_yaml(MLFLOW_DEFAULTS)
+    validator = jsonschema.Draft7Validator(json.loads(chart_file(MLFLOW_PACKAGE, "mlflow/values.schema.json")))
+    defaults = yaml.safe_load(chart_file(MLFLOW_PACKAGE, "mlflow/values.yaml"))
     typo = copy.deepcopy(platform.component("mlflow").values)
     typo["backendStore"]["postgres"]["hostname"] = typo["backendStore"]["postgres"].pop("host")
     assert not validator.is_valid(deep_merge(defaults, typo))
@@ -141,21 +72,33 @@ def test_mlflow_schema_check_catches_a_typo_and_a_second_backend():
     assert not validator.is_valid(two_backends)
 
 
-def test_kserve_runs_in_standard_mode_without_knative():
-    _, platform = platform_for("dev")
-    controller = platform.component("kserve").values["kserve"]["controller"]
-    assert controller["deploymentMode"] == "Standard"
-    assert read_yaml(CHART_DEFAULTS["kserve"][0])["kserve"]["controller"]["deploymentMode"] == "Knative"
+def test_kserve_runs_in_standard_mode_without_knative(dev_render: RenderResult):
+    config = rendered(dev_render, "kserve", "ConfigMap", "inferenceservice-config")
+    assert json.loads(config.body["data"]["deploy"])["defaultDeploymentMode"] == "Standard"
+    kinds = {o.kind for o in dev_render.charts.release("kserve").objects}
+    assert not {"KnativeServing", "Gateway"} & kinds
 
 
-def test_argo_installs_its_crds_from_the_chart_not_from_github():
+def test_argo_installs_its_crds_from_the_chart_not_from_github(dev_render: RenderResult):
     _, platform = platform_for("prod")
     values = platform.component("argo-workflows").values
     assert values["crds"] == {"install": True, "full": False}
-    assert read_yaml(CHART_DEFAULTS["argo-workflows"][0])["crds"]["full"] is True  # the default we override
+    crd = rendered(dev_render, "argo-workflows", "CustomResourceDefinition", "workflows.argoproj.io")
+    schema = crd.body["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    assert schema["properties"]["spec"].get("x-kubernetes-preserve-unknown-fields") is True  # the minimal CRDs
     s3 = values["artifactRepository"]["s3"]
     assert s3["useSDKCreds"] is True and values["useStaticCredentials"] is False
     assert not {"accessKeySecret", "secretKeySecret"} & set(s3)
+
+
+def test_irsa_annotations_reach_the_rendered_service_accounts(dev_render: RenderResult):
+    arns = AwsOutputs.predict(load_environment("dev")).irsa_role_arns
+    for key, (namespace, name) in SERVICE_ACCOUNTS.items():
+        if key in ("ebs-csi", "efs-csi", "mlflow", "kserve"):  # EKS add-ons; mlflow not templated; kserve's is eksml's own
+            continue
+        [account] = [o for r in dev_render.charts.releases for o in r.objects
+                     if o.kind == "ServiceAccount" and o.name == name and (o.namespace or r.component.namespace) == namespace]
+        assert account.body["metadata"]["annotations"][IRSA_ANNOTATION] == arns[key], key
 
 
 @pytest.mark.parametrize("env_name", SHIPPED)
@@ -235,4 +178,3 @@ def test_chatqna_follows_the_flow_and_the_llm_server():
     assert tgi["nodeSelector"] == {"eksml.io/pool": "h100"}
     assert tgi["tolerations"] == [{"key": "gpu", "operator": "Equal", "effect": "NoSchedule", "value": "h100"}]
     assert tgi["resources"]["limits"] == {"nvidia.com/gpu": 1}
-    assert unknown_key_paths(values, chart_defaults("opea-chatqna")) == []

@@ -151,12 +151,12 @@ def test_a_missing_ami_pin_is_added_next_to_the_kubernetes_version(envs: Path):
 
 
 def test_an_add_on_the_target_leaves_to_its_default_gets_its_own_pin(envs: Path):
-    edit(envs / "dev.yaml", {"  external_secrets: {version: 0.20.4}": "  external_secrets: {version: 0.21.0}"})
-    edit(envs / "staging.yaml", {"  external_secrets: {version: 0.20.4}\n": ""})  # written before it existed
+    edit(envs / "dev.yaml", {"  external_secrets: {version: 2.9.0}": "  external_secrets: {version: 2.10.0}"})
+    edit(envs / "staging.yaml", {"  external_secrets: {version: 2.9.0}\n": ""})  # written before it existed
     result = promote(envs, "dev", "staging")
     assert result.exit_code == 0, result.output
-    assert load_environment(envs / "staging.yaml").addons.external_secrets.version == "0.21.0"
-    assert "| `addons.external_secrets.version` | `0.20.4` | `0.21.0` |" in result.output
+    assert load_environment(envs / "staging.yaml").addons.external_secrets.version == "2.10.0"
+    assert "| `addons.external_secrets.version` | `0.20.4` | `2.10.0` |" in result.output
 
 
 def test_skipping_a_stage_is_refused_unless_forced(envs: Path):

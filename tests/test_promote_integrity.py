@@ -9,6 +9,7 @@ import fcntl
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -22,22 +23,34 @@ from click.testing import CliRunner
 from eksml.cli import cli
 from eksml.config import file_write, load_environment
 from eksml.config.yaml_edit import render_scalar, set_scalars
-from eksml.errors import ConfigError
+from eksml.errors import ConfigError, StageError
 from eksml.paths import ENVIRONMENTS_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 EKSML = [sys.executable, "-m", "eksml"]
 
-# A release in dev, as literal line edits; and what staging's lines become after the promotion.
+# A release in dev, as line edits derived from the shipped staging.yaml (whatever versions it runs
+# today); and what staging's lines become after the promotion.
+SHIPPED_STAGING = (ENVIRONMENTS_DIR / "staging.yaml").read_text()
+_K = re.search(r"\n  karpenter: \{version: (\d+\.\d+)\.(\d+)\}\n", SHIPPED_STAGING)
+K_OLD, K_NEW, K_NEWER = (f"{_K[1]}.{int(_K[2]) + bump}" for bump in (0, 1, 2))
+MODEL = re.search(r"\n    llm_model: (\S+)\n", SHIPPED_STAGING)[1]
+NEW_MODEL = "meta-llama/Llama-3.1-8B-Instruct" if MODEL != "meta-llama/Llama-3.1-8B-Instruct" else "Intel/neural-chat-7b-v3-3"
+SERVING = re.search(r"\n    llm_serving: (\w+)\n", SHIPPED_STAGING)[1]
+NEW_SERVING = "tgi" if SERVING == "vllm" else "vllm"
+_E = re.search(r"\n(  [a-z_]+: \{version: [^}]+\}\n)  external_secrets: \{version: (\d+\.\d+)\.(\d+)\}\n", SHIPPED_STAGING)
+E_BEFORE_LINE, E_OLD, E_NEW = _E[1], f"{_E[2]}.{_E[3]}", f"{_E[2]}.{int(_E[3]) + 1}"
+
 DEV_RELEASE = {
-    '  kubernetes_version: "1.33"': '  kubernetes_version: "1.34"',
-    "  karpenter: {version: 1.14.1}": "  karpenter: {version: 1.15.0}",
-    "    llm_serving: vllm": "    llm_serving: tgi",
+    f"  karpenter: {{version: {K_OLD}}}": f"  karpenter: {{version: {K_NEW}}}",
+    f"    llm_model: {MODEL}": f"    llm_model: {NEW_MODEL}",
+    f"    llm_serving: {SERVING}": f"    llm_serving: {NEW_SERVING}",
 }
+STAGING_QUOTED = {f"llm_model: {MODEL}": f'llm_model: "{MODEL}"'}
 STAGING_AFTER = {  # (indent-free) old line → new line in staging.yaml
-    'kubernetes_version: "1.33"': 'kubernetes_version: "1.34"',
-    "karpenter: {version: 1.14.1}": "karpenter: {version: 1.15.0}",
-    "llm_serving: vllm": "llm_serving: tgi",
+    f"karpenter: {{version: {K_OLD}}}": f"karpenter: {{version: {K_NEW}}}",
+    f'llm_model: "{MODEL}"': f'llm_model: "{NEW_MODEL}"',
+    f"llm_serving: {SERVING}": f"llm_serving: {NEW_SERVING}",
 }
 
 
@@ -52,8 +65,10 @@ def replace_once(text: str, replacements: dict[str, str]) -> str:
 def envs(tmp_path: Path) -> Path:
     for path in ENVIRONMENTS_DIR.glob("*.yaml"):
         shutil.copy(path, tmp_path / path.name)
-    dev = tmp_path / "dev.yaml"
-    dev.write_text(replace_once(dev.read_text(), DEV_RELEASE))
+    staging, dev = tmp_path / "staging.yaml", tmp_path / "dev.yaml"
+    # dev is staging's file under dev's name (whatever is shipped today), so only DEV_RELEASE differs.
+    dev.write_text(replace_once(staging.read_text(), {"\nname: staging\n": "\nname: dev\n", **DEV_RELEASE}))
+    staging.write_text(replace_once(staging.read_text(), STAGING_QUOTED))
     return tmp_path
 
 
@@ -89,15 +104,15 @@ def test_a_crlf_file_with_a_byte_order_mark_keeps_both(envs: Path):
 def test_a_missing_pin_is_one_new_line_in_the_files_style(envs: Path):
     staging = envs / "staging.yaml"
     original = staging.read_text().replace("\n", "\r\n")
-    original = replace_once(original, {"  external_secrets: {version: 0.20.4}\r\n": ""})
+    original = replace_once(original, {f"  external_secrets: {{version: {E_OLD}}}\r\n": ""})
     staging.write_bytes(original.encode())
     dev = envs / "dev.yaml"
-    dev.write_text(replace_once(dev.read_text(), {"external_secrets: {version: 0.20.4}": "external_secrets: {version: 0.21.0}"}))
+    dev.write_text(replace_once(dev.read_text(), {f"external_secrets: {{version: {E_OLD}}}": f"external_secrets: {{version: {E_NEW}}}"}))
     result = promote(dev, staging)
     assert result.exit_code == 0, result.output
     expected = replace_once(original, STAGING_AFTER)
-    expected = replace_once(expected, {"  opea_chatqna: {version: 1.4.0}\r\n":
-                                       "  opea_chatqna: {version: 1.4.0}\r\n  external_secrets: {version: 0.21.0}\r\n"})
+    before_line = E_BEFORE_LINE.replace("\n", "\r\n")  # the pin is inserted after the last add-on left
+    expected = replace_once(expected, {before_line: f"{before_line}  external_secrets: {{version: {E_NEW}}}\r\n"})
     assert staging.read_bytes() == expected.encode()
 
 
@@ -124,18 +139,20 @@ def test_a_symlinked_target_is_written_through_and_the_summary_says_so(envs: Pat
     real_dir.mkdir()
     (envs / "staging.yaml").rename(real_dir / "staging.yaml")
     (envs / "staging.yaml").symlink_to(real_dir / "staging.yaml")
+    assert "is a symlink" not in promote(envs / "dev.yaml", envs / "staging.yaml", "--dry-run").output
     result = promote(envs / "dev.yaml", envs / "staging.yaml")
     assert result.exit_code == 0, result.output
     assert (envs / "staging.yaml").is_symlink()
-    assert load_environment(real_dir / "staging.yaml").cluster.kubernetes_version == "1.34"
+    assert load_environment(real_dir / "staging.yaml").addons.karpenter.version == K_NEW
     assert "is a symlink" in result.output and str(real_dir / "staging.yaml") in result.output
 
 
 @pytest.mark.parametrize("edit, words", [
-    ({'kubernetes_version: "1.33"': 'kubernetes_version: &k8s "1.33"'}, "anchor"),
+    ({f"karpenter: {{version: {K_OLD}}}": f"karpenter: {{version: &v {K_OLD}}}"}, "anchor"),
     ({"  environment: staging": "  environment: staging\n  copy: *x", "  team: ml-platform": "  team: &x ml-platform"},
      "anchor"),
-    ({"  karpenter: {version: 1.14.1}": "  karpenter: {version: 1.14.1}\n  karpenter: {version: 1.14.0}"}, "written twice"),
+    ({f"  karpenter: {{version: {K_OLD}}}": f"  karpenter: {{version: {K_OLD}}}\n  karpenter: {{version: {K_OLD}}}"},
+     "written twice"),
 ])
 def test_anchors_aliases_and_duplicate_keys_in_the_target_are_refused(envs: Path, edit: dict, words: str):
     staging = envs / "staging.yaml"
@@ -158,13 +175,14 @@ def test_a_file_that_does_not_read_back_as_written_is_restored(envs: Path, monke
 
     def corrupting(path, data, stage):
         calls.append(data)
-        real_write(path, data.replace(b'"1.34"', b'"1.32"') if len(calls) == 1 else data, stage)
+        real_write(path, data.replace(f"version: {K_NEW}".encode(), f"version: {K_NEWER}".encode())
+                   if len(calls) == 1 else data, stage)
 
     monkeypatch.setattr(promote_module, "atomic_write", corrupting)
     before = (envs / "staging.yaml").read_bytes()
     result = promote(envs / "dev.yaml", envs / "staging.yaml")
     assert result.exit_code == 1
-    assert "read back" in result.output and "restored" in result.output
+    assert "read back" in result.output and "holds other bytes" in result.output and "restored" in result.output
     assert (envs / "staging.yaml").read_bytes() == before
     assert sorted(p.name for p in envs.iterdir()) == ["dev.yaml", "local.yaml", "prod.yaml", "staging.yaml"]
 
@@ -180,6 +198,19 @@ def test_a_held_lock_makes_a_second_promote_wait_then_fail_with_a_message(envs: 
     assert result.exit_code == 1
     assert "another eksml process is writing" in result.output
     assert (envs / "staging.yaml").read_bytes() == before
+
+
+def test_a_target_edited_after_planning_is_not_overwritten(envs: Path):
+    from eksml.promote import plan_promotion, write_promotion
+
+    promotion = plan_promotion(envs / "dev.yaml", envs / "staging.yaml")
+    staging = envs / "staging.yaml"
+    edited = staging.read_text().replace("  environment: staging", "  environment: staging-edited")
+    staging.write_text(edited)
+    with pytest.raises(StageError) as caught:
+        write_promotion(promotion)
+    assert "changed while the promotion was prepared" in caught.value.message
+    assert staging.read_text() == edited
 
 
 def test_a_stale_temp_file_is_removed_by_the_next_writer(envs: Path):
@@ -203,7 +234,7 @@ def test_two_concurrent_promotes_into_one_file_both_tell_the_truth(tmp_path: Pat
     other.mkdir()
     shutil.copy(envs / "dev.yaml", other / "dev.yaml")
     (other / "dev.yaml").write_text(replace_once((other / "dev.yaml").read_text(), {
-        "karpenter: {version: 1.15.0}": "karpenter: {version: 1.16.0}"}))
+        f"karpenter: {{version: {K_NEW}}}": f"karpenter: {{version: {K_NEWER}}}"}))
     original = (envs / "staging.yaml").read_bytes()
     for _ in range(3):
         (envs / "staging.yaml").write_bytes(original)
@@ -215,9 +246,9 @@ def test_two_concurrent_promotes_into_one_file_both_tell_the_truth(tmp_path: Pat
         assert all(s["written"] for s in summaries)
         karpenter = [{c["field"]: (c["from"], c["to"]) for c in s["changes"]}["addons.karpenter.version"] for s in summaries]
         # The one that went second saw the first one's file, not the original.
-        assert sorted(karpenter) == sorted([("1.14.1", "1.15.0"), ("1.15.0", "1.16.0")]) or \
-            sorted(karpenter) == sorted([("1.14.1", "1.16.0"), ("1.16.0", "1.15.0")]), karpenter
-        last = next(to for before, to in karpenter if before != "1.14.1")
+        assert sorted(karpenter) == sorted([(K_OLD, K_NEW), (K_NEW, K_NEWER)]) or \
+            sorted(karpenter) == sorted([(K_OLD, K_NEWER), (K_NEWER, K_NEW)]), karpenter
+        last = next(to for before, to in karpenter if before != K_OLD)
         assert load_environment(envs / "staging.yaml").addons.karpenter.version == last
         assert not list(envs.glob(".*.tmp"))
 
@@ -248,9 +279,9 @@ def test_kill_9_while_writing_leaves_the_old_or_the_new_file_and_no_temp_file(tm
         assert [p.name for p in tmp_path.iterdir()] == ["env.yaml"]
 
 
-def test_kill_9_of_a_promote_leaves_the_old_or_the_new_file(envs: Path, tmp_path: Path):
+def test_kill_9_of_a_promote_leaves_the_old_or_the_new_file(envs: Path, tmp_path_factory):
     before = (envs / "staging.yaml").read_bytes()
-    reference = tmp_path / "reference"
+    reference = tmp_path_factory.mktemp("reference") / "envs"
     shutil.copytree(envs, reference)
     assert promote(reference / "dev.yaml", reference / "staging.yaml").exit_code == 0
     after = (reference / "staging.yaml").read_bytes()
@@ -263,3 +294,70 @@ def test_kill_9_of_a_promote_leaves_the_old_or_the_new_file(envs: Path, tmp_path
         assert (envs / "staging.yaml").read_bytes() in (before, after)
         assert sorted(p.name for p in envs.iterdir()) == ["dev.yaml", "local.yaml", "prod.yaml", "staging.yaml"]
         (envs / "staging.yaml").write_bytes(before)
+
+
+@pytest.mark.parametrize("without, note", [
+    ("dev", "dev has no genai.chatqna: staging keeps its ChatQnA models"),
+    ("staging", "staging has no genai.chatqna: the ChatQnA models of dev are not copied"),
+])
+def test_a_side_without_chatqna_is_noted_and_its_models_are_not_copied(envs: Path, without: str, note: str):
+    import re
+
+    path = envs / f"{without}.yaml"
+    text, count = re.subn(r"\ngenai:\n(  .*\n|\n)*?(?=\S)", "\n", path.read_text())
+    assert count == 1
+    path.write_text(text)
+    result = promote(envs / "dev.yaml", envs / "staging.yaml")
+    assert result.exit_code == 0, result.output
+    assert f"- {note}" in result.output
+    assert "genai.chatqna.llm_model" not in result.output
+
+
+@pytest.mark.parametrize("text, field, expected", [
+    ("a:\n  b: 1\n", "a.c.d.e", "a:\n  b: 1\n  c: {d: {e: x}}\n"),
+    ("a:\n  b: 1", "a.c", "a:\n  b: 1\n  c: x\n"),
+    ("a: {b: 1}\n", "a.c", "a: {b: 1, c: x}\n"),
+    ("a: {}\n", "a.c", "a: {c: x}\n"),
+    ("a:\n  k:\n    b: 1\n    c: [1,\n      2]\nz: 1\n", "a.m", "a:\n  k:\n    b: 1\n    c: [1,\n      2]\n  m: x\nz: 1\n"),
+    ("a:\n  b: |\n    text\nz: 1\n", "a.c", "a:\n  b: |\n    text\n  c: x\nz: 1\n"),
+    ("a:\n    k:\n        b: 1\n    z: 2\n", "a.k.c", "a:\n    k:\n        b: 1\n        c: x\n    z: 2\n"),
+    ("cluster:\n  kubernetes_version: '1.33'\n  name: c\n", "cluster.ami_release_version",
+     "cluster:\n  kubernetes_version: '1.33'\n  ami_release_version: x\n  name: c\n"),
+])
+def test_a_missing_field_is_inserted_in_the_style_of_its_mapping(text, field, expected):
+    assert set_scalars(text, {field: "x"}, "t.yaml") == expected
+
+
+def test_nothing_to_promote_says_unchanged_not_written(envs: Path):
+    assert promote(envs / "dev.yaml", envs / "staging.yaml").exit_code == 0
+    before = (envs / "staging.yaml").read_bytes()
+    result = promote(envs / "dev.yaml", envs / "staging.yaml")  # the second time: nothing left to copy
+    assert result.exit_code == 0, result.output
+    assert "is unchanged" in result.output and "Written" not in result.output
+    assert (envs / "staging.yaml").read_bytes() == before
+
+
+@pytest.mark.parametrize("source, target", [("local", "dev"), ("dev", "local")])
+def test_the_sandbox_named_is_the_local_one(envs: Path, source: str, target: str):
+    result = promote(envs / f"{source}.yaml", envs / f"{target}.yaml")
+    assert result.exit_code == 2
+    assert "local is tier local, a sandbox" in result.output
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (K_NEWER, "does not hold the promoted addons.karpenter.version"),
+    ("latest", "does not validate: addons.karpenter.version"),
+])
+def test_a_written_file_that_does_not_hold_the_summary_is_restored(envs: Path, wrong: str, words: str):
+    """The last line of defence: bytes as written, but not the values the summary lists."""
+    import dataclasses
+
+    from eksml.promote import plan_promotion, write_promotion
+
+    promotion = plan_promotion(envs / "dev.yaml", envs / "staging.yaml")
+    bad = dataclasses.replace(promotion, new_text=promotion.new_text.replace(f"version: {K_NEW}", f"version: {wrong}"))
+    before = (envs / "staging.yaml").read_bytes()
+    with pytest.raises(StageError) as caught:
+        write_promotion(bad)
+    assert words in caught.value.message and "restored" in caught.value.message
+    assert (envs / "staging.yaml").read_bytes() == before

@@ -254,6 +254,9 @@ def test_valid_1g10gb_layout_on_a100_40gb_is_accepted(tmp_path):
             _set("node_pools.a100-mig.gpu", "A100-40GB"),
             _set("node_pools.a100-mig.mig", {"strategy": "mixed", "layout": ["1g.10gb"] * 4}),
             _set("genai.chatqna.llm_gpu", {"mig_profile": "1g.10gb"}),
+            # dev serves a 7B model on a 2g.20gb slice of that pool: a small one on 1g.10gb instead
+            _set("serving.models.mistral-7b", {"source": "TinyLlama/TinyLlama-1.1B-Chat-v1.0",
+                                               "pool": "a100-mig", "mig_profile": "1g.10gb"}),
         )
     )
     result = run_validate(str(write_env(tmp_path, data)))

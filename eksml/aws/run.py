@@ -150,8 +150,10 @@ def run_stacks(
         results = _destroy(stacks, runners, report, emulator, reconfigure)
     else:
         results, settled = None, {}
-        if not preview and approve is None and workspace.outputs_file.is_file():
-            # After a complete apply every stack's inputs exist: all stacks can be planned at once.
+        # After a complete apply every stack's inputs exist: all stacks can be planned at once. A plan
+        # also tries it without this machine's record of one (a CI runner, an apply made with the
+        # CDKTF CLI); where some stack cannot be planned yet, it goes stack by stack.
+        if not preview and approve is None and (workspace.outputs_file.is_file() or action == "plan"):
             results = _plan_all_at_once(stacks, runners, report, reconfigure)
             if results is not None and env.protected and not allow_destroy:
                 for result in results:

@@ -24,10 +24,14 @@ COMMANDS = {
     "destroy": "eksml.cli.destroy:destroy",
     "render": "eksml.cli.render:render",
     "charts": "eksml.cli.charts:charts",
+    "images": "eksml.cli.images:images",
     "status": "eksml.cli.status:status",
     "promote": "eksml.cli.promote:promote",
     "doctor": "eksml.cli.doctor:doctor",
     "unlock": "eksml.cli.unlock:unlock",
+    "outdated": "eksml.cli.outdated:outdated",
+    "endpoints": "eksml.cli.access:endpoints",
+    "port-forward": "eksml.cli.access:port_forward",
 }
 
 

@@ -58,10 +58,10 @@ def plan(env: str, preview: bool, kubeconfig: str | None, context: str | None, o
     total = sum(1 for stack in result.stacks for change in (stack.plan.changes if stack.plan else ()))
     click.echo(f"\n{total} resource changes in {len(result.stacks)} stacks ({result.seconds:.0f}s).")
     # Without a cluster the Kubernetes layer's plan is a diff of values and objects against the last render.
-    from eksml.k8s.render import current_outputs, default_render_dir, plan_diff
+    from eksml.k8s.render import current_outputs, default_render_dir
 
     outputs = current_outputs(environment)
-    click.echo("\n" + plan_diff(environment, outputs, default_render_dir(environment)).summary())
+    click.echo("\n" + _kubernetes_plan(environment, outputs, default_render_dir(environment)))
     if kubeconfig or context:
         from pathlib import Path
 
@@ -69,6 +69,22 @@ def plan(env: str, preview: bool, kubeconfig: str | None, context: str | None, o
 
         changes = release_changes(environment, outputs, Path(kubeconfig) if kubeconfig else None, context)
         click.echo("\n" + format_changes(changes))
+
+
+def _kubernetes_plan(environment, outputs, previous_dir) -> str:
+    """Object by object (real charts) when the last render has full manifests; else values and owned
+    objects, which needs no chart."""
+    from eksml.k8s.object_diff import has_object_render, plan_objects
+    from eksml.k8s.render import plan_diff
+
+    if not has_object_render(previous_dir):
+        return (plan_diff(environment, outputs, previous_dir).summary()
+                + f"\n(run `eksml render {environment.name}` once to compare full objects from the charts)")
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory(prefix="eksml-plan-") as scratch:
+        return plan_objects(environment, outputs, previous_dir, Path(scratch)).summary()
 
 
 def _as_json(result) -> dict:

@@ -13,9 +13,11 @@ from eksml.cli.common import env_argument, load, output_option, report_failures
 @env_argument
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Directory to write to (default: .eksml/<env>/render).")
+@click.option("--gitops", "gitops_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write the platform as an Argo CD app-of-apps to this folder (to commit to Git) instead.")
 @output_option
 @report_failures
-def render(env: str, out_dir: Optional[Path], output_format: str) -> None:
+def render(env: str, out_dir: Optional[Path], output_format: str, gitops_dir: Optional[Path] = None) -> None:
     """Render every Helm release with its real chart (the full manifest Helm would install) plus every
     object eksml applies, without a cluster.
 
@@ -26,6 +28,11 @@ def render(env: str, out_dir: Optional[Path], output_format: str) -> None:
     from eksml.k8s.render import current_outputs, render_platform
 
     environment = load(env)
+    if gitops_dir is not None:
+        from eksml.cli.gitops import write_app_of_apps
+
+        write_app_of_apps(environment, current_outputs(environment), gitops_dir, output_format)
+        return
     result = render_platform(environment, current_outputs(environment), out_dir, with_charts=True)
     releases = result.charts.releases if result.charts else ()
     if output_format == "json":

@@ -8,6 +8,7 @@ divided by the replicas, and vLLM must be told to stay inside it.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Literal, Optional, Union
@@ -40,7 +41,10 @@ class GpuSlice:
     @property
     def memory_utilization(self) -> float:
         """vLLM's --gpu-memory-utilization: a fraction of the memory the container sees."""
-        return round(USABLE_FRACTION * self.memory_gb / self.gpu_memory_gb, 2) if self.sharing == "time-slicing" else USABLE_FRACTION
+        if self.sharing != "time-slicing":
+            return USABLE_FRACTION
+        # Rounded down: a replica that takes more than its share starves its neighbours of memory.
+        return math.floor(USABLE_FRACTION * self.memory_gb / self.gpu_memory_gb * 100) / 100
 
     def describe(self) -> str:
         if self.sharing == "mig":

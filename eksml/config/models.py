@@ -23,8 +23,10 @@ from pydantic import (
     model_validator,
 )
 
+from eksml.config.models_delivery import GitOps
 from eksml.config.models_serving import Access, Serving
 from eksml.config.value_checks import admin_arn, chart_version, instance_family, model_id
+from eksml.contract.names import bucket_name
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 # Kubernetes qualified name: optional DNS-1123 subdomain prefix + "/" + name part.
@@ -288,6 +290,8 @@ class Addons(Strict):
     # Delivers the MLflow database credentials; optional so that files written against the
     # original contract (../shared/spec) stay valid, and pinned here until they name it.
     external_secrets: Addon = Field(default_factory=lambda: Addon(version="0.20.4"))
+    # Installed only with `delivery: gitops`; pinned here so files without it stay valid.
+    argo_cd: Addon = Field(default_factory=lambda: Addon(version="10.1.1"))
 
 
 class LlmGpu(Strict):
@@ -359,6 +363,8 @@ class Environment(Strict):
     charts: Charts = Field(default_factory=Charts)
     serving: Serving = Field(default_factory=Serving)  # models served on KServe (rules_serving.py)
     access: Optional[Access] = None  # UIs and endpoints behind the shared ALB; none exposed when absent
+    delivery: Literal["helm", "gitops"] = "helm"  # gitops: Argo CD syncs what `render --gitops` writes
+    gitops: Optional[GitOps] = None
 
     @field_validator("region")
     @classmethod
@@ -390,6 +396,4 @@ class Environment(Strict):
         return {name: pool for name, pool in self.node_pools.items() if pool.kind.is_gpu}
 
     def bucket_name(self, item: str) -> str:
-        from eksml.contract.names import bucket_name
-
         return bucket_name(self.cluster.name, item)

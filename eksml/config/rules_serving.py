@@ -59,7 +59,7 @@ def serving_needs_kserve(env: Environment, _: Catalog) -> Iterator[Finding]:
         yield "addons.kserve.enabled", "serving.models are served by KServe: enable kserve or remove the models"
 
 
-@needs("access", "serving", "genai", "addons")
+@needs("access", "serving", "genai", "addons", "delivery")
 def access_targets_exist(env: Environment, _: Catalog) -> Iterator[Finding]:
     access = env.access
     if access is None:
@@ -71,7 +71,7 @@ def access_targets_exist(env: Environment, _: Catalog) -> Iterator[Finding]:
     owners = {"mlflow": addons.mlflow.enabled, "argo-workflows": addons.argo_workflows.enabled,
               "grafana": addons.kube_prometheus_stack.enabled,
               "chatqna-ui": addons.opea_chatqna.enabled and env.genai.chatqna is not None and env.genai.chatqna.enabled,
-              "argocd": getattr(env, "delivery", "helm") == "gitops"}
+              "argocd": env.delivery == "gitops" and addons.argo_cd.enabled}
     for i, target in enumerate(access.expose):
         if not owners[target]:
             yield f"access.expose[{i}]", f"'{target}' is not installed in this environment, so it cannot be exposed"
@@ -101,4 +101,16 @@ def access_scheme_is_safe(env: Environment, _: Catalog) -> Iterator[Finding]:
         yield "access.allowed_cidrs", "allowed_cidrs applies to internet-facing load balancers only; remove it or set scheme: internet-facing"
 
 
-RULES = (served_models_fit, serving_needs_kserve, access_targets_exist, access_scheme_is_safe)
+@needs("delivery", "gitops", "addons")
+def gitops_is_complete(env: Environment, _: Catalog) -> Iterator[Finding]:
+    if env.delivery == "gitops":
+        if env.gitops is None:
+            yield "gitops", ("delivery: gitops needs gitops: {repo_url: ...}, the Git repository the rendered "
+                             "app-of-apps is committed to")
+        if not env.addons.argo_cd.enabled:
+            yield "addons.argo_cd.enabled", "delivery: gitops is run by Argo CD: enable argo_cd or use delivery: helm"
+    elif env.gitops is not None:
+        yield "gitops", "gitops settings apply only with delivery: gitops; set it or remove the section"
+
+
+RULES = (gitops_is_complete, served_models_fit, serving_needs_kserve, access_targets_exist, access_scheme_is_safe)

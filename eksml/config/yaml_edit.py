@@ -23,8 +23,11 @@ from eksml.errors import ConfigError, Issue
 _PLACE_AFTER = {"ami_release_version": "kubernetes_version"}
 
 
-def set_scalars(text: str, values: dict[str, str], shown: str) -> str:
-    """`text` with each dotted field set to its string value; ConfigError when that cannot be done in place."""
+Scalar = str | int | float | bool
+
+
+def set_scalars(text: str, values: dict[str, Scalar], shown: str) -> str:
+    """`text` with each dotted field set to its value (text, number or boolean); ConfigError when that cannot be done in place."""
     expected = parse_yaml(text, shown)
     for field, value in values.items():
         text = _set_one(text, field, value, shown)
@@ -35,8 +38,12 @@ def set_scalars(text: str, values: dict[str, str], shown: str) -> str:
     return text
 
 
-def render_scalar(value: str, style: str | None = None) -> str:
+def render_scalar(value: Scalar, style: str | None = None) -> str:
     """The scalar in `style` ("'", '"' or plain); double quotes when the plain form would not read back as this text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
     if style == "'":
         return "'" + value.replace("'", "''") + "'"
     if style is None and _plain_is_text(value):
@@ -55,7 +62,7 @@ def _plain_is_text(value: str) -> bool:
         return False
 
 
-def _set_one(text: str, field: str, value: str, shown: str) -> str:
+def _set_one(text: str, field: str, value: Scalar, shown: str) -> str:
     node = _compose(text)
     keys = field.split(".")
     for depth, key in enumerate(keys):
@@ -74,7 +81,7 @@ def _set_one(text: str, field: str, value: str, shown: str) -> str:
     return text[: node.start_mark.index] + render_scalar(value, style) + text[node.end_mark.index :]
 
 
-def _insert(text: str, mapping: MappingNode, keys: list[str], value: str) -> str:
+def _insert(text: str, mapping: MappingNode, keys: list[str], value: Scalar) -> str:
     """One new `key: value` (nested keys as a flow mapping) in `mapping`, in its style."""
     entry = render_scalar(value)
     for key in reversed(keys[1:]):
@@ -122,7 +129,7 @@ def _compose(text: str) -> Node:
         loader.dispose()
 
 
-def _assign(data: Any, field: str, value: str) -> None:
+def _assign(data: Any, field: str, value: Scalar) -> None:
     *parents, leaf = field.split(".")
     for key in parents:
         data = data.setdefault(key, {})

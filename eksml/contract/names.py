@@ -79,6 +79,16 @@ class Namespace:
     EXTERNAL_SECRETS = "external-secrets"
 
 
+# Every namespace the platform's releases install into, and the two Kubernetes owns that a release
+# uses: a team namespace must be none of them (it would take over the release's namespace and its
+# quota). Kept equal to what the k8s components use by tests/test_platform_namespaces.py.
+PLATFORM_NAMESPACES: tuple[str, ...] = (
+    Namespace.KUBE_SYSTEM, "default", "cert-manager", Namespace.EXTERNAL_SECRETS, "monitoring",
+    Namespace.KARPENTER, "gpu-operator", Namespace.KSERVE, Namespace.MLFLOW, Namespace.ARGO, "chatqna",
+    "argocd",
+)
+
+
 class IrsaKey(StrEnum):
     """Service accounts that get an IAM role; the key is also the role name's suffix."""
 

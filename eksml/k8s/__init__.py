@@ -2,7 +2,7 @@
 installed in dependency order.
 
 Library entry points for the CLI and the deploy:
-- `render_platform(env, outputs, out_dir)` -> RenderResult
+- `render_platform(env, outputs, out_dir, with_charts=...)` -> RenderResult (with_charts: real Helm)
 - `install_platform(env, outputs, kubeconfig, context, on_event)` -> InstallResult
 - `plan_diff(env, outputs, previous_render_dir)` -> PlanDiff
 """

@@ -19,7 +19,7 @@ from eksml.charts.template import ReleaseRender, render_release
 from eksml.config.models import Environment
 from eksml.errors import ConfigError, StageError
 from eksml.k8s.model import RenderedComponent
-from eksml.k8s.platform import Platform, dependencies_of
+from eksml.k8s.platform import KubernetesLayer, dependencies_of
 
 PARALLEL_RENDERS = 6
 
@@ -39,7 +39,7 @@ class ChartRender:
 
 
 @dataclass(frozen=True)
-class PlatformRender:
+class ChartRenders:
     releases: tuple[ChartRender, ...]  # install order
 
     def release(self, name: str) -> ChartRender:
@@ -70,15 +70,19 @@ def chart_request(component: RenderedComponent, mirror: Optional[str]) -> ChartR
 
 
 def render_charts(
-    platform: Platform,
+    platform: KubernetesLayer,
     env: Environment,
     *,
     cache: Optional[ChartCache] = None,
     mirror: Optional[str] = "env",
     helm: Optional[Path] = None,
     workers: int = PARALLEL_RENDERS,
-) -> PlatformRender:
-    """Each release rendered once its dependencies are; bad values in any release are reported together."""
+) -> ChartRenders:
+    """Each release rendered once its dependencies are; bad values in any release are reported together.
+
+    mirror: "env" takes the environment's `charts.mirror` (or EKSML_CHART_MIRROR); None means each
+    chart's publisher; a URL means that repository.
+    """
     cache = cache or ChartCache()
     mirror = chart_mirror(env) if mirror == "env" else mirror
     if helm is None:
@@ -87,13 +91,14 @@ def render_charts(
         helm = helm_binary()
     releases = [c for c in platform.components if c.is_release and c.version]
     deps = {c.name: dependencies_of(c.name, platform.components) for c in releases}
-    results: dict[str, ReleaseRender] = {}
+    results: dict[str, tuple[ReleaseRender, tuple[ManifestObject, ...]]] = {}
     errors: dict[str, Exception] = {}
 
-    def one(component: RenderedComponent, api_versions: list[str]) -> ReleaseRender:
+    def one(component: RenderedComponent, api_versions: list[str]):
         cached = cache.get(chart_request(component, mirror))
-        return render_release(cached.path, component.name, component.namespace, component.values,
-                              env.cluster.kubernetes_version, api_versions, helm=helm)
+        result = render_release(cached.path, component.name, component.namespace, component.values,
+                                env.cluster.kubernetes_version, api_versions, helm=helm)
+        return result, tuple(result.objects())  # parsed once: large CRDs make YAML the slow part
 
     pending = list(releases)
     running: dict[Future, str] = {}
@@ -106,7 +111,7 @@ def render_charts(
                 pending.remove(component)
                 if any(d in errors for d in needed):
                     continue  # its own error would only repeat the dependency's
-                apis = crd_api_versions(o for d in needed for o in results[d].objects())
+                apis = crd_api_versions(o for d in needed for o in results[d][1])
                 running[pool.submit(one, component, apis)] = component.name
             if not running:
                 break
@@ -121,9 +126,9 @@ def render_charts(
     rendered = []
     for component in platform.components:
         if component.name in results:
-            result = results[component.name]
-            rendered.append(ChartRender(component, chart_request(component, mirror), result, tuple(result.objects())))
-    return PlatformRender(tuple(rendered))
+            result, objects = results[component.name]
+            rendered.append(ChartRender(component, chart_request(component, mirror), result, objects))
+    return ChartRenders(tuple(rendered))
 
 
 def _raise_errors(errors: dict[str, Exception], releases: list[RenderedComponent]) -> None:

@@ -9,8 +9,11 @@ Issues name the release's manifest as the file and `<Kind namespace/name>.<field
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
+
+import jsonschema
 
 from eksml.charts.kube_yaml import ManifestObject
 from eksml.errors import Issue
@@ -25,6 +28,7 @@ BUILTIN_GROUPS = frozenset({
 # Namespaces every EKS cluster has before anything is installed.
 SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 CERT_MANAGER = "cert-manager"
+MAX_ISSUES_PER_OBJECT = 5
 _INJECT_CA = "cert-manager.io/inject-ca-from"
 
 
@@ -46,27 +50,61 @@ def group_of(body: dict) -> str:
     return str(body.get("apiVersion", "")).rpartition("/")[0]
 
 
-@functools.lru_cache(maxsize=1)
-def _kubernetes_validate():
-    import kubernetes_validate
+@functools.lru_cache(maxsize=None)
+def _schema_version(kube_version: str) -> str:
+    from kubernetes_validate.utils import all_versions, major_minor
 
-    return kubernetes_validate
+    known = all_versions()
+    older = [v for v in known if tuple(map(int, major_minor(v).split("."))) <= tuple(map(int, kube_version.split(".")))]
+    return (older or known)[-1]
+
+
+@functools.lru_cache(maxsize=None)
+def _definitions(schema_dir: str) -> Any:
+    from kubernetes_validate.utils import schema_contents
+
+    return schema_contents(f"kubernetes-json-schema/{schema_dir}/_definitions.json", schema_dir)
+
+
+@functools.lru_cache(maxsize=None)
+def builtin_validator(kube_version: str, api_version: str, kind: str) -> Optional[jsonschema.Validator]:
+    """kubernetes-validate's strict schema of one kind, built once (its own validate() rereads all
+    definitions per object, which made a whole platform take seconds)."""
+    from kubernetes_validate.utils import schema_contents
+    from referencing import Registry, Resource
+
+    schema_dir = f"v{_schema_version(kube_version)}-local-strict"
+    short = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    try:
+        schema = schema_contents(f"kubernetes-json-schema/{schema_dir}/{kind.lower()}-{short}.json", kube_version)
+    except FileNotFoundError:
+        return None
+    registry = Resource.from_contents(_definitions(schema_dir)) @ (Resource.from_contents(schema) @ Registry())
+    return jsonschema.Draft202012Validator(schema, registry=registry)
 
 
 def builtin_issues(placed: Placed, kube_version: str) -> list[Issue]:
-    kv = _kubernetes_validate()
     body = placed.obj.body
-    try:
-        kv.validate(body, f"{kube_version}.0", strict=True)
-    except kv.SchemaNotFoundError:
-        return [placed.issue("apiVersion", f"Kubernetes {kube_version} serves no {body.get('kind')} in "
+    validator = builtin_validator(kube_version, str(body.get("apiVersion")), placed.obj.kind)
+    if validator is None:
+        return [placed.issue("apiVersion", f"Kubernetes {kube_version} serves no {placed.obj.kind} in "
                                            f"{body.get('apiVersion')}")]
-    except kv.ValidationError as error:
-        message = error.message if len(error.message) <= 300 else error.message[:300] + "..."
-        if error.validator == "additionalProperties":
-            message = f"unknown field: {message.split('(')[-1].rstrip(')')}"
-        return [placed.issue(field_path(error.absolute_path), message)]
-    return []
+    issues = []
+    for error in list(validator.iter_errors(body))[:MAX_ISSUES_PER_OBJECT]:
+        for leaf in _leaves(error):
+            message = leaf.message if len(leaf.message) <= 300 else leaf.message[:300] + "..."
+            if leaf.validator == "additionalProperties":
+                message = f"unknown field {message.split('(')[-1].rstrip(')')} (not in Kubernetes {kube_version})"
+            issues.append(placed.issue(field_path(leaf.absolute_path), message))
+    return issues
+
+
+def _leaves(error: jsonschema.ValidationError) -> list[jsonschema.ValidationError]:
+    """The most specific cause: `oneOf`/`anyOf` failures hide the real one among their context."""
+    if not error.context:
+        return [error]
+    best = jsonschema.exceptions.best_match(error.context)
+    return [best] if best is not None else [error]
 
 
 def crd_index(objects: list[Placed]) -> dict[tuple[str, str], Placed]:
@@ -118,10 +156,12 @@ def check_objects(objects: list[Placed], kube_version: str,
                   release_namespaces: Optional[dict[str, str]] = None) -> list[Issue]:
     """Every issue over the whole platform (empty when all is well)."""
     crds = crd_index(objects)
-    namespaces = dict(release_namespaces or {})  # helm install --create-namespace creates these
+    namespaces: dict[str, str] = {}
     for placed in objects:
         if placed.obj.kind == "Namespace":
             namespaces.setdefault(placed.obj.name, placed.release)
+    for release, namespace in (release_namespaces or {}).items():  # helm install --create-namespace
+        namespaces.setdefault(namespace, release)
     cert_manager_on = any(p.release == CERT_MANAGER for p in objects)
     issues: list[Issue] = []
     for placed in objects:

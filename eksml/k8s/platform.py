@@ -31,7 +31,7 @@ BUILTIN_API_GROUPS = frozenset({
 
 
 @dataclass(frozen=True)
-class Platform:
+class KubernetesLayer:
     env_name: str
     components: tuple[RenderedComponent, ...]  # install order
     pools: tuple[PoolTarget, ...]
@@ -53,7 +53,7 @@ def build_platform(
     outputs: AwsOutputs,
     values_dir: Optional[Path] = None,
     components: Optional[Sequence[Component]] = None,
-) -> Platform:
+) -> KubernetesLayer:
     base_ctx = RenderContext.build(env, outputs, values_dir)
     known = list(components or catalog())
     _check_values_files(base_ctx, env, [c.name for c in known])
@@ -80,7 +80,7 @@ def build_platform(
         ))
     ordered = install_order(rendered)
     check_custom_resources(ordered)
-    return Platform(env.name, ordered, ctx.pools, outputs.predicted)
+    return KubernetesLayer(env.name, ordered, ctx.pools, outputs.predicted)
 
 
 def install_order(components: Sequence[RenderedComponent]) -> tuple[RenderedComponent, ...]:

@@ -9,13 +9,14 @@ import dataclasses
 from typing import Sequence
 
 from eksml.config.models import Environment
+from eksml.contract.names import POOL_LABEL
 from eksml.errors import ConfigError, Issue
-from eksml.k8s.chart_render import PlatformRender
+from eksml.k8s.chart_render import ChartRenders
 from eksml.charts.kube_yaml import ManifestObject
 from eksml.k8s.manifests import manifest_file, object_path
 from eksml.k8s.model import Placement, PoolTarget, Workload
 from eksml.k8s.object_checks import Placed, check_objects
-from eksml.k8s.platform import Platform, dependencies_of
+from eksml.k8s.platform import KubernetesLayer, dependencies_of
 from eksml.k8s.rendered_pods import OPERAND_LABEL_PREFIX, OPERANDS, workloads_of_object
 from eksml.k8s.scheduling import place
 
@@ -37,7 +38,7 @@ def runtime_pools(pools: Sequence[PoolTarget]) -> tuple[PoolTarget, ...]:
     return tuple(result)
 
 
-def placed_objects(platform: Platform, charts: PlatformRender) -> list[Placed]:
+def placed_objects(platform: KubernetesLayer, charts: ChartRenders) -> list[Placed]:
     """Every object in install order: prerequisites, then the release's manifest, then owned objects."""
     by_release = {r.name: r for r in charts.releases}
     placed: list[Placed] = []
@@ -71,8 +72,11 @@ def scheduling_issues(placements: Sequence[Placement], pools: Sequence[PoolTarge
                 "land on any GPU pool whatever its sharing mode; pin it with eksml.io/pool")))
         elif not placement.pools:
             considered = "".join(f"\n      {pool}: {'; '.join(why)}" for pool, why in placement.rejections)
+            asked = dict(workload.node_selector).get(POOL_LABEL)
+            unknown = (f" ({POOL_LABEL}={asked} names no pool; pools: {', '.join(p.name for p in pools)})"
+                       if asked is not None and asked not in {p.name for p in pools} else "")
             issues.append(Issue(workload.source, workload.path,
-                                f"{workload.name} fits no pool; pool by pool:{considered}"))
+                                f"{workload.name} fits no pool{unknown}; pool by pool:{considered}"))
         elif workload.must_cover_gpu_pools:
             missed = sorted(gpu_pools & set(reasons))
             if missed:
@@ -83,7 +87,7 @@ def scheduling_issues(placements: Sequence[Placement], pools: Sequence[PoolTarge
     return issues
 
 
-def check_rendered_platform(env: Environment, platform: Platform, charts: PlatformRender) -> list[Placement]:
+def check_rendered_platform(env: Environment, platform: KubernetesLayer, charts: ChartRenders) -> list[Placement]:
     """Placements of every pod; ConfigError with every problem of every object and pod."""
     objects = placed_objects(platform, charts)
     namespaces = {r.name: r.component.namespace for r in charts.releases}

@@ -1,8 +1,10 @@
-"""`eksml render`: every release's final values and every owned object, as files, without a cluster.
+"""`eksml render`: every release's final values, Helm's full manifest of each release (with_charts:
+the real charts, under manifests/), and every owned object, as files, without a cluster.
 
-Everything is computed and checked in memory first (values, install order, scheduling); only then
-are files written, so bad input leaves the render directory as it was. Secrets are never rendered:
-the database password reaches MLflow through an ExternalSecret, never through eksml.
+Everything is computed and checked in memory first (values, install order, objects against their
+schemas and CRDs, every pod placed); only then are files written, so bad input leaves the render
+directory as it was. Secrets are never rendered: the database password reaches MLflow through an
+ExternalSecret, never through eksml. The deploy's render stage stays values-only (no chart fetch).
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ import yaml
 from eksml.config.models import Environment
 from eksml.gpu.operator_config import DEFAULT_DEVICE_PLUGIN_CONFIG, MIG_DISABLED_CONFIG
 from eksml.gpu.sharing import DEVICE_PLUGIN_CONFIG_LABEL, MIG_CONFIG_LABEL
-from eksml.k8s.chart_render import PlatformRender, render_charts
+from eksml.k8s.chart_render import ChartRenders, render_charts
 from eksml.k8s.manifests import MANIFESTS_DIR, OBJECTS_DIR, VALUES_SUFFIX, manifest_file, object_path, values_file
 from eksml.k8s.model import Manifest, ObjectRef, Placement, RenderedComponent
-from eksml.k8s.platform import Platform, build_platform
+from eksml.k8s.platform import KubernetesLayer, build_platform
 from eksml.k8s.scheduling import (
     check_scheduling,
     describe_resources,
@@ -64,7 +66,7 @@ class RenderResult:
     components: tuple[RenderedComponent, ...]
     placements: tuple[Placement, ...]
     predicted: bool
-    charts: Optional[PlatformRender] = None  # the real charts' render, when asked for
+    charts: Optional[ChartRenders] = None  # the real charts' render, when asked for
 
 
 def current_outputs(env: Environment) -> AwsOutputs:
@@ -77,8 +79,8 @@ def default_render_dir(env: Environment) -> Path:
     return Workspace.of(env.name).render_dir
 
 
-def render_files(platform: Platform, placements: Sequence[Placement],
-                 charts: Optional[PlatformRender] = None) -> dict[str, str]:
+def render_files(platform: KubernetesLayer, placements: Sequence[Placement],
+                 charts: Optional[ChartRenders] = None) -> dict[str, str]:
     """Relative path -> content of every file a render writes."""
     files: dict[str, str] = {}
     for release in charts.releases if charts else ():
@@ -140,8 +142,8 @@ def _write(out: Path, files: dict[str, str]) -> tuple[Path, ...]:
 # -- index ------------------------------------------------------------------------------------------
 
 
-def render_index(platform: Platform, placements: Sequence[Placement], paths: Sequence[str],
-                 charts: Optional[PlatformRender] = None) -> str:
+def render_index(platform: KubernetesLayer, placements: Sequence[Placement], paths: Sequence[str],
+                 charts: Optional[ChartRenders] = None) -> str:
     source = "predicted from names (no apply yet)" if platform.predicted else "from the last apply"
     lines = [
         f"# eksml render: {platform.env_name}",

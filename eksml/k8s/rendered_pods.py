@@ -109,6 +109,16 @@ def workloads_of_object(release: str, file: str, obj: ManifestObject) -> Iterato
             yield workload_of_spec(release, file, str(obj), f"{obj}.{'.'.join(path)}", obj.kind, spec, must_cover)
     elif obj.kind == "ClusterPolicy" and obj.body.get("apiVersion", "").startswith("nvidia.com/"):
         yield from operand_workloads(release, file, obj)
+    elif obj.kind == "InferenceService":  # KServe creates its pods from the predictor (and transformer)
+        spec = obj.body.get("spec") or {}
+        for part in ("predictor", "transformer", "explainer"):
+            pod = spec.get(part)
+            if isinstance(pod, dict):
+                containers = [c for c in pod.get("containers") or [] if isinstance(c, dict)]
+                if isinstance(pod.get("model"), dict):
+                    containers.append(pod["model"])
+                yield workload_of_spec(release, file, f"{obj} {part}", f"{obj}.spec.{part}", "InferenceService",
+                                       {**pod, "containers": containers})
 
 
 def operand_workloads(release: str, file: str, policy: ManifestObject) -> Iterator[Workload]:

@@ -18,7 +18,7 @@ from typing import Any, Iterator, Optional, Sequence
 from eksml.errors import ConfigError, Issue
 from eksml.k8s.manifests import object_path, values_file
 from eksml.k8s.model import Manifest, NodeTaint, Placement, PoolTarget, Toleration, Workload
-from eksml.k8s.platform import Platform
+from eksml.k8s.platform import KubernetesLayer
 
 _BLOCKING_EFFECTS = ("NoSchedule", "NoExecute")
 
@@ -114,7 +114,7 @@ def workloads_in_manifest(component: str, manifest: Manifest) -> list[Workload]:
     return workloads
 
 
-def platform_workloads(platform: Platform) -> list[Workload]:
+def platform_workloads(platform: KubernetesLayer) -> list[Workload]:
     workloads: list[Workload] = []
     for component in platform.components:
         workloads += workloads_in_values(component.name, component.values)
@@ -191,7 +191,7 @@ def place(workload: Workload, pools: Sequence[PoolTarget]) -> Placement:
     return Placement(workload, tuple(accepted), tuple(rejected))
 
 
-def operand_gaps(platform: Platform) -> list[tuple[PoolTarget, NodeTaint]]:
+def operand_gaps(platform: KubernetesLayer) -> list[tuple[PoolTarget, NodeTaint]]:
     """GPU pools whose taints the GPU operator's DaemonSets do not tolerate: those nodes would
     never advertise a GPU."""
     try:
@@ -208,7 +208,7 @@ def operand_gaps(platform: Platform) -> list[tuple[PoolTarget, NodeTaint]]:
     ]
 
 
-def check_scheduling(platform: Platform) -> list[Placement]:
+def check_scheduling(platform: KubernetesLayer) -> list[Placement]:
     """Placements of every workload found; ConfigError naming each GPU workload that fits nowhere."""
     placements = [place(w, platform.pools) for w in platform_workloads(platform)]
     issues = []

@@ -7,7 +7,7 @@ in the report ("" is the whole file). VALID lists variations that must still pas
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 Edit = Callable[[Any], Any]
@@ -168,6 +168,9 @@ BAD: dict[str, Case] = {
     "subnets-per-zone": case(Set("network.private_subnets", ["10.20.0.0/18", "10.20.64.0/18"]), path="network.private_subnets", fragment="one subnet per availability zone"),
     "subnet-too-large": case(Set("network.private_subnets", ["10.16.0.0/12", "10.20.64.0/18", "10.20.128.0/18"]), Set("network.public_subnets", ["10.20.192.0/24", "10.20.193.0/24", "10.20.194.0/24"]), path="network.private_subnets[0]", fragment="AWS allows /16"),
     "subnet-too-small": case(Set("network.private_subnets", ["10.20.0.0/18", "10.20.64.0/18", "10.20.128.0/18"]), Set("network.public_subnets", ["10.20.192.0/24", "10.20.193.0/24", "10.20.194.0/29"]), path="network.public_subnets[2]", fragment="AWS allows /16"),
+    "private-subnet-a-slash-23": Case(edits=(Set("network.private_subnets", ["10.20.0.0/18", "10.20.64.0/18", "10.20.128.0/23"]),
+                                             Set("network.public_subnets", ["10.20.192.0/24", "10.20.193.0/24", "10.20.194.0/24"])),
+                                      expect=(("network.private_subnets[2]", "too small for pods"),)),
     "private-subnet-for-pods": case(Set("network.private_subnets", ["10.20.0.0/18", "10.20.64.0/18", "10.20.128.0/24"]), Set("network.public_subnets", ["10.20.192.0/24", "10.20.193.0/24", "10.20.194.0/24"]), path="network.private_subnets[2]", fragment="too small for pods"),
     "network-unknown-field": case(Set("network.vpc", "10.0.0.0/16"), path="network.vpc", fragment="unknown field 'vpc'; allowed here: vpc_cidr"),
     # --- cluster ---------------------------------------------------------------------------------
@@ -285,7 +288,7 @@ BAD: dict[str, Case] = {
     "chart-version-latest": case(Set("addons.mlflow.version", "latest"), path="addons.mlflow.version", fragment="not a chart version Helm accepts"),
     "chart-version-leading-zero": case(Set("addons.mlflow.version", "01.2.3"), path="addons.mlflow.version", fragment="not a chart version"),
     "chart-version-two-parts": case(Set("addons.mlflow.version", "1.2"), path="addons.mlflow.version", fragment="MAJOR.MINOR.PATCH"),
-    "chart-version-float": case(Replace("aws_load_balancer_controller: {version: 1.16.0}", "aws_load_balancer_controller: {version: 1.16}"), path="addons.aws_load_balancer_controller.version", fragment="expected text"),
+    "chart-version-float": case(Replace("aws_load_balancer_controller: {version: 3.5.0}", "aws_load_balancer_controller: {version: 3.5}"), path="addons.aws_load_balancer_controller.version", fragment="expected text"),
     "chart-version-empty-prerelease": case(Set("addons.karpenter.version", "1.2.3-"), path="addons.karpenter.version", fragment="not a chart version"),
     "chart-version-overflow": case(Set("addons.karpenter.version", "99999999999999999999.0.0"), path="addons.karpenter.version", fragment="not a chart version"),
     "chart-version-empty": case(Set("addons.karpenter.version", ""), path="addons.karpenter.version", fragment="not a chart version"),
@@ -299,6 +302,7 @@ BAD: dict[str, Case] = {
     "model-blank": case(Set("genai.chatqna.llm_model", "   "), path="genai.chatqna.llm_model", fragment="must not be empty or blank"),
     "model-two-lines": case(Set("genai.chatqna.embedding_model", "BAAI/bge\nother"), path="genai.chatqna.embedding_model", fragment="not a model ID"),
     "model-with-space": case(Set("genai.chatqna.reranking_model", "BAAI/bge reranker"), path="genai.chatqna.reranking_model", fragment="no spaces"),
+    "model-201-characters": case(Set("genai.chatqna.llm_model", "org/" + "m" * 197), path="genai.chatqna.llm_model", fragment="at most 200 characters"),
     "model-number": case(Set("genai.chatqna.llm_model", 7), path="genai.chatqna.llm_model", fragment="expected text"),
     "serving-unknown": case(Set("genai.chatqna.llm_serving", "triton"), path="genai.chatqna.llm_serving", fragment="is not allowed"),
     "flow-order": case(Set("genai.chatqna.flow", ["llm", "embedding", "retrieval"]), path="genai.chatqna.flow", fragment="stages must appear once each"),
@@ -316,6 +320,10 @@ BAD: dict[str, Case] = {
     "team-quota-huge": case(Set("teams.research.gpu_quota", 10001), path="teams.research.gpu_quota", fragment="less than or equal to 10000"),
     "team-quota-text": case(Set("teams.research.gpu_quota", "8"), path="teams.research.gpu_quota", fragment="expected a whole number"),
     "team-name": case(Set("teams.Research_Team", {"gpu_quota": 1}), path="teams.Research_Team (key)", fragment="DNS-1123"),
+    "team-is-a-platform-namespace": case(Set("teams.mlflow", {"gpu_quota": 1}), path="teams.mlflow", fragment="is a platform namespace"),
+    "team-is-kube-system": case(Set("teams.kube-system", {"gpu_quota": 1}), path="teams.kube-system", fragment="is a platform namespace"),
+    "team-is-default": case(Set("teams.default", {"gpu_quota": 1}), path="teams.default", fragment="is a platform namespace"),
+    "team-kube-prefix": case(Set("teams.kube-public", {"gpu_quota": 1}), path="teams.kube-public", fragment="reserves for its own"),
     "chart-mirror-url": case(Set("charts", {"mirror": "ftp://mirror.example.com"}), path="charts.mirror", fragment="not a chart repository URL"),
     # --- every problem at once -------------------------------------------------------------------
     "shape-and-rule-errors-together": Case(
@@ -342,6 +350,9 @@ VALID: dict[str, Case] = {
     "forty-tags": Case(edits=(Set("tags", {f"t{i}": "x" for i in range(40)}),)),
     "explicit-subnets": Case(edits=(Set("network.private_subnets", ["10.20.0.0/18", "10.20.64.0/18", "10.20.128.0/18"]),
                                     Set("network.public_subnets", ["10.20.192.0/24", "10.20.193.0/24", "10.20.194.0/28"]))),
+    "private-subnet-exactly-a-slash-22": Case(edits=(Set("network.private_subnets", ["10.20.0.0/18", "10.20.64.0/18", "10.20.128.0/22"]),
+                                                     Set("network.public_subnets", ["10.20.192.0/24", "10.20.193.0/24", "10.20.194.0/24"]))),
+    "model-200-characters": Case(edits=(Set("genai.chatqna.llm_model", "org/" + "m" * 196),)),
     "prod-public-with-narrow-cidrs": Case(base="prod", edits=(OPEN_PUBLIC, Set("cluster.public_access_cidrs", ["198.51.100.0/24", "203.0.113.0/24"]))),
     "prod-public-exactly-a-slash-16": Case(base="prod", edits=(OPEN_PUBLIC, Set("cluster.public_access_cidrs", ["198.18.0.0/17", "198.18.128.0/17"]))),
     "staging-raised-to-prod": Case(base="staging", edits=(Set("tier", "prod"),)),

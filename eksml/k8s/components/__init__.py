@@ -3,11 +3,14 @@ dependency order keep this order)."""
 
 from __future__ import annotations
 
+from eksml.k8s.components.access import SharedAlbAccess
 from eksml.k8s.components.argo_workflows import ArgoWorkflows
+from eksml.k8s.components.argocd import ArgoCd
 from eksml.k8s.components.base import Component, HelmComponent
 from eksml.k8s.components.baseline import ClusterBaseline
 from eksml.k8s.components.cert_manager import CertManager
 from eksml.k8s.components.chatqna import ChatQnA
+from eksml.k8s.components.dashboards import GrafanaDashboards
 from eksml.k8s.components.external_secrets import ExternalSecrets
 from eksml.k8s.components.gpu_operator import GpuOperator
 from eksml.k8s.components.karpenter import Karpenter
@@ -21,6 +24,7 @@ from eksml.k8s.components.serving import ModelServing
 def catalog() -> tuple[Component, ...]:
     return (
         ClusterBaseline(),
+        ArgoCd(),
         CertManager(),
         AwsLoadBalancerController(),
         ExternalSecrets(),
@@ -34,6 +38,8 @@ def catalog() -> tuple[Component, ...]:
         ArgoWorkflows(),
         ChatQnA(),
         ModelServing(),
+        GrafanaDashboards(),
+        SharedAlbAccess(),
     )
 
 

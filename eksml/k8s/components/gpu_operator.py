@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from eksml.catalog.exporter_metrics import dcgm_counters
 from eksml.k8s.components.base import HelmComponent
 from eksml.k8s.context import RenderContext
 from eksml.gpu.operator_config import DEFAULT_DEVICE_PLUGIN_CONFIG, MIG_DISABLED_CONFIG
@@ -16,6 +17,14 @@ from eksml.gpu.sharing import cluster_mig_strategy
 from eksml.k8s.gpu_config import DEVICE_PLUGIN_CONFIGMAP, MIG_PARTED_CONFIGMAP, configmaps
 from eksml.k8s.model import ChartRef, Manifest
 from eksml.k8s.pools import gpu_pool_taints
+
+DCGM_METRICS_CONFIGMAP = "eksml-dcgm-metrics"
+
+
+def dcgm_metrics_csv() -> str:
+    """dcgm-exporter's collectors file: `FIELD, type, help` per line."""
+    return "\n".join(f"{field}, {kind}, {field}" for field, kind in dcgm_counters().items()) + "\n"
+
 
 # The chart's own default toleration; kept because a values list replaces, not extends.
 _CHART_DEFAULT_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
@@ -52,7 +61,9 @@ class GpuOperator(HelmComponent):
                 "enabled": True,
                 "config": {"create": False, "name": MIG_PARTED_CONFIGMAP, "default": MIG_DISABLED_CONFIG},
             },
-            "dcgmExporter": {"enabled": True, "serviceMonitor": {"enabled": ctx.monitoring_enabled}},
+            "dcgmExporter": {"enabled": True, "serviceMonitor": {"enabled": ctx.monitoring_enabled},
+                             # Exactly the counters eksml's dashboards and GPU alerts query (ECC included).
+                             "config": {"name": DCGM_METRICS_CONFIGMAP, "create": True, "data": dcgm_metrics_csv()}},
             "daemonsets": {"tolerations": tolerations},
             "node-feature-discovery": {"worker": {"tolerations": [
                 {"key": "node-role.kubernetes.io/control-plane", "operator": "Equal", "value": "", "effect": "NoSchedule"},

@@ -58,7 +58,8 @@ class Mlflow(HelmComponent):
     namespace = Namespace.MLFLOW
     chart = ChartRef("mlflow", repo="https://community-charts.github.io/helm-charts")
     addon = "mlflow"
-    depends_on = ("external-secrets",)  # the ExternalSecret below needs its CRDs
+    # The ExternalSecret below needs its CRDs; the chart's ServiceMonitor needs Prometheus' CRDs.
+    depends_on = ("external-secrets", "kube-prometheus-stack")
 
     def values(self, ctx: RenderContext) -> dict[str, Any]:
         sa = ctx.irsa(IrsaKey.MLFLOW)
@@ -77,6 +78,9 @@ class Mlflow(HelmComponent):
                 "s3": {"enabled": True, "bucket": ctx.bucket("artifacts"), "path": "mlflow"},
             },
             "extraEnvVars": {"AWS_DEFAULT_REGION": ctx.env.region},
+            # Also starts the server with --expose-prometheus; the ServiceMonitor sits beside MLflow.
+            "serviceMonitor": {"enabled": ctx.monitoring_enabled, "namespace": self.namespace,
+                               "labels": {"release": "kube-prometheus-stack"}},
         }
 
     def prerequisites(self, ctx: RenderContext) -> list[Manifest]:

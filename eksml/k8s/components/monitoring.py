@@ -25,6 +25,7 @@ class AlertRule:
     duration: Optional[str]  # Prometheus `for`; None when the expression already spans its window
     severity: str
     summary: str
+    labels: tuple[tuple[str, str], ...] = ()  # besides severity, e.g. the pool an alert is about
 
 
 def inference_namespaces(ctx: RenderContext) -> list[str]:
@@ -76,20 +77,55 @@ def alert_rules(ctx: RenderContext) -> list[AlertRule]:
     ]
 
 
-def prometheus_rule(ctx: RenderContext, namespace: str) -> Manifest:
-    rules = []
-    for rule in alert_rules(ctx):
+def gpu_alert_rules(ctx: RenderContext) -> list[AlertRule]:
+    """GPU health from the DCGM exporter (its counters are configured in gpu_operator.py)."""
+    from eksml.gpu.sharing import pool_gpu
+    from eksml.k8s.dashboards import on_pool
+
+    rules = [
+        AlertRule("GPUXidError", "max by (Hostname, gpu, modelName) (DCGM_FI_DEV_XID_ERRORS{}) > 0", "1m", "critical",
+                  "a GPU reported an XID error (driver or hardware fault); drain the node and check dmesg"),
+        AlertRule("GPUUncorrectableEccErrors",
+                  "increase(DCGM_FI_DEV_ECC_DBE_VOL_TOTAL{}[15m]) > 0 or DCGM_FI_DEV_ROW_REMAP_FAILURE{} > 0",
+                  None, "critical", "a GPU had uncorrectable (double-bit) ECC errors or failed to remap a memory row"),
+        AlertRule("GPUCorrectableEccErrorsHigh", "increase(DCGM_FI_DEV_ECC_SBE_VOL_TOTAL{}[1h]) > 100", None, "warning",
+                  "a GPU corrected more than 100 single-bit ECC errors in an hour: its memory may be failing"),
+        # vLLM reserves 90% of what it sees up front, so only the last few percent mean pressure.
+        AlertRule("GPUMemoryNearlyFull",
+                  "DCGM_FI_DEV_FB_USED{} / (DCGM_FI_DEV_FB_USED{} + DCGM_FI_DEV_FB_FREE{}) > 0.97", "10m", "warning",
+                  "a GPU's memory has been over 97% used for 10 minutes: the next allocation may fail"),
+    ]
+    for name, pool in ctx.env.node_pools.items():
+        gpu = pool_gpu(pool, ctx.catalog) if pool.kind.is_gpu else None
+        if gpu is None or gpu.memory_gb < 40:  # A100 / H100 class: the pools that cost real money
+            continue
+        util = "DCGM_FI_PROF_GR_ENGINE_ACTIVE{}" if pool.mig is not None else "DCGM_FI_DEV_GPU_UTIL{}"
+        scale = 100 if pool.mig is not None else 1  # GR_ENGINE_ACTIVE is a ratio, GPU_UTIL a percentage
+        rules.append(AlertRule(
+            "ExpensiveGPUPoolIdle", f"avg({on_pool(util, name)}) * {scale} < 5", "3h", "warning",
+            f"pool {name} ({gpu.id}) has been under 5% busy for 3 hours: scale it down", (("pool", name),)))
+    return rules
+
+
+def _rule_entries(rules: list[AlertRule]) -> list[dict[str, Any]]:
+    entries = []
+    for rule in rules:
         entry: dict[str, Any] = {"alert": rule.name, "expr": rule.expr}
         if rule.duration:
             entry["for"] = rule.duration
-        entry["labels"] = {"severity": rule.severity}
+        entry["labels"] = {"severity": rule.severity, **dict(rule.labels)}
         entry["annotations"] = {"summary": rule.summary}
-        rules.append(entry)
+        entries.append(entry)
+    return entries
+
+
+def prometheus_rule(ctx: RenderContext, namespace: str) -> Manifest:
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PrometheusRule",
         "metadata": metadata(RULES_NAME, namespace, labels={"release": KubePrometheusStack.name}),
-        "spec": {"groups": [{"name": "eksml.platform", "rules": rules}]},
+        "spec": {"groups": [{"name": "eksml.platform", "rules": _rule_entries(alert_rules(ctx))},
+                            {"name": "eksml.gpu", "rules": _rule_entries(gpu_alert_rules(ctx))}]},
     }
 
 
@@ -107,7 +143,9 @@ class KubePrometheusStack(HelmComponent):
             "serviceMonitorSelectorNilUsesHelmValues": False,
             "podMonitorSelectorNilUsesHelmValues": False,
         }
-        return {"prometheus": {"prometheusSpec": select_all}}
+        # kube_node_labels carries the pool label, so dashboards and alerts can group GPUs by pool.
+        return {"prometheus": {"prometheusSpec": select_all},
+                "kube-state-metrics": {"metricLabelsAllowlist": ["nodes=[eksml.io/pool]"]}}
 
     def objects(self, ctx: RenderContext) -> list[Manifest]:
         return [prometheus_rule(ctx, self.namespace)]

@@ -120,13 +120,15 @@ def model_versions(ctx: RenderContext, name: str, model: ServedModel) -> list[Ma
     ]
 
 
-def pod_monitor(name: str, namespace: str) -> Manifest:
+def pod_monitor(name: str, model: ServedModel, namespace: str) -> Manifest:
+    # KServe labels every predictor pod with its InferenceService's name: stable and canary both.
+    services = [name] + ([f"{name}-canary"] if model.canary is not None else [])
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PodMonitor",
         "metadata": metadata(f"model-{name}", namespace, labels={MODEL_LABEL: name}),
         "spec": {
-            "selector": {"matchLabels": {MODEL_LABEL: name}},
+            "selector": {"matchExpressions": [{"key": ISVC_LABEL, "operator": "In", "values": services}]},
             "podMetricsEndpoints": [{"portNumber": METRICS_PORT, "path": "/metrics", "interval": "30s"}],
         },
     }
@@ -158,5 +160,5 @@ class ModelServing:
         for name, model in ctx.env.serving.models.items():
             manifests += model_versions(ctx, name, model)
             if ctx.monitoring_enabled:
-                manifests.append(pod_monitor(name, self.namespace))
+                manifests.append(pod_monitor(name, model, self.namespace))
         return manifests

@@ -1,0 +1,160 @@
+"""The UIs and model endpoints of `access`, behind one shared ALB (an ingress group).
+
+Every Ingress joins the group named after the cluster, so the AWS Load Balancer Controller makes one
+load balancer for all of them; each target gets its own host under `access.domain`. Internal unless
+`scheme: internet-facing`, which validation allows only with allowed CIDRs and an ACM certificate:
+then the ALB listens on HTTPS only and answers HTTP with a redirect. Targets are pods (`ip` mode),
+so namespaces that deny ingress by default get a NetworkPolicy admitting the VPC on that one port.
+A canary model's host splits traffic between its two predictor Services with ALB weights.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from eksml.config.models_serving import Access
+from eksml.contract.names import Namespace
+from eksml.k8s.components.chatqna import ChatQnA
+from eksml.k8s.components.mlflow import Mlflow
+from eksml.k8s.components.monitoring import KubePrometheusStack
+from eksml.k8s.components.serving import PREDICTOR_PORT
+from eksml.k8s.context import RenderContext
+from eksml.k8s.manifests import metadata
+from eksml.k8s.model import ChartRef, Manifest
+
+INGRESS_CLASS = "alb"
+_ALB = "alb.ingress.kubernetes.io"
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A Service a chart creates, as the chart names it for eksml's release name and values."""
+
+    component: str
+    namespace: str
+    service: str
+    port: int
+    health_path: str
+    default_deny: bool  # the namespace denies ingress by default (cluster baseline)
+
+
+# Service names follow each chart's fullname for eksml's release name; ports are the charts' values
+# (tests compare them with the Services the real charts render).
+UI_BACKENDS: dict[str, Backend] = {
+    "mlflow": Backend(Mlflow.name, Mlflow.namespace, "mlflow", 80, "/health", True),
+    "grafana": Backend(KubePrometheusStack.name, KubePrometheusStack.namespace,
+                       f"{KubePrometheusStack.name}-grafana", 80, "/api/health", False),
+    "argo-workflows": Backend("argo-workflows", Namespace.ARGO, "argo-workflows-server", 2746, "/", False),
+    "chatqna-ui": Backend(ChatQnA.name, ChatQnA.namespace, f"{ChatQnA.name}-nginx", 80, "/", True),
+    "argocd": Backend("argocd", "argocd", "argocd-server", 80, "/healthz", False),
+}
+
+
+def predictor_service(isvc_name: str) -> str:
+    """KServe's Service in front of an InferenceService's predictor pods (Standard mode)."""
+    return f"{isvc_name}-predictor"
+
+
+def _annotations(ctx: RenderContext, access: Access, health_path: str) -> dict[str, str]:
+    secure = access.certificate_arn is not None
+    annotations = {
+        f"{_ALB}/group.name": ctx.env.cluster.name,
+        f"{_ALB}/scheme": access.scheme,
+        f"{_ALB}/target-type": "ip",
+        f"{_ALB}/healthcheck-path": health_path,
+        f"{_ALB}/listen-ports": json.dumps([{"HTTP": 80}, {"HTTPS": 443}] if secure else [{"HTTP": 80}]),
+        f"{_ALB}/tags": f"eksml.io/environment={ctx.env.name}",
+    }
+    if secure:
+        annotations[f"{_ALB}/certificate-arn"] = access.certificate_arn
+        annotations[f"{_ALB}/ssl-redirect"] = "443"
+    if access.allowed_cidrs:
+        annotations[f"{_ALB}/inbound-cidrs"] = ",".join(access.allowed_cidrs)
+    return annotations
+
+
+def ingress(ctx: RenderContext, access: Access, name: str, namespace: str, host: str, service: str,
+            port: Any, health_path: str, extra: Optional[dict[str, str]] = None) -> Manifest:
+    port_ref = {"name": port} if isinstance(port, str) else {"number": port}
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": metadata(name, namespace, annotations={**_annotations(ctx, access, health_path), **(extra or {})}),
+        "spec": {
+            "ingressClassName": INGRESS_CLASS,
+            "rules": [{"host": host, "http": {"paths": [{
+                "path": "/", "pathType": "Prefix",
+                "backend": {"service": {"name": service, "port": port_ref}},
+            }]}}],
+        },
+    }
+
+
+def allow_from_vpc(ctx: RenderContext, backend: Backend, target: str) -> Manifest:
+    """ALB targets are pod IPs: the load balancer's addresses are in the VPC, not in any namespace."""
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": metadata(f"allow-alb-{target}", backend.namespace),
+        "spec": {
+            "podSelector": {},
+            "policyTypes": ["Ingress"],
+            "ingress": [{"from": [{"ipBlock": {"cidr": ctx.env.network.vpc_cidr}}]}],
+        },
+    }
+
+
+def model_ingress(ctx: RenderContext, access: Access, name: str) -> Manifest:
+    model = ctx.env.serving.models[name]
+    host = f"{name}.{access.domain}"
+    namespace = Namespace.KSERVE
+    if model.canary is None:
+        return ingress(ctx, access, f"model-{name}", namespace, host, predictor_service(name), PREDICTOR_PORT, "/v1/models")
+    share = model.canary.traffic_percent
+    action = f"{name}-split"
+    forward = {"type": "forward", "forwardConfig": {"targetGroups": [
+        {"serviceName": predictor_service(name), "servicePort": str(PREDICTOR_PORT), "weight": 100 - share},
+        {"serviceName": predictor_service(f"{name}-canary"), "servicePort": str(PREDICTOR_PORT), "weight": share},
+    ]}}
+    return ingress(ctx, access, f"model-{name}", namespace, host, action, "use-annotation", "/v1/models",
+                   {f"{_ALB}/actions.{action}": json.dumps(forward)})
+
+
+class SharedAlbAccess:
+    name = "access"
+    namespace = ""
+    chart: Optional[ChartRef] = None
+    # The controller that turns Ingresses into the ALB, and the releases whose Services are targets.
+    depends_on: tuple[str, ...] = ("aws-load-balancer-controller", "mlflow", "kube-prometheus-stack",
+                                   "argo-workflows", "opea-chatqna", "model-serving", "argocd")
+    provides_api_groups: tuple[str, ...] = ()
+    timeout = "10m"
+
+    def enabled(self, ctx: RenderContext) -> bool:
+        access = ctx.env.access
+        return (access is not None and bool(access.expose or access.models)
+                and ctx.env.addons.aws_load_balancer_controller.enabled)
+
+    def version(self, ctx: RenderContext) -> Optional[str]:
+        return None
+
+    def values(self, ctx: RenderContext) -> dict[str, Any]:
+        return {}
+
+    def prerequisites(self, ctx: RenderContext) -> list[Manifest]:
+        return []
+
+    def objects(self, ctx: RenderContext) -> list[Manifest]:
+        access = ctx.env.access
+        manifests: list[Manifest] = []
+        for target in access.expose:
+            backend = UI_BACKENDS[target]
+            manifests.append(ingress(ctx, access, f"ui-{target}", backend.namespace, f"{target}.{access.domain}",
+                                     backend.service, backend.port, backend.health_path))
+            if backend.default_deny:
+                manifests.append(allow_from_vpc(ctx, backend, target))
+        for name in access.models:
+            manifests.append(model_ingress(ctx, access, name))
+        return manifests

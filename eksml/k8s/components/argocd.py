@@ -1,0 +1,42 @@
+"""Argo CD (argo-helm's argo-cd chart) for `delivery: gitops`: on the CPU pool, its UI served as plain
+HTTP behind the shared ALB (which terminates TLS) or reached with port-forward.
+
+It comes first after the baseline, so it can take over the releases from the app-of-apps
+`eksml render ENV --gitops OUT` writes (eksml/k8s/gitops.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eksml.config.models import PoolKind
+from eksml.contract.names import POOL_LABEL
+from eksml.k8s.components.base import HelmComponent
+from eksml.k8s.context import RenderContext
+from eksml.k8s.model import ChartRef
+
+ARGOCD_NAMESPACE = "argocd"
+
+
+def cpu_pool(ctx: RenderContext) -> str | None:
+    return next((name for name, pool in ctx.env.node_pools.items() if pool.kind is PoolKind.cpu), None)
+
+
+class ArgoCd(HelmComponent):
+    name = "argocd"  # the chart then names its Services argocd-server, argocd-repo-server, ...
+    namespace = ARGOCD_NAMESPACE
+    chart = ChartRef("argo-cd", repo="https://argoproj.github.io/argo-helm")
+    addon = "argo_cd"
+
+    def enabled(self, ctx: RenderContext) -> bool:
+        return super().enabled(ctx) and ctx.env.delivery == "gitops"
+
+    def values(self, ctx: RenderContext) -> dict[str, Any]:
+        pool = cpu_pool(ctx)
+        values: dict[str, Any] = {
+            "configs": {"params": {"server.insecure": True}},  # TLS ends at the ALB
+            "redis-ha": {"enabled": False},
+        }
+        if pool is not None:
+            values["global"] = {"nodeSelector": {POOL_LABEL: pool}}
+        return values

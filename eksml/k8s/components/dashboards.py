@@ -1,0 +1,51 @@
+"""Grafana dashboards as ConfigMaps the Grafana sidecar of kube-prometheus-stack picks up (label
+grafana_dashboard, any namespace): inference by model and GPUs by pool, written from the environment."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Optional
+
+from eksml.k8s.components.monitoring import KubePrometheusStack
+from eksml.k8s.context import RenderContext
+from eksml.k8s.dashboards import gpu_dashboard, inference_dashboard
+from eksml.k8s.manifests import metadata
+from eksml.k8s.model import ChartRef, Manifest
+
+DASHBOARD_LABEL = "grafana_dashboard"  # the chart's sidecar.dashboards.label, with its labelValue "1"
+
+
+def dashboard_config_map(name: str, namespace: str, dashboard: dict[str, Any]) -> Manifest:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": metadata(name, namespace, labels={DASHBOARD_LABEL: "1"}),
+        "data": {f"{name}.json": json.dumps(dashboard, indent=1, sort_keys=True)},
+    }
+
+
+class GrafanaDashboards:
+    name = "grafana-dashboards"
+    namespace = KubePrometheusStack.namespace
+    chart: Optional[ChartRef] = None
+    depends_on: tuple[str, ...] = (KubePrometheusStack.name,)
+    provides_api_groups: tuple[str, ...] = ()
+    timeout = "5m"
+
+    def enabled(self, ctx: RenderContext) -> bool:
+        return ctx.monitoring_enabled
+
+    def version(self, ctx: RenderContext) -> Optional[str]:
+        return None
+
+    def values(self, ctx: RenderContext) -> dict[str, Any]:
+        return {}
+
+    def prerequisites(self, ctx: RenderContext) -> list[Manifest]:
+        return []
+
+    def objects(self, ctx: RenderContext) -> list[Manifest]:
+        return [
+            dashboard_config_map("eksml-inference", self.namespace, inference_dashboard(ctx.env)),
+            dashboard_config_map("eksml-gpus", self.namespace, gpu_dashboard(ctx.env, ctx.catalog)),
+        ]

@@ -1,0 +1,47 @@
+"""Session-wide real-chart renders: the shared chart repository on loopback, one chart cache for the
+session, and dev rendered once by the real Helm for every test that reads its objects. A full render
+takes seconds; tests that need their own (a CLI run, a bad overlay) should be few."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from chart_repo import CHARTS_DIR, ChartServer, serve
+
+from eksml.charts import ChartCache
+from eksml.config import load_environment
+from eksml.contract.outputs import AwsOutputs
+from eksml.k8s.render import RenderResult, render_platform
+
+
+@pytest.fixture(scope="session")
+def session_charts() -> Iterator[ChartServer]:
+    assert (CHARTS_DIR / "index.yaml").is_file(), f"no chart repository at {CHARTS_DIR}"
+    yield from serve(CHARTS_DIR)
+
+
+@pytest.fixture(scope="session")
+def session_cache(tmp_path_factory) -> ChartCache:
+    return ChartCache(tmp_path_factory.mktemp("chart-cache"))
+
+
+@pytest.fixture(scope="session")
+def dev_render(session_charts: ChartServer, session_cache: ChartCache, tmp_path_factory) -> RenderResult:
+    env = load_environment("dev")
+    out = tmp_path_factory.mktemp("dev-render")
+    return render_platform(env, AwsOutputs.predict(env), out, with_charts=True, cache=session_cache,
+                           mirror=session_charts.url)
+
+
+@pytest.fixture
+def cli_charts(session_charts: ChartServer, session_cache: ChartCache, monkeypatch: pytest.MonkeyPatch,
+               tmp_path: Path) -> ChartServer:
+    """For CLI runs: the loopback mirror as EKSML_CHART_MIRROR and a work directory of the test's own
+    whose chart cache is the session's (charts fetched once per session)."""
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "charts").symlink_to(session_cache.root, target_is_directory=True)
+    monkeypatch.setenv("EKSML_WORK_DIR", str(tmp_path / "work"))
+    monkeypatch.setenv("EKSML_CHART_MIRROR", session_charts.url)
+    return session_charts
