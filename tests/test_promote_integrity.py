@@ -145,6 +145,10 @@ def test_a_symlinked_target_is_written_through_and_the_summary_says_so(envs: Pat
     assert (envs / "staging.yaml").is_symlink()
     assert load_environment(real_dir / "staging.yaml").addons.karpenter.version == K_NEW
     assert "is a symlink" in result.output and str(real_dir / "staging.yaml") in result.output
+    again = json.loads(promote(envs / "dev.yaml", envs / "staging.yaml", "--output", "json").output)
+    assert again["written_through_symlink"] == str(real_dir / "staging.yaml")
+    plain = json.loads(promote(envs / "dev.yaml", envs / "prod.yaml", "--force", "--dry-run", "--output", "json").output)
+    assert plain["written_through_symlink"] is None
 
 
 @pytest.mark.parametrize("edit, words", [
@@ -361,3 +365,10 @@ def test_a_written_file_that_does_not_hold_the_summary_is_restored(envs: Path, w
         write_promotion(bad)
     assert words in caught.value.message and "restored" in caught.value.message
     assert (envs / "staging.yaml").read_bytes() == before
+
+
+def test_promoting_within_one_tier_needs_no_force(envs: Path):
+    qa = envs / "qa.yaml"
+    qa.write_text(replace_once((envs / "dev.yaml").read_text(), {"\nname: dev\n": "\nname: qa\ntier: dev\n"}))
+    result = promote(envs / "dev.yaml", qa, "--dry-run")
+    assert result.exit_code == 0, result.output
