@@ -16,13 +16,14 @@ from typing import Any, Optional
 
 from eksml.config.models_serving import Access
 from eksml.contract.names import Namespace
+from eksml.k8s.components.base import OwnedObjectsComponent
 from eksml.k8s.components.chatqna import ChatQnA
 from eksml.k8s.components.mlflow import Mlflow
 from eksml.k8s.components.monitoring import KubePrometheusStack
 from eksml.k8s.components.serving import PREDICTOR_PORT
 from eksml.k8s.context import RenderContext
 from eksml.k8s.manifests import metadata
-from eksml.k8s.model import ChartRef, Manifest
+from eksml.k8s.model import Manifest
 
 INGRESS_CLASS = "alb"
 _ALB = "alb.ingress.kubernetes.io"
@@ -122,29 +123,17 @@ def model_ingress(ctx: RenderContext, access: Access, name: str) -> Manifest:
                    {f"{_ALB}/actions.{action}": json.dumps(forward)})
 
 
-class SharedAlbAccess:
+class SharedAlbAccess(OwnedObjectsComponent):
     name = "access"
-    namespace = ""
-    chart: Optional[ChartRef] = None
     # The controller that turns Ingresses into the ALB, and the releases whose Services are targets.
-    depends_on: tuple[str, ...] = ("aws-load-balancer-controller", "mlflow", "kube-prometheus-stack",
-                                   "argo-workflows", "opea-chatqna", "model-serving", "argocd")
-    provides_api_groups: tuple[str, ...] = ()
+    depends_on = ("aws-load-balancer-controller", "mlflow", "kube-prometheus-stack",
+                  "argo-workflows", "opea-chatqna", "model-serving", "argocd")
     timeout = "10m"
 
     def enabled(self, ctx: RenderContext) -> bool:
         access = ctx.env.access
         return (access is not None and bool(access.expose or access.models)
                 and ctx.env.addons.aws_load_balancer_controller.enabled)
-
-    def version(self, ctx: RenderContext) -> Optional[str]:
-        return None
-
-    def values(self, ctx: RenderContext) -> dict[str, Any]:
-        return {}
-
-    def prerequisites(self, ctx: RenderContext) -> list[Manifest]:
-        return []
 
     def objects(self, ctx: RenderContext) -> list[Manifest]:
         access = ctx.env.access

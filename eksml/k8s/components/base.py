@@ -61,3 +61,29 @@ class HelmComponent:
 
     def objects(self, ctx: RenderContext) -> list[Manifest]:
         return []
+
+
+class OwnedObjectsComponent:
+    """Defaults for a component with no chart: only objects eksml owns (baseline, models, ingress)."""
+
+    name: ClassVar[str]
+    namespace: ClassVar[str] = ""
+    chart: ClassVar[Optional[ChartRef]] = None
+    depends_on: ClassVar[tuple[str, ...]] = ()
+    provides_api_groups: ClassVar[tuple[str, ...]] = ()
+    timeout: ClassVar[str] = "5m"
+
+    def enabled(self, ctx: RenderContext) -> bool:
+        return True
+
+    def version(self, ctx: RenderContext) -> Optional[str]:
+        return None
+
+    def values(self, ctx: RenderContext) -> dict[str, Any]:
+        return {}
+
+    def prerequisites(self, ctx: RenderContext) -> list[Manifest]:
+        return []
+
+    def objects(self, ctx: RenderContext) -> list[Manifest]:
+        return []

@@ -23,15 +23,16 @@ from typing import Any, Optional
 
 from eksml.config.models import PoolKind
 from eksml.errors import ConfigError, Issue
+from eksml.gpu.sharing import GPU_RESOURCE, cluster_mig_strategy, pool_gpu
 from eksml.k8s.components.argo_workflows import ArgoWorkflows
+from eksml.k8s.components.base import OwnedObjectsComponent
 from eksml.k8s.components.chatqna import ChatQnA
 from eksml.k8s.components.gpu_operator import GpuOperator
 from eksml.k8s.components.mlflow import MLFLOW_PORT, Mlflow
 from eksml.k8s.components.monitoring import KubePrometheusStack
 from eksml.k8s.context import RenderContext
 from eksml.k8s.manifests import metadata
-from eksml.k8s.model import ChartRef, Manifest
-from eksml.gpu.sharing import GPU_RESOURCE, cluster_mig_strategy, pool_gpu
+from eksml.k8s.model import Manifest
 
 TEAM_LABEL = "eksml.io/team"
 PLATFORM_LABEL = "eksml.io/platform"
@@ -132,25 +133,8 @@ def allow_from(name: str, ns: str, sources: list[dict[str, Any]], pod_selector: 
     return _policy(name, ns, {"podSelector": pod_selector or {}, "policyTypes": ["Ingress"], "ingress": [rule]})
 
 
-class ClusterBaseline:
+class ClusterBaseline(OwnedObjectsComponent):
     name = "cluster-baseline"
-    namespace = ""
-    chart: Optional[ChartRef] = None
-    depends_on: tuple[str, ...] = ()
-    provides_api_groups: tuple[str, ...] = ()
-    timeout = "5m"
-
-    def enabled(self, ctx: RenderContext) -> bool:
-        return True
-
-    def version(self, ctx: RenderContext) -> Optional[str]:
-        return None
-
-    def values(self, ctx: RenderContext) -> dict[str, Any]:
-        return {}
-
-    def objects(self, ctx: RenderContext) -> list[Manifest]:
-        return []
 
     def prerequisites(self, ctx: RenderContext) -> list[Manifest]:
         env = ctx.env

@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from eksml.config.models import ChatQnA as ChatQnAConfig
+from eksml.contract.names import POOL_LABEL
+from eksml.gpu.sharing import GPU_RESOURCE, mig_resource_name, pool_gpu
 from eksml.k8s.components.base import HelmComponent
 from eksml.k8s.context import RenderContext
 from eksml.k8s.manifests import tolerations_for
 from eksml.k8s.model import ChartRef
-from eksml.contract.names import POOL_LABEL
-from eksml.gpu.sharing import GPU_RESOURCE, mig_resource_name, pool_gpu
 from eksml.k8s.pools import karpenter_pool_taints
 
 LLM_SERVERS = ("vllm", "tgi")

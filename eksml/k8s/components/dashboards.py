@@ -4,13 +4,14 @@ grafana_dashboard, any namespace): inference by model and GPUs by pool, written 
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import Any
 
+from eksml.k8s.components.base import OwnedObjectsComponent
 from eksml.k8s.components.monitoring import KubePrometheusStack
 from eksml.k8s.context import RenderContext
 from eksml.k8s.dashboards import gpu_dashboard, inference_dashboard
 from eksml.k8s.manifests import metadata
-from eksml.k8s.model import ChartRef, Manifest
+from eksml.k8s.model import Manifest
 
 DASHBOARD_LABEL = "grafana_dashboard"  # the chart's sidecar.dashboards.label, with its labelValue "1"
 
@@ -24,25 +25,13 @@ def dashboard_config_map(name: str, namespace: str, dashboard: dict[str, Any]) -
     }
 
 
-class GrafanaDashboards:
+class GrafanaDashboards(OwnedObjectsComponent):
     name = "grafana-dashboards"
     namespace = KubePrometheusStack.namespace
-    chart: Optional[ChartRef] = None
-    depends_on: tuple[str, ...] = (KubePrometheusStack.name,)
-    provides_api_groups: tuple[str, ...] = ()
-    timeout = "5m"
+    depends_on = (KubePrometheusStack.name,)
 
     def enabled(self, ctx: RenderContext) -> bool:
         return ctx.monitoring_enabled
-
-    def version(self, ctx: RenderContext) -> Optional[str]:
-        return None
-
-    def values(self, ctx: RenderContext) -> dict[str, Any]:
-        return {}
-
-    def prerequisites(self, ctx: RenderContext) -> list[Manifest]:
-        return []
 
     def objects(self, ctx: RenderContext) -> list[Manifest]:
         return [

@@ -10,11 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from eksml.catalog.exporter_metrics import dcgm_counters
-from eksml.k8s.components.base import HelmComponent
-from eksml.k8s.context import RenderContext
 from eksml.gpu.operator_config import DEFAULT_DEVICE_PLUGIN_CONFIG, MIG_DISABLED_CONFIG
 from eksml.gpu.sharing import cluster_mig_strategy
-from eksml.k8s.gpu_config import DEVICE_PLUGIN_CONFIGMAP, MIG_PARTED_CONFIGMAP, configmaps
+from eksml.k8s.components.base import HelmComponent
+from eksml.k8s.context import RenderContext
+from eksml.k8s.gpu_config import (
+    DEVICE_PLUGIN_CONFIGMAP,
+    MIG_PARTED_CONFIGMAP,
+    configmaps,
+)
 from eksml.k8s.model import ChartRef, Manifest
 from eksml.k8s.pools import gpu_pool_taints
 

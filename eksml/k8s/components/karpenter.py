@@ -7,18 +7,25 @@ import re
 from typing import Any
 
 from eksml.config.models import Environment, KarpenterPool
-from eksml.k8s.components.base import HelmComponent
-from eksml.k8s.manifests import metadata
-from eksml.k8s.context import RenderContext
-from eksml.k8s.model import ChartRef, Manifest
-from eksml.contract.names import ENVIRONMENT_TAG, KARPENTER_DISCOVERY_TAG, POOL_LABEL, IrsaKey, Namespace
+from eksml.contract.names import (
+    ENVIRONMENT_TAG,
+    KARPENTER_DISCOVERY_TAG,
+    POOL_LABEL,
+    IrsaKey,
+    Namespace,
+)
 from eksml.gpu.sharing import pool_gpu
+from eksml.k8s.components.base import HelmComponent
+from eksml.k8s.context import RenderContext
+from eksml.k8s.manifests import metadata
+from eksml.k8s.model import ChartRef, Manifest
 from eksml.k8s.pools import (
     KARPENTER_NODEPOOL_LABEL,
     karpenter_gpu_instance_types,
     karpenter_pool_labels,
     karpenter_pool_taints,
 )
+
 _ARCH = {"x86_64": "amd64", "arm64": "arm64"}
 
 

@@ -17,10 +17,11 @@ from eksml.config.models_serving import HF_PREFIX, ServedModel
 from eksml.contract.names import POOL_LABEL, IrsaKey, Namespace
 from eksml.errors import ConfigError, Issue
 from eksml.gpu.sharing import GPU_RESOURCE, mig_resource_name
+from eksml.k8s.components.base import OwnedObjectsComponent
 from eksml.k8s.components.chatqna import llm_tolerations
 from eksml.k8s.context import RenderContext
 from eksml.k8s.manifests import metadata, tolerations_for
-from eksml.k8s.model import ChartRef, Manifest
+from eksml.k8s.model import Manifest
 from eksml.k8s.pools import karpenter_pool_labels, karpenter_pool_taints
 
 MODEL_LABEL = "eksml.io/model"
@@ -134,26 +135,15 @@ def pod_monitor(name: str, model: ServedModel, namespace: str) -> Manifest:
     }
 
 
-class ModelServing:
+class ModelServing(OwnedObjectsComponent):
     name = "model-serving"
     namespace = Namespace.KSERVE
-    chart: Optional[ChartRef] = None
     # The runtimes the InferenceServices name; Prometheus' CRDs for the PodMonitors.
-    depends_on: tuple[str, ...] = ("kserve-runtime-configs", "kube-prometheus-stack")
-    provides_api_groups: tuple[str, ...] = ()
+    depends_on = ("kserve-runtime-configs", "kube-prometheus-stack")
     timeout = "30m"  # a GPU node may scale up from zero and the model is downloaded at start
 
     def enabled(self, ctx: RenderContext) -> bool:
         return ctx.env.addons.kserve.enabled and bool(ctx.env.serving.models)
-
-    def version(self, ctx: RenderContext) -> Optional[str]:
-        return None
-
-    def values(self, ctx: RenderContext) -> dict[str, Any]:
-        return {}
-
-    def prerequisites(self, ctx: RenderContext) -> list[Manifest]:
-        return []
 
     def objects(self, ctx: RenderContext) -> list[Manifest]:
         manifests: list[Manifest] = []
