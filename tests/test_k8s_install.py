@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ from eksml.paths import ENVIRONMENTS_DIR
 FAKE_HELM = str(Path(__file__).resolve().parent / "fake_helm" / "helm")
 DEV = yaml.safe_load((ENVIRONMENTS_DIR / "dev.yaml").read_text())
 NO_WAIT = RetryPolicy(attempts=4, first_delay_s=0)
-KUBECONFIG = "/tmp/eksml-test-kubeconfig"
+KUBECONFIG = str(Path(tempfile.gettempdir()) / "eksml-test-kubeconfig")  # never read: the stand-in helm ignores it
 
 
 class Timeline:
