@@ -16,21 +16,39 @@ from eksml.cli.common import env_argument, load, output_option, report_failures
 @report_failures
 def status(env, emulator, kubeconfig, context, detailed_exitcode, output_format):
     """Each stack's last apply and drift (a plan that is not empty); with a cluster, each release's
-    revision and health."""
-    from eksml.deploy.status import Drift, format_releases, format_status, releases_of, stack_status
+    revision and health (in gitops mode, each Argo CD Application's sync and health)."""
+    from eksml.deploy.status import (
+        Drift,
+        applications_of,
+        format_applications,
+        format_releases,
+        format_status,
+        releases_of,
+        stack_status,
+    )
 
     environment = load(env)
     statuses = stack_status(environment, emulator=emulator)
-    releases = releases_of(environment, kubeconfig, context) if (kubeconfig or context) else None
+    releases = applications = None
+    if kubeconfig or context:
+        if environment.delivery == "gitops":  # Argo CD syncs the releases: ask it, not Helm
+            applications = applications_of(environment, kubeconfig, context)
+        else:
+            releases = releases_of(environment, kubeconfig, context)
     if output_format == "json":
         report = {"environment": environment.name, "stacks": [s.as_dict() for s in statuses]}
         if releases is not None:
             report["releases"] = [r.as_dict() for r in releases]
+        if applications is not None:
+            report["applications"] = [a.as_dict() for a in applications]
         click.echo(json.dumps(report, indent=2))
     else:
         click.echo(format_status(environment, statuses))
         if releases is not None:
             click.echo("\n" + format_releases(releases))
-    drifted = any(s.drift is not Drift.IN_SYNC for s in statuses) or any(not r.healthy for r in releases or ())
+        if applications is not None:
+            click.echo("\n" + format_applications(applications))
+    drifted = (any(s.drift is not Drift.IN_SYNC for s in statuses)
+               or any(not item.healthy for item in [*(releases or ()), *(applications or ())]))
     if detailed_exitcode and drifted:
         raise SystemExit(3)

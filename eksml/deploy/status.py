@@ -13,6 +13,7 @@ from eksml.deploy.pipeline import load_history
 from eksml.table import text_table
 
 if TYPE_CHECKING:
+    from eksml.k8s.applications import ApplicationStatus
     from eksml.k8s.live import ReleaseStatus
 
 
@@ -79,6 +80,18 @@ def releases_of(env: Environment, kubeconfig: Optional[str], context: Optional[s
     from eksml.k8s.render import current_outputs
 
     return release_status(env, current_outputs(env), Path(kubeconfig) if kubeconfig else None, context, helm=helm)
+
+
+def applications_of(env: Environment, kubeconfig: Optional[str], context: Optional[str]) -> list["ApplicationStatus"]:
+    from eksml.k8s.applications import application_status
+
+    return application_status(env, Path(kubeconfig) if kubeconfig else None, context)
+
+
+def format_applications(applications: list["ApplicationStatus"]) -> str:
+    rows = [("application", "sync", "health", "revision")]
+    rows += [(a.name, a.sync, a.health, a.revision[:12] or "-") for a in applications]
+    return "\n".join(text_table(rows))
 
 
 def format_releases(releases: list["ReleaseStatus"]) -> str:

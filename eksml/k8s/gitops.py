@@ -15,6 +15,7 @@ from typing import Any
 
 from eksml.charts.sources import ChartRequest
 from eksml.config.models import Environment
+from eksml.contract.names import ENVIRONMENT_TAG
 from eksml.errors import ConfigError, Issue
 from eksml.k8s.components.argocd import ARGOCD_NAMESPACE
 from eksml.k8s.manifests import metadata, object_path
@@ -38,7 +39,7 @@ def _sync_policy(env: Environment) -> dict[str, Any]:
 
 def _application(env: Environment, name: str, wave: int, source: dict[str, Any], namespace: str) -> Manifest:
     destination = {"server": IN_CLUSTER, **({"namespace": namespace} if namespace else {})}
-    meta = metadata(name, ARGOCD_NAMESPACE, labels={"eksml.io/environment": env.name},
+    meta = metadata(name, ARGOCD_NAMESPACE, labels={ENVIRONMENT_TAG: env.name},
                     annotations={WAVE_ANNOTATION: str(wave)})
     meta["finalizers"] = [FINALIZER]
     return {

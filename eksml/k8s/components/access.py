@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from eksml.config.models_serving import Access
-from eksml.contract.names import Namespace
+from eksml.contract.names import ENVIRONMENT_TAG, Namespace
 from eksml.k8s.components.base import OwnedObjectsComponent
 from eksml.k8s.components.chatqna import ChatQnA
 from eksml.k8s.components.mlflow import Mlflow
@@ -66,7 +66,7 @@ def _annotations(ctx: RenderContext, access: Access, health_path: str) -> dict[s
         f"{_ALB}/target-type": "ip",
         f"{_ALB}/healthcheck-path": health_path,
         f"{_ALB}/listen-ports": json.dumps([{"HTTP": 80}, {"HTTPS": 443}] if secure else [{"HTTP": 80}]),
-        f"{_ALB}/tags": f"eksml.io/environment={ctx.env.name}",
+        f"{_ALB}/tags": f"{ENVIRONMENT_TAG}={ctx.env.name}",
     }
     if secure:
         annotations[f"{_ALB}/certificate-arn"] = access.certificate_arn
