@@ -235,6 +235,7 @@ BAD: dict[str, Case] = {
     "mig-layout-empty": case(Set(f"{P}.a100-mig.mig.layout", []), path="node_pools.a100-mig.mig.layout", fragment="at least 1"),
     "mig-layout-eight": case(Set(f"{P}.a100-mig.mig.layout", ["1g.10gb"] * 8), path="node_pools.a100-mig.mig.layout", fragment="at most 7"),
     "mig-profile-unknown": case(Set(f"{P}.a100-mig.mig.layout", ["3g.40gb", "9g.99gb"]), path="node_pools.a100-mig.mig.layout[1]", fragment="not a MIG profile of A100-80GB"),
+    "mig-pool-two-gpu-models": case(Set(f"{P}.a100-mig.instance_types", ["p4de.24xlarge", "p4d.24xlarge"]), path="node_pools.a100-mig.instance_types", fragment="needs one GPU model"),
     "mig-strategy-unknown": case(Set(f"{P}.a100-mig.mig.strategy", "both"), path="node_pools.a100-mig.mig.strategy", fragment="is not allowed"),
     "taint-missing-key": case(Set(f"{P}.h100.taints", [{"value": "h100", "effect": "NoSchedule"}]), path="node_pools.h100.taints[0].key", fragment="required field is missing"),
     "taint-second-bad": case(Set(f"{P}.h100.taints", [{"key": "gpu", "effect": "NoSchedule"}, {"key": "gpu", "effect": "Never"}]), path="node_pools.h100.taints[1].effect", fragment="is not allowed"),
