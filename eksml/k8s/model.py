@@ -160,3 +160,17 @@ class Placement:
     workload: Workload
     pools: tuple[str, ...]  # pools that accept it
     rejections: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())  # pool -> reasons
+
+
+ChangeStatus = Literal["added", "changed", "removed"]
+
+
+def change_status(before: object, after: object) -> ChangeStatus:
+    """How a file or object moved between the last render and now (None: absent on that side)."""
+    return "added" if before is None else "removed" if after is None else "changed"
+
+
+def count_changes(statuses: list[str], noun: str = "") -> str:
+    """`Kubernetes layer: 2 added, 1 changed` — the head line of a plan of the Kubernetes layer."""
+    counts = {status: statuses.count(status) for status in ("added", "changed", "removed")}
+    return "Kubernetes layer: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n) + (f" {noun}" if noun else "")

@@ -8,13 +8,14 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Optional
 
 from eksml.charts import ChartCache
 from eksml.charts.kube_yaml import ManifestObject, read_manifest
 from eksml.config.models import Environment
 from eksml.contract.outputs import AwsOutputs
 from eksml.k8s.manifests import MANIFESTS_DIR, OBJECTS_DIR
+from eksml.k8s.model import ChangeStatus, change_status, count_changes
 from eksml.k8s.render import render_platform, to_yaml
 
 MAX_DIFF_LINES = 40  # per object: a chart upgrade changes hundreds of lines; the plan stays readable
@@ -25,7 +26,7 @@ Objects = dict[str, dict[str, dict]]  # release -> "Kind namespace/name" -> obje
 class ObjectChange:
     release: str
     object: str
-    status: Literal["added", "changed", "removed"]
+    status: ChangeStatus
     diff: str
 
 
@@ -41,8 +42,7 @@ class ObjectPlan:
     def summary(self, with_diffs: bool = True) -> str:
         if not self.changes:
             return "Kubernetes layer: no object changes since the last render."
-        counts = {s: sum(1 for c in self.changes if c.status == s) for s in ("added", "changed", "removed")}
-        lines = ["Kubernetes layer: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n) + " objects"]
+        lines = [count_changes([c.status for c in self.changes], "objects")]
         release = None
         for change in self.changes:
             if change.release != release:
@@ -103,7 +103,7 @@ def compare(previous: Objects, current: Objects, previous_dir: Path) -> ObjectPl
             before, after = old.get(name), new.get(name)
             if before == after:
                 continue
-            status = "added" if before is None else "removed" if after is None else "changed"
+            status = change_status(before, after)
             diff = "".join(difflib.unified_diff(
                 to_yaml(before).splitlines(keepends=True) if before is not None else [],
                 to_yaml(after).splitlines(keepends=True) if after is not None else [],

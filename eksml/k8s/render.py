@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import yaml
 
@@ -21,7 +21,7 @@ from eksml.gpu.operator_config import DEFAULT_DEVICE_PLUGIN_CONFIG, MIG_DISABLED
 from eksml.gpu.sharing import DEVICE_PLUGIN_CONFIG_LABEL, MIG_CONFIG_LABEL
 from eksml.k8s.chart_render import ChartRenders, render_charts
 from eksml.k8s.manifests import MANIFESTS_DIR, OBJECTS_DIR, VALUES_SUFFIX, manifest_file, object_path, values_file
-from eksml.k8s.model import Manifest, ObjectRef, Placement, RenderedComponent
+from eksml.k8s.model import ChangeStatus, Manifest, ObjectRef, Placement, RenderedComponent, change_status, count_changes
 from eksml.k8s.platform import KubernetesLayer, build_platform
 from eksml.k8s.scheduling import (
     check_scheduling,
@@ -233,7 +233,7 @@ def _object_summary(manifests: Sequence[Manifest]) -> str:
 @dataclass(frozen=True)
 class FileChange:
     path: str
-    status: Literal["added", "removed", "changed"]
+    status: ChangeStatus
     diff: str
 
 
@@ -249,9 +249,8 @@ class PlanDiff:
     def summary(self) -> str:
         if not self.changes:
             return "Kubernetes layer: no changes since the last render."
-        counts = {status: sum(1 for c in self.changes if c.status == status) for status in ("added", "changed", "removed")}
-        head = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
-        return "Kubernetes layer: " + head + "\n" + "\n".join(f"  {c.status:8} {c.path}" for c in self.changes)
+        head = count_changes([c.status for c in self.changes])
+        return head + "\n" + "\n".join(f"  {c.status:8} {c.path}" for c in self.changes)
 
 
 def plan_diff(
@@ -270,7 +269,7 @@ def plan_diff(
         old, new = previous.get(path), current.get(path)
         if old == new:
             continue
-        status = "added" if old is None else "removed" if new is None else "changed"
+        status = change_status(old, new)
         diff = "".join(difflib.unified_diff(
             (old or "").splitlines(keepends=True), (new or "").splitlines(keepends=True),
             fromfile=f"previous/{path}", tofile=f"current/{path}",
