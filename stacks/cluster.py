@@ -7,11 +7,12 @@ import json
 from constructs import Construct
 
 from eksml.config.models import Environment
-from eksml.contract.names import CLUSTER_ROLE, NODE_ROLE, IrsaKey, Output, StackName, role_name
+from eksml.contract.names import CLUSTER_ROLE, NODE_ROLE, IrsaKey, Output, StackName, ebs_key_alias, role_name
 from modules import irsa_policies
 from modules.cluster import Cluster, ClusterProps
 from modules.cluster_addons import AddonSpec, ClusterAddons, ClusterAddonsProps
 from modules.discovery_tag import DiscoveryTag, DiscoveryTagProps
+from modules.kms import EncryptionKey, EncryptionKeyProps
 from modules.emulator_stand_ins import ClusterSecurityGroupStandIn, ClusterSecurityGroupStandInProps
 from modules.node_pools import NodePools, NodePoolsProps
 from modules.workload_identity import WorkloadIdentity, WorkloadIdentityProps
@@ -32,13 +33,18 @@ class ClusterStack(EnvironmentStack):
             NodePoolsProps.from_environment(env, cluster_name=self.cluster.name, subnet_ids=subnets,
                                             node_role_name=role_name(env.cluster.name, NODE_ROLE), aws=self.aws),
         )
+        # The gp3 and io2 StorageClasses encrypt every volume with this key (eksml/k8s/components/storage.py).
+        self.ebs_key = EncryptionKey(self, "ebs-key", EncryptionKeyProps(
+            alias=ebs_key_alias(env.cluster.name), description=f"EBS volumes of {env.cluster.name}",
+            account_root_arn=self.aws.account_root))
         self.addon_identity = WorkloadIdentity(
             self, "addon-identity",
             WorkloadIdentityProps.from_environment(
                 env,
                 oidc_provider_arn=self.cluster.oidc_provider_arn,
                 oidc_issuer=self.cluster.oidc_issuer,
-                permissions={IrsaKey.EBS_CSI: irsa_policies.ebs_csi(self.aws), IrsaKey.EFS_CSI: irsa_policies.efs_csi(self.aws)},
+                permissions={IrsaKey.EBS_CSI: irsa_policies.ebs_csi(self.aws, self.ebs_key.key_arn),
+                             IrsaKey.EFS_CSI: irsa_policies.efs_csi(self.aws)},
             ),
         )
         arns = self.addon_identity.role_arns
@@ -54,7 +60,7 @@ class ClusterStack(EnvironmentStack):
                     # Volumes tagged kubernetes.io/cluster/<name>: destroy finds leftovers of this cluster only.
                     AddonSpec("aws-ebs-csi-driver", arns[IrsaKey.EBS_CSI],
                               json.dumps({"controller": {"k8sTagClusterId": env.cluster.name}})),
-                    AddonSpec("aws-efs-csi-driver", arns[IrsaKey.EFS_CSI]),
+                    # The EFS CSI driver is a chart of the Kubernetes layer (its pods are checked there).
                 ),
                 nodes=tuple(self.node_pools.node_groups.values()),
             ),

@@ -293,6 +293,8 @@ class Addons(Strict):
     external_secrets: Addon = Field(default_factory=lambda: Addon(version="0.20.4"))
     # Installed only with `delivery: gitops`; pinned here so files without it stay valid.
     argo_cd: Addon = Field(default_factory=lambda: Addon(version="10.1.1"))
+    keda: Addon = Field(default_factory=lambda: Addon(version="2.20.2"))  # day two: pinned so older files stay valid
+    aws_efs_csi_driver: Addon = Field(default_factory=lambda: Addon(version="4.4.1"))
 
 
 class LlmGpu(Strict):

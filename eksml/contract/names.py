@@ -85,7 +85,7 @@ class Namespace:
 PLATFORM_NAMESPACES: tuple[str, ...] = (
     Namespace.KUBE_SYSTEM, "default", "cert-manager", Namespace.EXTERNAL_SECRETS, "monitoring",
     Namespace.KARPENTER, "gpu-operator", Namespace.KSERVE, Namespace.MLFLOW, Namespace.ARGO, "chatqna",
-    "argocd",
+    "argocd", "keda",
 )
 
 
@@ -171,6 +171,11 @@ def bucket_name(cluster_name: str, item: str) -> str:
 
 def database_identifier(cluster_name: str) -> str:
     return f"{cluster_name}-mlflow"
+
+
+def ebs_key_alias(cluster_name: str) -> str:
+    """The KMS key (alias, without `alias/`) the gp3 and io2 StorageClasses encrypt volumes with."""
+    return f"{cluster_name}-ebs"
 
 
 def karpenter_queue_name(cluster_name: str) -> str:

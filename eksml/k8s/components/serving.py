@@ -17,6 +17,7 @@ from eksml.config.models_serving import HF_PREFIX, ServedModel
 from eksml.contract.names import POOL_LABEL, IrsaKey, Namespace
 from eksml.errors import ConfigError, Issue
 from eksml.gpu.sharing import GPU_RESOURCE, mig_resource_name
+from eksml.k8s.components.autoscaling import AUTOSCALER_ANNOTATION, predictor_replicas, scaled_object
 from eksml.k8s.components.base import OwnedObjectsComponent
 from eksml.k8s.components.chatqna import llm_tolerations
 from eksml.k8s.context import RenderContext
@@ -84,10 +85,11 @@ def inference_service(ctx: RenderContext, name: str, model: ServedModel, source:
     annotations = {"serving.kserve.io/deploymentMode": ctx.env.addons.kserve.deployment_mode}
     if traffic is not None:
         annotations[TRAFFIC_ANNOTATION] = str(traffic)
+    if model.autoscaling is not None:
+        annotations[AUTOSCALER_ANNOTATION] = "external"  # KEDA's ScaledObject, not KServe's HPA
     predictor: dict[str, Any] = {
         "serviceAccountName": sa.name,
-        "minReplicas": model.replicas,
-        "maxReplicas": model.replicas,
+        **predictor_replicas(model.autoscaling, model.replicas),
         "nodeSelector": node_selector,
         "tolerations": tolerations,
         "model": {
@@ -139,7 +141,7 @@ class ModelServing(OwnedObjectsComponent):
     name = "model-serving"
     namespace = Namespace.KSERVE
     # The runtimes the InferenceServices name; Prometheus' CRDs for the PodMonitors.
-    depends_on = ("kserve-runtime-configs", "kube-prometheus-stack")
+    depends_on = ("kserve-runtime-configs", "kube-prometheus-stack", "keda")
     timeout = "30m"  # a GPU node may scale up from zero and the model is downloaded at start
 
     def enabled(self, ctx: RenderContext) -> bool:
@@ -148,7 +150,11 @@ class ModelServing(OwnedObjectsComponent):
     def objects(self, ctx: RenderContext) -> list[Manifest]:
         manifests: list[Manifest] = []
         for name, model in ctx.env.serving.models.items():
-            manifests += model_versions(ctx, name, model)
+            versions = model_versions(ctx, name, model)
+            manifests += versions
+            if model.autoscaling is not None and ctx.env.addons.keda.enabled:
+                manifests += [scaled_object(isvc["metadata"]["name"], self.namespace, name, model.autoscaling,
+                                            {MODEL_LABEL: name}) for isvc in versions]
             if ctx.monitoring_enabled:
                 manifests.append(pod_monitor(name, model, self.namespace))
         return manifests
