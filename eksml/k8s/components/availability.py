@@ -32,6 +32,14 @@ def zone_spread(match_labels: dict[str, str]) -> list[dict[str, Any]]:
     }]
 
 
+def ha_part(ctx: RenderContext, match_labels: dict[str, str], replicas_key: str = "replicaCount") -> dict[str, Any]:
+    """Replicas, PDB and zone spread in the shape most charts share; one replica and no PDB below staging."""
+    if not highly_available(ctx):
+        return {replicas_key: 1}
+    return {replicas_key: HA_REPLICAS, "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
+            "topologySpreadConstraints": zone_spread(match_labels)}
+
+
 # Restricted Pod Security for a container whose image runs as a non-root user.
 RESTRICTED_CONTAINER: dict[str, Any] = {
     "allowPrivilegeEscalation": False,

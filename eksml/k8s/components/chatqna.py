@@ -12,6 +12,7 @@ from typing import Any
 from eksml.config.models import ChatQnA as ChatQnAConfig
 from eksml.contract.names import POOL_LABEL
 from eksml.gpu.sharing import GPU_RESOURCE, mig_resource_name, pool_gpu
+from eksml.k8s.components.availability import controller_replicas
 from eksml.k8s.components.base import HelmComponent
 from eksml.k8s.context import RenderContext
 from eksml.k8s.manifests import tolerations_for
@@ -86,4 +87,6 @@ class ChatQnA(HelmComponent):
         })
         if not retrieval:  # the chart's UI and gateway need data-prep
             values.update({"nginx": {"enabled": False}, "chatqna-ui": {"enabled": False}})
+        else:  # the gateway sits behind the shared ALB: two at staging and prod
+            values["nginx"] = {"replicaCount": controller_replicas(ctx)}
         return values

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from eksml.contract.names import IrsaKey, Namespace
+from eksml.k8s.components.availability import ha_part
 from eksml.k8s.components.base import HelmComponent
 from eksml.k8s.context import RenderContext
 from eksml.k8s.model import ChartRef
@@ -29,7 +30,12 @@ class ExternalSecrets(HelmComponent):
 
     def values(self, ctx: RenderContext) -> dict[str, Any]:
         sa = ctx.irsa(IrsaKey.EXTERNAL_SECRETS)
+        def part(suffix: str) -> dict[str, Any]:
+            return ha_part(ctx, {"app.kubernetes.io/name": f"{self.name}{suffix}", "app.kubernetes.io/instance": self.name})
+
         return {
             "installCRDs": True,
             "serviceAccount": {"create": True, "name": sa.name, "annotations": sa.annotations},
+            # The controller and cert controller elect a leader; the webhook admits every SecretStore.
+            **part(""), "webhook": part("-webhook"), "certController": part("-cert-controller"),
         }
