@@ -11,7 +11,6 @@ from eksml.catalog.aws_facts import load_aws_facts
 from eksml.config.models import Environment, PoolKind, Tier
 from eksml.config.models_serving import ServedModel
 from eksml.config.rule_base import Finding, needs
-from eksml.gpu.sharing import gpus_per_node
 
 
 @needs("name", "tier", "backups")
@@ -40,7 +39,8 @@ def _slots_per_replica_pool(env: Environment, catalog: Catalog, model: ServedMod
     if pool is None:
         kpool = env.karpenter.node_pools.get(model.pool)
         return None if kpool is None or kpool.gpu_limit is None else kpool.gpu_limit
-    gpus = pool.max_size * gpus_per_node(pool.instance_types, catalog)
+    per_node = max((it.gpu_count for name in pool.instance_types if (it := catalog.instance_type(name))), default=0)
+    gpus = pool.max_size * per_node
     if pool.kind is PoolKind.gpu_time_slicing:
         return gpus * pool.time_slicing.replicas
     if pool.kind is PoolKind.gpu_mig:
