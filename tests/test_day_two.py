@@ -3,14 +3,14 @@ and prod, and the render check against single-replica prod Deployments behind an
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 
 import pytest
 
 from eksml.charts.kube_yaml import ManifestObject
 from eksml.config import load_environment
 from eksml.contract.names import ebs_key_alias
-from eksml.contract.outputs import AwsOutputs
+from eksml.outputs import predict_outputs
 from eksml.k8s.components.storage import DEFAULT_CLASS_ANNOTATION
 from eksml.k8s.object_checks import Placed
 from eksml.k8s.platform import build_platform
@@ -20,7 +20,7 @@ from eksml.k8s.replica_check import SINGLE_REPLICA_ALLOWED, single_replica_issue
 
 def platform_for(name: str):
     env = load_environment(name)
-    return env, build_platform(env, AwsOutputs.predict(env))
+    return env, build_platform(env, predict_outputs(env))
 
 
 def owned(platform, component: str, kind: str) -> dict[str, dict]:
@@ -47,8 +47,8 @@ def test_gp3_is_the_one_default_class_and_ebs_classes_use_the_environments_key()
 
 def test_efs_class_uses_access_points_on_the_data_stacks_file_system():
     env = load_environment("dev")
-    outputs = AwsOutputs.predict(env)
-    outputs = AwsOutputs(**{**outputs.__dict__, "efs_file_system_id": "fs-0123456789abcdef0"})
+    outputs = predict_outputs(env)
+    outputs = dataclasses.replace(outputs, efs_file_system_id="fs-0123456789abcdef0")
     efs = owned(build_platform(env, outputs), "storage-classes", "StorageClass")["efs"]
     assert efs["provisioner"] == "efs.csi.aws.com"
     assert efs["parameters"]["provisioningMode"] == "efs-ap"
@@ -58,14 +58,14 @@ def test_efs_class_uses_access_points_on_the_data_stacks_file_system():
 def test_efs_driver_is_off_without_a_file_system():
     env = load_environment("dev")
     env = env.model_copy(update={"storage": env.storage.model_copy(update={"efs": False})})
-    platform = build_platform(env, AwsOutputs.predict(env))
+    platform = build_platform(env, predict_outputs(env))
     names = {c.name for c in platform.components}
     assert "aws-efs-csi-driver" not in names
     assert "efs" not in owned(platform, "storage-classes", "StorageClass")
 
 
 def test_efs_csi_controller_renders_restricted_with_its_irsa_role(dev_render: RenderResult):
-    arn = AwsOutputs.predict(load_environment("dev")).irsa_role_arns["efs-csi"]
+    arn = predict_outputs(load_environment("dev")).irsa_role_arns["efs-csi"]
     deployment = chart_objects(dev_render, "aws-efs-csi-driver", "Deployment")["efs-csi-controller"]
     pod = deployment.body["spec"]["template"]["spec"]
     assert pod["securityContext"]["runAsNonRoot"] is True
@@ -166,7 +166,7 @@ def test_prod_renders_with_every_check_passing(session_charts, session_cache, tm
     from eksml.k8s.render import render_platform
 
     env = load_environment("prod")
-    result = render_platform(env, AwsOutputs.predict(env), tmp_path, with_charts=True, cache=session_cache,
+    result = render_platform(env, predict_outputs(env), tmp_path, with_charts=True, cache=session_cache,
                              mirror=session_charts.url)
     webhook = chart_objects(result, "cert-manager", "Deployment")["cert-manager-webhook"]
     assert webhook.body["spec"]["replicas"] == 2

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from eksml.contract.names import IrsaKey, Namespace
+from eksml.components.efs_csi import AWS_EFS_CSI_DRIVER
+from eksml.contract.names import ADDON_SERVICE_ACCOUNTS, EFS_CSI_IDENTITY
 from eksml.k8s.components.availability import (
     RESTRICTED_CONTAINER,
     RESTRICTED_POD,
@@ -18,26 +19,25 @@ from eksml.k8s.components.availability import (
     highly_available,
     zone_spread,
 )
-from eksml.k8s.components.base import HelmComponent
-from eksml.k8s.context import RenderContext
-from eksml.k8s.model import ChartRef
+from eksml.k8s.components.base import DescribedComponent
+from eksml.k8s.context import RenderContext, ServiceAccountRef
 
 CONTROLLER_LABELS = {"app": "efs-csi-controller"}
 # Any non-root user: the controller writes only its socket, in an emptyDir.
 _CONTROLLER_USER = 65532
 
 
-class EfsCsiDriver(HelmComponent):
-    name = "aws-efs-csi-driver"
-    namespace = Namespace.KUBE_SYSTEM
-    chart = ChartRef("aws-efs-csi-driver", repo="https://kubernetes-sigs.github.io/aws-efs-csi-driver")
-    addon = "aws_efs_csi_driver"
+def controller_account(ctx: RenderContext) -> ServiceAccountRef:
+    """The add-on identity the cluster stack makes (its role ARN is in the irsa_role_arns output)."""
+    namespace, name = ADDON_SERVICE_ACCOUNTS[EFS_CSI_IDENTITY]
+    return ServiceAccountRef(namespace, name, ctx.outputs.irsa_role_arns[EFS_CSI_IDENTITY])
 
-    def enabled(self, ctx: RenderContext) -> bool:
-        return ctx.env.storage.efs and self._addon(ctx).enabled
+
+class EfsCsiDriver(DescribedComponent):
+    spec = AWS_EFS_CSI_DRIVER
 
     def values(self, ctx: RenderContext) -> dict[str, Any]:
-        sa = ctx.irsa(IrsaKey.EFS_CSI)
+        sa = controller_account(ctx)
         controller: dict[str, Any] = {
             "replicaCount": controller_replicas(ctx),
             "serviceAccount": {"create": True, "name": sa.name, "annotations": sa.annotations},

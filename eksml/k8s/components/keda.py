@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from eksml.components.keda import KEDA
 from eksml.k8s.components.availability import (
     RESTRICTED_CONTAINER,
     RESTRICTED_POD,
@@ -13,9 +14,8 @@ from eksml.k8s.components.availability import (
     highly_available,
     zone_spread,
 )
-from eksml.k8s.components.base import HelmComponent
+from eksml.k8s.components.base import DescribedComponent
 from eksml.k8s.context import RenderContext
-from eksml.k8s.model import ChartRef
 
 # The chart's own part names, which are also each Deployment's `app` label.
 _PARTS = {"operator": "keda-operator", "metricServer": "keda-operator-metrics-apiserver",
@@ -24,12 +24,8 @@ _PARTS = {"operator": "keda-operator", "metricServer": "keda-operator-metrics-ap
 _SPREAD_KEYS = {"operator": "operator", "metricServer": "metricsServer", "webhooks": "webhooks"}
 
 
-class Keda(HelmComponent):
-    name = "keda"
-    namespace = "keda"
-    chart = ChartRef("keda", repo="https://kedacore.github.io/charts")
-    addon = "keda"
-    provides_api_groups = ("keda.sh", "eventing.keda.sh")
+class Keda(DescribedComponent):
+    spec = KEDA
 
     def values(self, ctx: RenderContext) -> dict[str, Any]:
         replicas = controller_replicas(ctx)

@@ -9,8 +9,9 @@ name one of these classes; a PVC that names none gets gp3.
 
 from __future__ import annotations
 
+from eksml.components.storage import STORAGE_CLASSES
 from eksml.contract.names import ebs_key_alias
-from eksml.k8s.components.base import OwnedObjectsComponent
+from eksml.k8s.components.base import DescribedComponent
 from eksml.k8s.context import RenderContext
 from eksml.k8s.manifests import metadata
 from eksml.k8s.model import Manifest
@@ -64,8 +65,8 @@ def storage_classes(ctx: RenderContext) -> list[Manifest]:
     return classes
 
 
-class StorageClasses(OwnedObjectsComponent):
-    name = "storage-classes"
+class StorageClasses(DescribedComponent):
+    spec = STORAGE_CLASSES
 
     def prerequisites(self, ctx: RenderContext) -> list[Manifest]:
         # Before every release, so a chart's PVCs find the default class at once.
