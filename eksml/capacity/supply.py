@@ -31,8 +31,11 @@ class PoolSupply:
     nodes: dict[str, Optional[int]]  # size -> node count; None: no ceiling declared
     per_node: dict[str, int]  # GPU resource -> units one node advertises
     memory_gb: dict[str, float]  # GPU resource -> nominal GPU memory of one unit
+    gpu_limit: Optional[int] = None  # a Karpenter pool's ceiling in GPUs, whatever node sizes it picks
 
     def total(self, size: str) -> Optional[dict[str, int]]:
+        if size == "max" and self.gpu_limit is not None and self.gpus_per_node:
+            return {resource: units * self.gpu_limit // self.gpus_per_node for resource, units in self.per_node.items()}
         count = self.nodes[size]
         if count is None:
             return None
@@ -43,7 +46,7 @@ class PoolSupply:
             "name": self.name, "source": self.source, "instance_types": list(self.instance_types),
             "capacity_type": self.capacity_type, "gpu": self.gpu, "gpus_per_node": self.gpus_per_node,
             "sharing": self.sharing, "nodes": dict(self.nodes), "per_node": dict(self.per_node),
-            "memory_gb_per_unit": dict(self.memory_gb), "total": {size: self.total(size) for size in SIZES},
+            "memory_gb_per_unit": dict(self.memory_gb), "gpu_limit": self.gpu_limit, "total": {size: self.total(size) for size in SIZES},
         }
 
 
@@ -85,12 +88,13 @@ def _fixed_supply(env: Environment, name: str, pool: NodePool, target: PoolTarge
 
 def _karpenter_supply(env: Environment, name: str, kpool: KarpenterPool, target: PoolTarget,
                       catalog: Catalog) -> PoolSupply:
-    """Karpenter starts at zero nodes; its ceiling is the GPU limit in nodes of its largest GPU type."""
+    """Karpenter starts at zero nodes; its ceiling is its GPU limit, which nodes of its largest GPU type
+    reach in ceil(limit / GPUs per node)."""
     fixed = env.node_pools.get(kpool.overflow_for) if kpool.overflow_for else None
     gpu = pool_gpu(fixed, catalog) if fixed is not None and fixed.kind.is_gpu else None
     gpu_types = karpenter_gpu_instance_types(kpool, catalog, gpu)
     gpus = gpus_per_node(gpu_types, catalog)
-    ceiling = kpool.gpu_limit // gpus if kpool.gpu_limit and gpus else None
+    ceiling = -(-kpool.gpu_limit // gpus) if kpool.gpu_limit and gpus else None
     # Mixed families: the smallest GPU is what a pod can count on.
     whole = gpu or min((catalog.instance_type(t).gpu for t in gpu_types), key=lambda g: g.memory_gb, default=None)
     return PoolSupply(
@@ -98,6 +102,7 @@ def _karpenter_supply(env: Environment, name: str, kpool: KarpenterPool, target:
         capacity_type="/".join(kpool.capacity_types), gpu=target.gpu, gpus_per_node=gpus, sharing=target.sharing,
         nodes={"min": 0, "desired": 0, "max": ceiling},
         per_node=target.resource_map, memory_gb=unit_memory(env, fixed, whole, target, catalog),
+        gpu_limit=kpool.gpu_limit if gpus else None,
     )
 
 

@@ -1,0 +1,215 @@
+"""`eksml capacity`: the slices each shipped pool offers, computed by hand from the environment files
+and the catalog, the rendered pods' demand, team quotas, and the validate-time error for a pod that
+cannot fit even at max size."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from eksml.capacity import capacity_report
+from eksml.cli import cli
+from eksml.config import load_environment
+from eksml.config.models import Environment
+from eksml.paths import ENVIRONMENTS_DIR
+
+DEV = yaml.safe_load((ENVIRONMENTS_DIR / "dev.yaml").read_text())
+MIG_3G, MIG_2G, MIG_1G, GPU = "nvidia.com/mig-3g.40gb", "nvidia.com/mig-2g.20gb", "nvidia.com/mig-1g.10gb", "nvidia.com/gpu"
+
+# Hand-computed from environments/*.yaml and eksml/catalog/instance_types.json:
+# p4d.24xlarge, p4de.24xlarge and p5.48xlarge carry 8 GPUs; the largest type of g5/g6e/p4d has 8.
+# (pool, resource) -> (min, desired, max) slices.
+EXPECTED_SLICES = {
+    "dev": {
+        ("a100-timeslice", GPU): (0, 32, 64),      # 8 GPUs x 4 replicas = 32 per node; nodes 0/1/2
+        ("a100-mig", MIG_3G): (0, 8, 16),          # layout has one 3g.40gb: 8 GPUs x 1 per node; nodes 0/1/2
+        ("a100-mig", MIG_2G): (0, 8, 16),          # one 2g.20gb per GPU: 8 per node
+        ("a100-mig", MIG_1G): (0, 16, 32),         # two 1g.10gb per GPU: 8 x 2 = 16 per node
+        ("h100", GPU): (0, 16, 32),                # 8 GPUs x 2 replicas = 16 per node; nodes 0/1/2
+        ("gpu-workloads", GPU): (0, 0, 16),        # Karpenter: 0 nodes until asked; gpu_limit 16 whole GPUs
+    },
+    "staging": {
+        ("a100-timeslice", GPU): (0, 32, 64),
+        ("a100-mig", MIG_3G): (0, 8, 16),
+        ("a100-mig", MIG_2G): (0, 8, 16),
+        ("a100-mig", MIG_1G): (0, 16, 32),
+        ("h100", GPU): (0, 16, 32),
+        ("gpu-workloads", GPU): (0, 0, 16),
+    },
+    "prod": {
+        ("a100-timeslice", GPU): (0, 32, 64),
+        ("a100-mig", MIG_3G): (0, 8, 16),
+        ("a100-mig", MIG_2G): (0, 8, 16),
+        ("a100-mig", MIG_1G): (0, 16, 32),
+        ("h100", GPU): (0, 16, 32),
+        ("gpu-workloads", GPU): (0, 0, 16),
+    },
+    "local": {
+        ("a100-timeslice", GPU): (0, 32, 32),      # max_size 1: 1 x 32
+        ("a100-mig", MIG_3G): (0, 8, 8),
+        ("a100-mig", MIG_2G): (0, 8, 8),
+        ("a100-mig", MIG_1G): (0, 16, 16),
+        ("h100", GPU): (0, 16, 16),
+        ("gpu-workloads", GPU): (0, 0, 4),         # gpu_limit 4, although its largest node has 8
+    },
+}
+# (pool, resource) -> units the rendered pods ask for at their declared replicas.
+EXPECTED_DEMAND = {
+    "dev": {("a100-mig", MIG_3G): 1,               # ChatQnA's vLLM: 1 x 3g.40gb
+            ("a100-mig", MIG_2G): 2,               # mistral-7b and its canary: 1 replica each x 2g.20gb
+            ("a100-timeslice", GPU): 1},           # tinyllama: 1 replica x 1 time-slicing replica
+    "staging": {("a100-mig", MIG_3G): 1,
+                ("a100-mig", MIG_2G): 2 + 2,       # mistral-7b replicas 2, its canary as many (minReplicas 2)
+                ("a100-timeslice", GPU): 1},
+    "prod": {("a100-mig", MIG_3G): 1 + 2},         # ChatQnA 1 + mistral-7b 2 replicas x 3g.40gb
+    "local": {("a100-mig", MIG_3G): 1, ("a100-timeslice", GPU): 1},
+}
+# team -> (gpu_quota, nvidia.com/gpu all pools advertise at desired, at max)
+EXPECTED_TEAMS = {
+    "dev": {"research": (8, 32 + 16 + 0, 64 + 32 + 16), "inference": (4, 48, 112)},
+    "prod": {"research": (8, 48, 112), "inference": (16, 48, 112)},
+    "local": {"research": (4, 32 + 16 + 0, 32 + 16 + 4)},
+}
+
+
+@pytest.fixture(scope="module")
+def reports():
+    return {name: capacity_report(load_environment(name)) for name in EXPECTED_SLICES}
+
+
+def slices(report, pool: str, resource: str) -> tuple:
+    supply = report.supply(pool)
+    return tuple((supply.total(size) or {}).get(resource) for size in ("min", "desired", "max"))
+
+
+@pytest.mark.parametrize("env_name", sorted(EXPECTED_SLICES))
+def test_slices_per_pool_at_min_desired_and_max(reports, env_name):
+    report = reports[env_name]
+    for (pool, resource), expected in EXPECTED_SLICES[env_name].items():
+        assert slices(report, pool, resource) == expected, (pool, resource)
+    offered = {(s.name, r) for s in report.supplies for r in s.per_node}
+    assert offered == set(EXPECTED_SLICES[env_name])  # nothing offered that the table does not name
+
+
+def test_staging_demand_counts_replicas(reports):
+    staging = load_environment("staging")
+    assert staging.serving.models["mistral-7b"].replicas == 2  # the premise of the staging expectation
+
+
+@pytest.mark.parametrize("env_name", sorted(EXPECTED_DEMAND))
+def test_demand_of_the_rendered_pods(reports, env_name):
+    report = reports[env_name]
+    found = {(load.supply.name, resource): units for load in report.loads for resource, units in load.demand.items()}
+    assert found == EXPECTED_DEMAND[env_name]
+    assert report.findings == ()
+
+
+@pytest.mark.parametrize("env_name", sorted(EXPECTED_TEAMS))
+def test_team_quotas_against_what_the_pools_advertise(reports, env_name):
+    found = {q.team: (q.gpu_quota, q.offered["desired"], q.offered["max"]) for q in reports[env_name].quotas}
+    assert found == EXPECTED_TEAMS[env_name]
+
+
+def test_nominal_memory_per_slice(reports):
+    dev = reports["dev"]
+    assert dev.supply("a100-timeslice").memory_gb == {GPU: 10.0}  # A100 40GB / 4 replicas
+    assert dev.supply("h100").memory_gb == {GPU: 40.0}  # H100 80GB / 2 replicas
+    assert dev.supply("a100-mig").memory_gb == {MIG_3G: 40.0, MIG_2G: 20.0, MIG_1G: 10.0}  # 4, 2, 1 of 8 memory slices x 80
+
+
+def changed(change) -> Environment:
+    data = copy.deepcopy(DEV)
+    change(data)
+    return Environment.model_validate(data)
+
+
+def test_a_mig_layout_change_changes_the_slices():
+    def to_sevenths(data):
+        data["node_pools"]["a100-mig"]["mig"]["layout"] = ["1g.10gb"] * 7
+        data["genai"]["chatqna"]["enabled"] = False
+        data["serving"]["models"]["mistral-7b"]["mig_profile"] = "1g.10gb"
+        data["serving"]["models"]["mistral-7b"]["size_gb"] = 5
+        del data["serving"]["models"]["mistral-7b"]["canary"]
+
+    report = capacity_report(changed(to_sevenths))
+    # 7 x 1g.10gb per GPU x 8 GPUs = 56 per node; nodes 0/1/2
+    assert slices(report, "a100-mig", MIG_1G) == (0, 56, 112)
+    assert set(report.supply("a100-mig").per_node) == {MIG_1G}
+
+
+def test_a_quota_beyond_capacity_is_reported():
+    report = capacity_report(changed(lambda d: d["teams"].update(research={"gpu_quota": 200})))
+    # the pools advertise 32 + 16 + 16 + 64 ... at max: 64 + 32 + 16 = 112 nvidia.com/gpu < 200
+    messages = [f for f in report.findings if f.subject == "team research"]
+    assert len(messages) == 1 and messages[0].severity == "warning"
+    assert "200" in messages[0].message and "112" in messages[0].message
+    assert messages[0].field == "teams.research.gpu_quota"
+    assert any(f.subject == "teams" and "204" in f.message for f in report.findings)  # 200 + 4 > 48 at desired
+
+
+def test_pods_beyond_desired_size_are_over_subscription_not_an_error():
+    # mistral-7b 5 replicas of 2g.20gb + its canary as many = 10 > 8 per node: 2 nodes, desired 1, max 2
+    report = capacity_report(changed(lambda d: d["serving"]["models"]["mistral-7b"].update(replicas=5)))
+    assert report.load("a100-mig").nodes_needed == 2
+    assert [(f.severity, f.field) for f in report.findings] == [("warning", "node_pools.a100-mig.desired_size")]
+
+
+def write(tmp_path: Path, change) -> Path:
+    data = copy.deepcopy(DEV)
+    change(data)
+    path = tmp_path / "dev.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def test_validate_refuses_pods_that_fit_not_even_at_max_size(tmp_path):
+    # 20 replicas + the canary's 20 = 40 x 2g.20gb; 8 per node, max 2 nodes = 16: needs ceil(40 / 8) = 5
+    path = write(tmp_path, lambda d: d["serving"]["models"]["mistral-7b"].update(replicas=20))
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 2, result.output
+    assert f"{path}: node_pools.a100-mig.max_size" in result.output
+    assert "needs 5 nodes" in result.output and "at most 2" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_text_json_and_markdown():
+    runner = CliRunner()
+    text = runner.invoke(cli, ["capacity", "dev"])
+    assert text.exit_code == 0, text.output
+    assert "a100-mig" in text.output and "mig-3g.40gb" in text.output and "research" in text.output
+    data = json.loads(runner.invoke(cli, ["capacity", "dev", "--output", "json"]).output)
+    pools = {p["name"]: p for p in data["pools"]}
+    assert pools["a100-mig"]["total"]["max"][MIG_1G] == 32  # 16 per node x max 2
+    markdown = runner.invoke(cli, ["capacity", "dev", "--output", "markdown"]).output
+    assert markdown.startswith("### Capacity of `dev`") and "| a100-timeslice |" in markdown
+
+
+def test_unknown_environment_is_bad_input():
+    result = CliRunner().invoke(cli, ["capacity", "nowhere"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_real_chart_render_gives_the_same_demand(dev_render):
+    """The real charts' manifests (Deployments, InferenceServices) place the same GPU pods."""
+    report = capacity_report(load_environment("dev"), placements=dev_render.placements)
+    found = {(load.supply.name, resource): units for load in report.loads for resource, units in load.demand.items()}
+    assert found == EXPECTED_DEMAND["dev"]
+
+
+@pytest.mark.parametrize("node, owner, expected", [
+    ({}, None, (1, None)),
+    ({"replicaCount": 3}, None, (3, None)),
+    ({"replicaCount": 2, "autoscaling": {"enabled": True, "maxReplicas": 6}}, None, (2, 6)),
+    ({"replicaCount": 2, "autoscaling": {"enabled": False, "maxReplicas": 6}}, None, (2, None)),
+    ({"minReplicas": 1, "maxReplicas": 4}, None, (1, 4)),  # a KServe predictor
+    ({"containers": []}, {"replicas": 5}, (5, None)),  # a Deployment's pod spec and its spec
+])
+def test_replica_counts(node, owner, expected):
+    from eksml.k8s.replicas import replica_counts
+
+    assert replica_counts(node, owner) == expected
