@@ -213,3 +213,77 @@ def test_replica_counts(node, owner, expected):
     from eksml.k8s.replicas import replica_counts
 
     assert replica_counts(node, owner) == expected
+
+
+# Monthly cost at desired size, by hand from prices.json (us-east-1) and the environment files:
+# p4d.24xlarge 21.957642, p4de.24xlarge 27.44705, p5.48xlarge 55.04 USD/h; EKS standard 0.10; NAT 0.045;
+# db.t4g.medium 0.065, db.t4g.micro 0.016; EFS 100 GB x 0.30; S3 3 buckets x 100 GB x 0.023; 730 h a month.
+# m5 (the cpu pools), db.r6g.large and spot are not in the table: not priced.
+GPU_NODES_AT_DESIRED = 21.957642 + 27.44705 + 55.04  # one node each of a100-timeslice, a100-mig, h100
+STORAGE_MONTH = 100 * 0.30 + 3 * 100 * 0.023  # 30.00 + 6.90
+EXPECTED_MONTHLY_AT_DESIRED = {
+    "dev": (GPU_NODES_AT_DESIRED + 0.10 + 1 * 0.045 + 0.065) * 730 + STORAGE_MONTH,        # 76,434.83
+    "staging": (GPU_NODES_AT_DESIRED + 0.10 + 3 * 0.045) * 730 + STORAGE_MONTH,           # 3 AZs, one NAT each
+    "prod": (GPU_NODES_AT_DESIRED + 0.10 + 3 * 0.045) * 730 + STORAGE_MONTH,
+    "local": (GPU_NODES_AT_DESIRED + 0.10 + 1 * 0.045 + 0.016) * 730 + STORAGE_MONTH,
+}
+EXPECTED_NOT_PRICED = {
+    "dev": {"pool cpu", "pool training-workloads"},
+    "staging": {"pool cpu", "pool training-workloads", "MLflow database"},
+    "prod": {"pool cpu", "pool training-workloads", "MLflow database"},
+    "local": {"pool cpu", "pool gpu-workloads"},  # g5/g6e only: no 8-GPU type of theirs is priced
+}
+
+
+@pytest.fixture
+def standard_support_day(monkeypatch):
+    monkeypatch.setenv("EKSML_TODAY", "2026-12-01")  # 1.35 is in standard support until 2027-03-27
+
+
+@pytest.mark.parametrize("env_name", sorted(EXPECTED_MONTHLY_AT_DESIRED))
+def test_monthly_cost_at_desired_size(standard_support_day, env_name):
+    cost = capacity_report(load_environment(env_name)).cost
+    assert cost.total_per_month("desired") == pytest.approx(EXPECTED_MONTHLY_AT_DESIRED[env_name], abs=0.05)
+    assert {line.item for line in cost.not_priced} == EXPECTED_NOT_PRICED[env_name]
+
+
+def test_pool_cost_at_min_desired_and_max(standard_support_day):
+    cost = capacity_report(load_environment("dev")).cost
+    assert cost.line("pool a100-mig").usd_per_hour == pytest.approx({"min": 0, "desired": 27.44705, "max": 2 * 27.44705})
+    # Karpenter: no node until asked; at max its gpu_limit 16 / 8 GPUs = 2 nodes of its priced 8-GPU type (p4d)
+    karpenter = cost.line("pool gpu-workloads")
+    assert karpenter.usd_per_hour == pytest.approx({"min": 0, "desired": 0, "max": 2 * 21.957642})
+    assert "upper bound" in karpenter.basis
+    assert karpenter.source.startswith("https://") and karpenter.date == "2026-11-09"
+
+
+def test_extended_support_costs_six_times_the_control_plane(monkeypatch):
+    monkeypatch.setenv("EKSML_TODAY", "2027-06-01")  # 1.35: standard support ended 2027-03-27
+    line = capacity_report(load_environment("dev")).cost.line("EKS control plane")
+    assert line.usd_per_hour["desired"] == 0.60 and "extended" in line.basis
+
+
+def test_spot_is_not_priced():
+    report = capacity_report(changed(lambda d: d["node_pools"]["h100"].update(capacity_type="SPOT")))
+    line = report.cost.line("pool h100")
+    assert line.usd_per_hour == {} and "spot is not priced" in line.not_priced
+
+
+def test_catalog_shows_every_price_with_source_and_date():
+    from eksml.catalog.prices import load_price_table
+
+    output = CliRunner().invoke(cli, ["catalog"]).output
+    for region, item, price in load_price_table().rows():
+        row = next(line for line in output.splitlines() if f" {item} " in line and region in line)
+        assert price.source in row and price.date in row
+    assert "EKS control plane (extended support)" in output
+
+
+def test_a_price_without_source_or_date_is_refused():
+    from eksml.catalog.prices import build_price_table
+
+    good = {"usd_per_hour": 1.0, "source": "https://example.org/p", "date": "2026-01-02"}
+    build_price_table({"hours_per_month": 730, "instance_types": {"r": {"t": good}}})
+    for broken in ({**good, "source": "somewhere"}, {k: v for k, v in good.items() if k != "date"}):
+        with pytest.raises(ValueError):
+            build_price_table({"hours_per_month": 730, "instance_types": {"r": {"t": broken}}})

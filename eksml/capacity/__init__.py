@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
+from eksml.capacity.cost import cost_report
 from eksml.capacity.demand import gpu_demands
 from eksml.capacity.report import CapacityReport, load_findings, pool_loads, quota_findings, team_quotas
 from eksml.capacity.supply import pool_supplies
 from eksml.catalog import Catalog, load_catalog
+from eksml.catalog.prices import load_price_table
 from eksml.config.models import Environment
 from eksml.errors import ConfigError, Issue
 from eksml.k8s.model import Placement
@@ -35,7 +37,8 @@ def capacity_report(env: Environment, catalog: Optional[Catalog] = None,
     loads = pool_loads(supplies, demands)
     quotas = team_quotas(env, supplies)
     findings = (*load_findings(loads, demands), *quota_findings(quotas))
-    return CapacityReport(env.name, supplies, demands, loads, quotas, tuple(findings))
+    cost = cost_report(env, supplies, load_price_table(), hardware)
+    return CapacityReport(env.name, supplies, demands, loads, quotas, tuple(findings), cost)
 
 
 def check_capacity(env: Environment, env_file: str, catalog: Optional[Catalog] = None) -> CapacityReport:

@@ -56,11 +56,34 @@ def team_rows(report: CapacityReport) -> list[list[str]]:
     return rows
 
 
+def _usd(value: float) -> str:
+    return f"${value:,.2f}"
+
+
+def cost_rows(report: CapacityReport) -> list[list[str]]:
+    cost = report.cost
+    rows = [["item", "priced as", "$/hour min/desired/max", "$/month desired", "source date"]]
+    for line in cost.lines:
+        if line.not_priced:
+            rows.append([line.item, line.basis, f"not priced: {line.not_priced}", "-", "-"])
+            continue
+        hourly = " / ".join(_usd(line.usd_per_hour[size]) for size in SIZES)
+        rows.append([line.item, line.basis, hourly, _usd(line.usd_per_hour["desired"] * cost.hours_per_month),
+                     line.date or "see catalog"])
+    total = " / ".join(_usd(cost.total_per_hour(size)) for size in SIZES)
+    left_out = f" (without {len(cost.not_priced)} unpriced)" if cost.not_priced else ""
+    rows.append(["total" + left_out, "", total, _usd(cost.total_per_month("desired")), ""])
+    return rows
+
+
 def _sections(report: CapacityReport) -> list[tuple[str, list[list[str]]]]:
     sections = [("Pools: what each offers", pool_rows(report)),
                 ("Demand: GPU pods of the rendered platform", demand_rows(report))]
     if report.quotas:
         sections.append(("Teams: gpu_quota against what the pools advertise", team_rows(report)))
+    if report.cost is not None:
+        sections.append((f"Cost: on-demand, {report.cost.hours_per_month} hours a month "
+                         "(sources: eksml catalog)", cost_rows(report)))
     return sections
 
 

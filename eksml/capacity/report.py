@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Optional, Sequence
 
+from eksml.capacity.cost import CostReport
 from eksml.capacity.demand import PodDemand, nodes_needed, summed
 from eksml.capacity.supply import SIZES, PoolSupply
 from eksml.config.models import Environment
@@ -61,6 +62,7 @@ class CapacityReport:
     loads: tuple[PoolLoad, ...]
     quotas: tuple[TeamQuota, ...]
     findings: tuple[Finding, ...]
+    cost: Optional[CostReport] = None
 
     def supply(self, pool: str) -> PoolSupply:
         return next(s for s in self.supplies if s.name == pool)
@@ -75,7 +77,8 @@ class CapacityReport:
     def as_dict(self) -> dict:
         return {"environment": self.env, "pools": [s.as_dict() for s in self.supplies],
                 "demand": [d.as_dict() for d in self.demands], "load": [load.as_dict() for load in self.loads],
-                "teams": [q.as_dict() for q in self.quotas], "findings": [f.as_dict() for f in self.findings]}
+                "teams": [q.as_dict() for q in self.quotas], "findings": [f.as_dict() for f in self.findings],
+                "cost": self.cost.as_dict() if self.cost else None}
 
 
 def _size_field(supply: PoolSupply) -> str:
