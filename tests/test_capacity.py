@@ -287,3 +287,54 @@ def test_a_price_without_source_or_date_is_refused():
     for broken in ({**good, "source": "somewhere"}, {k: v for k, v in good.items() if k != "date"}):
         with pytest.raises(ValueError):
             build_price_table({"hours_per_month": 730, "instance_types": {"r": {"t": broken}}})
+
+
+def run_capacity(*args: str):
+    return CliRunner().invoke(cli, ["capacity", *args])
+
+
+def test_against_another_file_shows_the_change_in_slices_and_cost(tmp_path, standard_support_day):
+    # the other file has a100-mig at max 3: 16 1g.10gb per node x 3 = 48 against dev's 16 x 2 = 32
+    other = write(tmp_path, lambda d: d["node_pools"]["a100-mig"].update(max_size=3))
+    result = run_capacity("dev", "--against", str(other), "--output", "json")
+    assert result.exit_code == 0, result.output
+    changes = {c["item"]: c for c in json.loads(result.output)["changes"]}
+    assert changes["a100-mig mig-1g.10gb"]["delta"] == {"min": 0, "desired": 0, "max": 32 - 48}
+    assert changes["a100-mig mig-3g.40gb"]["delta"]["max"] == 16 - 24
+    # one p4de.24xlarge less at max: -27.44705 x 730 = -20,036.35 a month
+    assert changes["cost $/month"]["delta"]["max"] == pytest.approx(-27.44705 * 730, abs=0.05)
+    assert set(changes) == {"a100-mig mig-1g.10gb", "a100-mig mig-2g.20gb", "a100-mig mig-3g.40gb", "cost $/month"}
+
+
+def git(repo: Path, *args: str) -> str:
+    import subprocess
+
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def test_against_a_git_ref_compares_the_file_at_that_commit(tmp_path, monkeypatch, standard_support_day):
+    repo = tmp_path / "repo"
+    (repo / "environments").mkdir(parents=True)
+    git(repo, "init", "-q")
+    git(repo, "config", "user.email", "t@example.org")
+    git(repo, "config", "user.name", "t")
+    path = repo / "environments" / "dev.yaml"
+    path.write_text((ENVIRONMENTS_DIR / "dev.yaml").read_text())
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "base")
+    base = git(repo, "rev-parse", "HEAD")
+    data = copy.deepcopy(DEV)
+    data["node_pools"]["h100"]["time_slicing"]["replicas"] = 4  # 8 GPUs x 4 = 32 per node instead of 16
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    result = run_capacity(str(path), "--against", base, "--output", "markdown")
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if line.startswith("| h100 gpu"))
+    assert "0 / 16 / 32 | 0 / 32 / 64 | 0 / +16 / +32" in row  # before | after | change
+    assert "cost" not in result.output  # sharing changes slices, not nodes
+    new = run_capacity(str(path), "--against", git(repo, "rev-parse", "HEAD") + "~0")
+    assert new.exit_code == 0
+
+
+def test_against_an_unknown_ref_is_bad_input():
+    result = run_capacity("dev", "--against", "no-such-ref-anywhere")
+    assert result.exit_code == 2 and "neither an environment file nor a git ref" in result.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Callable, Optional, Sequence
 
+from eksml.capacity.against import Change
 from eksml.capacity.report import CapacityReport
 from eksml.capacity.supply import SIZES, PoolSupply
 from eksml.table import text_table
@@ -113,3 +114,39 @@ def format_markdown(report: CapacityReport, extra: Sequence[tuple[str, list[list
         lines += ["", f"**{title}**", ""]
         lines += _markdown_table(rows) if len(rows) > 1 else ["(none)"]
     return "\n".join([*lines, "", *(f"- {line}" for line in _findings(report))])
+
+
+def _value(value: Optional[float], money: bool) -> str:
+    if value is None:
+        return "-"
+    return _usd(value) if money else f"{value:g}"
+
+
+def _delta(value: Optional[float], money: bool) -> str:
+    if value is None:
+        return "-"
+    sign = "+" if value > 0 else "-" if value < 0 else ""
+    return sign + (f"${abs(value):,.2f}" if money else f"{abs(value):g}")
+
+
+def change_rows(changes: Sequence[Change]) -> list[list[str]]:
+    rows = [["", "before min/desired/max", "after min/desired/max", "change min/desired/max"]]
+    for change in changes:
+        money = change.item.startswith("cost")
+        rows.append([change.item,
+                     " / ".join(_value(change.before.get(size), money) for size in SIZES),
+                     " / ".join(_value(change.after.get(size), money) for size in SIZES),
+                     " / ".join(_delta(change.delta(size), money) for size in SIZES)])
+    return rows
+
+
+def format_changes(env: str, other: str, changes: Sequence[Change], new: bool, markdown: bool) -> str:
+    title = f"Capacity of {env} against {other}" + (" (a new environment)" if new else "")
+    if not changes:
+        body = ["No change in GPU slices or cost."]
+    elif markdown:
+        body = _markdown_table(change_rows(changes))
+    else:
+        body = ["  " + line for line in text_table(change_rows(changes))]
+    head = [f"### {title}", ""] if markdown else [title, ""]
+    return "\n".join(head + body)

@@ -9,12 +9,24 @@ from eksml.cli.common import env_argument, load, report_failures
 @env_argument
 @click.option("--output", "output_format", type=click.Choice(["text", "json", "markdown"]), default="text",
               show_default=True, help="text for people, json for machines, markdown for a pull-request comment.")
+@click.option("--against", "other", metavar="OTHER_FILE_OR_GIT_REF",
+              help="Print the change in slices and cost from another environment file or from ENV at a git ref.")
 @report_failures
-def capacity(env: str, output_format: str) -> None:
-    """The GPU slices each pool of ENV offers, the pods that ask for them, and the teams' quotas."""
+def capacity(env: str, output_format: str, other: str | None) -> None:
+    """The GPU slices each pool of ENV offers, the pods that ask for them, the teams' quotas and the cost."""
     from eksml.capacity import capacity_report
-    from eksml.capacity.format import format_markdown, format_text
+    from eksml.capacity.format import format_changes, format_markdown, format_text
 
+    if other is not None:
+        from eksml.capacity.against import capacity_against
+
+        report, changes, new = capacity_against(env, other)
+        if output_format == "json":
+            click.echo(json.dumps({"environment": report.env, "against": other, "new": new,
+                                   "changes": [c.as_dict() for c in changes]}, indent=2))
+        else:
+            click.echo(format_changes(report.env, other, changes, new, markdown=output_format == "markdown"))
+        return
     report = capacity_report(load(env))
     if output_format == "json":
         click.echo(json.dumps(report.as_dict(), indent=2))
