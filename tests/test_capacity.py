@@ -338,3 +338,52 @@ def test_against_a_git_ref_compares_the_file_at_that_commit(tmp_path, monkeypatc
 def test_against_an_unknown_ref_is_bad_input():
     result = run_capacity("dev", "--against", "no-such-ref-anywhere")
     assert result.exit_code == 2 and "neither an environment file nor a git ref" in result.output
+
+
+def what_if_json(*args: str) -> dict:
+    result = run_capacity("dev", "--add", *args, "--output", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_what_if_six_mig_slices_fit_on_the_desired_nodes(standard_support_day):
+    # dev's a100-mig: 8 3g.40gb per node, ChatQnA already takes 1: 1 + 6 = 7 <= 8, so 1 node = desired
+    data = what_if_json("chat: nvidia.com/mig-3g.40gb x6")
+    (option,) = data["options"]
+    assert (option["pool"], option["fits"], option["nodes_needed"], option["extra_nodes"]) == ("a100-mig", True, 1, 0)
+    assert data["chosen"] == "a100-mig" and option["extra_usd_per_month"] == 0
+
+
+def test_what_if_that_needs_a_new_node(standard_support_day):
+    # 1 + 8 = 9 3g.40gb > 8 per node: 2 nodes, 1 more than desired; one p4de.24xlarge: 27.44705 x 730 = 20,036.35
+    (option,) = what_if_json("chat: mig-3g.40gb x8")["options"]
+    assert (option["nodes_needed"], option["extra_nodes"]) == (2, 1)
+    assert option["extra_usd_per_month"] == pytest.approx(27.44705 * 730, abs=0.01)
+
+
+def test_what_if_beyond_max_size_does_not_fit():
+    # 1 + 16 = 17 > 8 x max 2 = 16: 3 nodes
+    data = what_if_json("chat: mig-3g.40gb x16")
+    assert data["chosen"] is None and data["options"][0]["nodes_needed"] == 3
+    text = run_capacity("dev", "--add", "chat: mig-3g.40gb x16").output
+    assert "does not fit: needs 3 nodes, max 2" in text and "does not fit, even at max size" in text
+
+
+def test_what_if_picks_the_pool_with_the_fewest_extra_nodes():
+    # 40 x nvidia.com/gpu: a100-timeslice 1 (tinyllama) + 40 = 41 / 32 -> 2 nodes (max 2); h100 40 / 16 -> 3 > 2;
+    # gpu-workloads (Karpenter, 8 per node) 40 / 8 -> 5 > 2
+    data = what_if_json("big: nvidia.com/gpu x40")
+    found = {o["pool"]: (o["fits"], o["nodes_needed"]) for o in data["options"]}
+    assert found == {"a100-timeslice": (True, 2), "h100": (False, 3), "gpu-workloads": (False, 5)}
+    assert data["chosen"] == "a100-timeslice"
+
+
+def test_what_if_a_resource_no_pool_offers():
+    text = run_capacity("dev", "--add", "x: mig-7g.80gb x1").output
+    assert "fits no pool: none offers nvidia.com/mig-7g.80gb" in text
+
+
+@pytest.mark.parametrize("bad", ["bad", "Name: nvidia.com/gpu x2", "a: nvidia.com/gpu x0", "a: nvidia.com/gpu"])
+def test_what_if_refuses_a_malformed_addition(bad):
+    result = run_capacity("dev", "--add", bad)
+    assert result.exit_code == 2 and "is not 'NAME: RESOURCE xN'" in result.output and "Traceback" not in result.output

@@ -47,3 +47,13 @@ def check_capacity(env: Environment, env_file: str, catalog: Optional[Catalog] =
     if report.errors:
         raise ConfigError([Issue(env_file, f.field, f.message) for f in report.errors])
     return report
+
+
+def capacity_what_if(env: Environment, text: str, catalog: Optional[Catalog] = None):
+    """(`--add 'NAME: RESOURCE xN'` answered on env's pools, hours in a month)."""
+    from eksml.capacity.what_if import parse_addition, what_if
+
+    addition = parse_addition(text)  # bad input before any render
+    hardware = catalog or load_catalog()
+    prices = load_price_table()
+    return what_if(capacity_report(env, hardware), addition, env.region, prices, hardware), prices.hours_per_month

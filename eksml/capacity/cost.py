@@ -51,6 +51,15 @@ def _priced_node_type(supply: PoolSupply, region: str, prices: PriceTable, catal
     return min(candidates, key=lambda t: prices.instance(region, t).usd, default=None)
 
 
+def node_price(supply: PoolSupply, region: str, prices: PriceTable, catalog: Catalog) -> Optional[Price]:
+    """The on-demand price of one more node of the pool (None: spot, Capacity Block or not sourced)."""
+    capacity = supply.capacity_type.lower()
+    if "on_demand" not in capacity and "on-demand" not in capacity:
+        return None
+    node_type = _priced_node_type(supply, region, prices, catalog)
+    return prices.instance(region, node_type) if node_type else None
+
+
 def pool_cost(supply: PoolSupply, region: str, prices: PriceTable, catalog: Catalog) -> CostLine:
     item = f"pool {supply.name}"
     capacity = supply.capacity_type.lower()
@@ -59,7 +68,7 @@ def pool_cost(supply: PoolSupply, region: str, prices: PriceTable, catalog: Cata
                          "spot is not priced (no sourced spot figure)" if "spot" in capacity
                          else "Capacity Block reservation fees are not priced")
     node_type = _priced_node_type(supply, region, prices, catalog)
-    price = prices.instance(region, node_type) if node_type else None
+    price = node_price(supply, region, prices, catalog)
     if price is None:
         return _unpriced(item, f"{node_type or 'its GPU types'} in {region}", "no sourced on-demand price")
     basis = f"{node_type} on-demand" + (" (upper bound: spot is preferred and not priced)" if "spot" in capacity else "")
