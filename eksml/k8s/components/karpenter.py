@@ -19,6 +19,7 @@ from eksml.k8s.components.base import HelmComponent
 from eksml.k8s.context import RenderContext
 from eksml.k8s.manifests import metadata
 from eksml.k8s.model import ChartRef, Manifest
+from eksml.k8s.node_overlays import FEATURE_GATE, node_overlays
 from eksml.k8s.pools import (
     KARPENTER_NODEPOOL_LABEL,
     karpenter_gpu_instance_types,
@@ -131,6 +132,8 @@ class Karpenter(HelmComponent):
         }
         if ctx.outputs.cluster_endpoint:
             settings["clusterEndpoint"] = ctx.outputs.cluster_endpoint
+        if node_overlays(ctx.env, ctx.catalog):  # alpha: on only when eksml renders overlays
+            settings["featureGates"] = {FEATURE_GATE: True}
         return {
             "serviceAccount": {"create": True, "name": sa.name, "annotations": sa.annotations},
             "settings": settings,
@@ -141,4 +144,4 @@ class Karpenter(HelmComponent):
         manifests: list[Manifest] = []
         for name, kpool in ctx.env.karpenter.node_pools.items():
             manifests += [node_class(name, kpool, ctx), node_pool(name, kpool, ctx)]
-        return manifests
+        return manifests + node_overlays(ctx.env, ctx.catalog)
