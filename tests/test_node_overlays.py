@@ -87,3 +87,10 @@ def test_overlays_validate_against_the_charts_crd(dev_render):
     broken["spec"]["capacity"] = {"cpu": "4"}  # the CRD allows extended resources only
     broken["spec"]["weight"] = "heavy"
     assert dict(custom_resource_errors(broken, crd, "v1alpha1"))
+
+
+def test_gpu_nodepools_are_consolidated_only_when_empty():
+    env = Environment.model_validate(DEV)
+    pools = {m["metadata"]["name"]: m["spec"]["disruption"] for m in karpenter(env).objects if m["kind"] == "NodePool"}
+    assert pools["gpu-workloads"]["consolidationPolicy"] == "WhenEmpty"  # g5/g6e/p4d: GPU nodes
+    assert pools["training-workloads"]["consolidationPolicy"] == "WhenEmptyOrUnderutilized"  # c5/m5/r5: CPU only

@@ -83,7 +83,10 @@ def node_pool(name: str, kpool: KarpenterPool, ctx: RenderContext) -> Manifest:
                 "expireAfter": "720h",
             },
         },
-        "disruption": {"consolidationPolicy": "WhenEmptyOrUnderutilized", "consolidateAfter": kpool.consolidate_after},
+        # A GPU node is consolidated only once empty: moving a training or inference pod off an
+        # underused GPU node throws away hours of work or a loaded model.
+        "disruption": {"consolidationPolicy": "WhenEmpty" if _has_gpus(kpool, ctx) else "WhenEmptyOrUnderutilized",
+                       "consolidateAfter": kpool.consolidate_after},
     }
     taints = [t.as_manifest() for t in karpenter_pool_taints(env, kpool)]
     if taints:
