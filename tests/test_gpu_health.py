@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from eksml.config import load_environment
-from eksml.contract.outputs import AwsOutputs
+from eksml.outputs import predict_outputs
 from eksml.k8s.platform import build_platform
 
 
 def gpu_rules(env_name: str) -> dict[str, dict]:
     env = load_environment(env_name)
-    monitoring = build_platform(env, AwsOutputs.predict(env)).component("kube-prometheus-stack")
+    monitoring = build_platform(env, predict_outputs(env)).component("kube-prometheus-stack")
     rule = next(m for m in (*monitoring.prerequisites, *monitoring.objects) if m["kind"] == "PrometheusRule")
     group = next(g for g in rule["spec"]["groups"] if g["name"] == "eksml.gpu")
     return {r["alert"]: r for r in group["rules"]}

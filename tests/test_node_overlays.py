@@ -10,7 +10,7 @@ import yaml
 
 from eksml.charts.kube_yaml import ManifestObject
 from eksml.config.models import Environment
-from eksml.contract.outputs import AwsOutputs
+from eksml.outputs import predict_outputs
 from eksml.k8s.crd_schema import custom_resource_errors
 from eksml.k8s.object_checks import Placed, crd_index
 from eksml.k8s.platform import build_platform
@@ -28,7 +28,7 @@ def with_overflow(**pools) -> Environment:
 
 
 def karpenter(env: Environment):
-    return build_platform(env, AwsOutputs.predict(env)).component("karpenter")
+    return build_platform(env, predict_outputs(env)).component("karpenter")
 
 
 def overlays(env: Environment) -> dict[str, dict]:

@@ -21,11 +21,11 @@ from eksml.k8s.model import Placement
 
 def platform_placements(env: Environment) -> list[Placement]:
     """The values-only render's pods placed on the pools (no chart needed)."""
-    from eksml.contract.outputs import AwsOutputs
+    from eksml.outputs import predict_outputs
     from eksml.k8s.platform import build_platform
     from eksml.k8s.scheduling import check_scheduling
 
-    return check_scheduling(build_platform(env, AwsOutputs.predict(env)))
+    return check_scheduling(build_platform(env, predict_outputs(env)))
 
 
 def capacity_report(env: Environment, catalog: Optional[Catalog] = None,

@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from eksml.k8s.components.base import HelmComponent
+from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
+from eksml.k8s.components.base import DescribedComponent
 from eksml.k8s.context import RenderContext
 from eksml.k8s.manifests import metadata
-from eksml.k8s.model import ChartRef, Manifest
+from eksml.k8s.model import Manifest
 
 RULES_NAME = "eksml-platform-alerts"
 
@@ -145,13 +146,8 @@ def prometheus_rule(ctx: RenderContext, namespace: str) -> Manifest:
     }
 
 
-class KubePrometheusStack(HelmComponent):
-    name = "kube-prometheus-stack"
-    namespace = "monitoring"
-    chart = ChartRef("kube-prometheus-stack", repo="https://prometheus-community.github.io/helm-charts")
-    addon = "kube_prometheus_stack"
-    provides_api_groups = ("monitoring.coreos.com",)
-    timeout = "15m"
+class KubePrometheusStack(DescribedComponent):
+    spec = KUBE_PROMETHEUS_STACK
 
     def values(self, ctx: RenderContext) -> dict[str, Any]:
         select_all = {
