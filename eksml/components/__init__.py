@@ -19,6 +19,7 @@ from eksml.components.gpu_operator import GPU_OPERATOR
 from eksml.components.karpenter import KARPENTER
 from eksml.components.kserve import KSERVE, KSERVE_CRD, KSERVE_RUNTIMES
 from eksml.components.load_balancer_controller import AWS_LOAD_BALANCER_CONTROLLER
+from eksml.components.metrics_server import METRICS_SERVER
 from eksml.components.mlflow import MLFLOW
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
 from eksml.components.serving import MODEL_SERVING
@@ -29,6 +30,7 @@ COMPONENTS: tuple[ComponentSpec, ...] = (
     ARGOCD,
     CERT_MANAGER,
     AWS_LOAD_BALANCER_CONTROLLER,
+    METRICS_SERVER,
     EXTERNAL_SECRETS,
     KUBE_PROMETHEUS_STACK,
     KARPENTER,
