@@ -10,5 +10,5 @@ AWS_LOAD_BALANCER_CONTROLLER = ComponentSpec(
     addon=AddonSwitch("aws_load_balancer_controller"),
     provides_api_groups=("elbv2.k8s.aws",),
     identity=Identity("aws-load-balancer-controller", service_account="aws-load-balancer-controller",
-                      grants=(ControllerPolicy("aws-load-balancer-controller"),)),
+                      grants=(ControllerPolicy(),)),
 )

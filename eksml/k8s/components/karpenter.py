@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from eksml.contract.names import KARPENTER_CAPACITY_TYPE_LABEL
 from eksml.config.models import Environment, KarpenterPool
 from eksml.contract.names import (
     ENVIRONMENT_TAG,
@@ -18,6 +19,7 @@ from eksml.k8s.components.base import DescribedComponent
 from eksml.k8s.context import RenderContext
 from eksml.k8s.manifests import metadata
 from eksml.k8s.model import Manifest
+from eksml.k8s.node_overlays import FEATURE_GATE, node_overlays
 from eksml.k8s.pools import (
     KARPENTER_NODEPOOL_LABEL,
     karpenter_gpu_instance_types,
@@ -54,7 +56,7 @@ def node_pool(name: str, kpool: KarpenterPool, ctx: RenderContext) -> Manifest:
     labels = karpenter_pool_labels(env, name, kpool)
     requirements: list[dict[str, Any]] = [
         # Both values: Karpenter launches spot when it can and falls back to on-demand.
-        {"key": "karpenter.sh/capacity-type", "operator": "In", "values": list(kpool.capacity_types)},
+        {"key": KARPENTER_CAPACITY_TYPE_LABEL, "operator": "In", "values": list(kpool.capacity_types)},
         {"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": list(kpool.instance_families)},
         {"key": "kubernetes.io/arch", "operator": "In", "values": _architectures(kpool, ctx)},
     ]
@@ -81,7 +83,10 @@ def node_pool(name: str, kpool: KarpenterPool, ctx: RenderContext) -> Manifest:
                 "expireAfter": "720h",
             },
         },
-        "disruption": {"consolidationPolicy": "WhenEmptyOrUnderutilized", "consolidateAfter": kpool.consolidate_after},
+        # A GPU node is consolidated only once empty: moving a training or inference pod off an
+        # underused GPU node throws away hours of work or a loaded model.
+        "disruption": {"consolidationPolicy": "WhenEmpty" if _has_gpus(kpool, ctx) else "WhenEmptyOrUnderutilized",
+                       "consolidateAfter": kpool.consolidate_after},
     }
     taints = [t.as_manifest() for t in karpenter_pool_taints(env, kpool)]
     if taints:
@@ -125,6 +130,8 @@ class Karpenter(DescribedComponent):
         }
         if ctx.outputs.cluster_endpoint:
             settings["clusterEndpoint"] = ctx.outputs.cluster_endpoint
+        if node_overlays(ctx.env, ctx.catalog):  # alpha: on only when eksml renders overlays
+            settings["featureGates"] = {FEATURE_GATE: True}
         return {
             "serviceAccount": {"create": True, "name": sa.name, "annotations": sa.annotations},
             "settings": settings,
@@ -135,4 +142,4 @@ class Karpenter(DescribedComponent):
         manifests: list[Manifest] = []
         for name, kpool in ctx.env.karpenter.node_pools.items():
             manifests += [node_class(name, kpool, ctx), node_pool(name, kpool, ctx)]
-        return manifests
+        return manifests + node_overlays(ctx.env, ctx.catalog)

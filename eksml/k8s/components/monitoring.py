@@ -10,7 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from eksml.components.chatqna import OPEA_CHATQNA
+from eksml.components.mlflow import MLFLOW
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
+from eksml.components.serving import MODEL_SERVING
+from eksml.config.components import component_enabled
 from eksml.k8s.components.availability import HA_REPLICAS, highly_available, zone_spread
 from eksml.k8s.components.base import DescribedComponent
 from eksml.k8s.context import RenderContext
@@ -28,12 +32,20 @@ class AlertRule:
     severity: str
     summary: str
     labels: tuple[tuple[str, str], ...] = ()  # besides severity, e.g. the pool an alert is about
+    runbook: Optional[str] = None  # what the on-call does, in one line
+
+
+GPU_NODE_RUNBOOK = (
+    "GPU node groups repair themselves (EKS node auto-repair replaces the node once the node monitoring agent "
+    "reports it); on a Karpenter node, cordon and drain it (kubectl drain NODE --ignore-daemonsets) and delete its "
+    "NodeClaim so Karpenter launches a healthy one; keep `dmesg | grep -i xid` from the node for the AWS case"
+)
 
 
 def inference_namespaces(ctx: RenderContext) -> list[str]:
-    names = ["kserve", *ctx.env.teams]
-    if ctx.env.genai.chatqna is not None and ctx.env.genai.chatqna.enabled and ctx.env.addons.opea_chatqna.enabled:
-        names.append("chatqna")
+    names = [MODEL_SERVING.namespace, *ctx.env.teams]
+    if component_enabled(ctx.env, OPEA_CHATQNA):
+        names.append(OPEA_CHATQNA.namespace)
     return names
 
 
@@ -61,8 +73,8 @@ def alert_rules(ctx: RenderContext) -> list[AlertRule]:
         ),
         AlertRule(
             "MLflowDown",
-            'sum(kube_deployment_status_replicas_available{namespace="mlflow"}) < 1'
-            ' or absent(kube_deployment_status_replicas_available{namespace="mlflow"})',
+            f'sum(kube_deployment_status_replicas_available{{namespace="{MLFLOW.namespace}"}}) < 1'
+            f' or absent(kube_deployment_status_replicas_available{{namespace="{MLFLOW.namespace}"}})',
             "2m", "critical", "no MLflow tracking server replica available for 2 minutes",
         ),
         AlertRule(
@@ -86,7 +98,15 @@ def gpu_alert_rules(ctx: RenderContext) -> list[AlertRule]:
 
     rules = [
         AlertRule("GPUXidError", "max by (Hostname, gpu, modelName) (DCGM_FI_DEV_XID_ERRORS{}) > 0", "1m", "critical",
-                  "a GPU reported an XID error (driver or hardware fault); drain the node and check dmesg"),
+                  "a GPU reported an XID error (driver or hardware fault); drain the node and check dmesg",
+                  runbook=GPU_NODE_RUNBOOK),
+        # The device plugin stops advertising a GPU it finds unhealthy (fallen off the bus, XID 79):
+        # the node then offers fewer GPUs than it has, and its pods wait or fail.
+        AlertRule("GPUNodeLostGPUs",
+                  'kube_node_status_capacity{resource="nvidia_com_gpu"}'
+                  ' - kube_node_status_allocatable{resource="nvidia_com_gpu"} > 0',
+                  "5m", "critical", "a node advertises fewer GPUs than it has: a GPU dropped off or is unhealthy",
+                  runbook=GPU_NODE_RUNBOOK),
         AlertRule("GPUUncorrectableEccErrors",
                   "increase(DCGM_FI_DEV_ECC_DBE_VOL_TOTAL{}[15m]) > 0 or DCGM_FI_DEV_ROW_REMAP_FAILURE{} > 0",
                   None, "critical", "a GPU had uncorrectable (double-bit) ECC errors or failed to remap a memory row"),
@@ -116,7 +136,7 @@ def _rule_entries(rules: list[AlertRule]) -> list[dict[str, Any]]:
         if rule.duration:
             entry["for"] = rule.duration
         entry["labels"] = {"severity": rule.severity, **dict(rule.labels)}
-        entry["annotations"] = {"summary": rule.summary}
+        entry["annotations"] = {"summary": rule.summary, **({"runbook": rule.runbook} if rule.runbook else {})}
         entries.append(entry)
     return entries
 
