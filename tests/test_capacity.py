@@ -62,7 +62,7 @@ EXPECTED_SLICES = {
 EXPECTED_DEMAND = {
     "dev": {("a100-mig", MIG_3G): 1,               # ChatQnA's vLLM: 1 x 3g.40gb
             ("a100-mig", MIG_2G): 2,               # mistral-7b and its canary: 1 replica each x 2g.20gb
-            ("a100-timeslice", GPU): 1},           # tinyllama: 1 replica x 1 time-slicing replica
+            ("a100-timeslice", GPU): 0},           # tinyllama: autoscaling min 0 (scales to zero; max 2)
     "staging": {("a100-mig", MIG_3G): 1,
                 ("a100-mig", MIG_2G): 2 + 2,       # mistral-7b replicas 2, its canary as many (minReplicas 2)
                 ("a100-timeslice", GPU): 1},

@@ -12,13 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from eksml.errors import Issue
+from eksml.components.kserve import KSERVE
+from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
 from eksml.k8s.object_checks import Placed
 
 # (release, Deployment name) -> why one replica is right even at prod.
 SINGLE_REPLICA_ALLOWED: dict[tuple[str, str], str] = {
-    ("kube-prometheus-stack", "kube-prometheus-stack-grafana"):
+    (KUBE_PROMETHEUS_STACK.name, f"{KUBE_PROMETHEUS_STACK.name}-grafana"):
         "Grafana keeps its state in SQLite on one volume; dashboards come from ConfigMaps, so a restart loses nothing",
-    ("kserve", "kserve-controller-manager"):
+    (KSERVE.name, "kserve-controller-manager"):
         "kserve-resources v0.20.0 has no replica setting; running InferenceServices keep serving while it restarts, "
         "only creates and updates of KServe objects wait",
 }
