@@ -27,8 +27,8 @@ from eksml.k8s.values import deep_merge
 from eksml.contract.names import SERVICE_ACCOUNTS
 from eksml.contract.outputs import AwsOutputs
 from eksml.paths import ENVIRONMENTS_DIR
+from shipped import SHIPPED
 
-SHIPPED = sorted(path.stem for path in ENVIRONMENTS_DIR.glob("*.yaml"))
 MLFLOW_PACKAGE = CHARTS_DIR / "mlflow-1.11.5.tgz"
 
 

@@ -33,38 +33,8 @@ class Component(Protocol):
     def objects(self, ctx: RenderContext) -> list[Manifest]: ...
 
 
-class HelmComponent:
-    """Defaults for a chart whose version and on/off switch live under `env.addons.<addon>`."""
-
-    name: ClassVar[str]
-    namespace: ClassVar[str]
-    chart: ClassVar[Optional[ChartRef]]
-    addon: ClassVar[Optional[str]] = None  # attribute of env.addons
-    depends_on: ClassVar[tuple[str, ...]] = ()
-    provides_api_groups: ClassVar[tuple[str, ...]] = ()
-    timeout: ClassVar[str] = "10m"
-
-    def _addon(self, ctx: RenderContext):
-        return getattr(ctx.env.addons, self.addon)
-
-    def enabled(self, ctx: RenderContext) -> bool:
-        return self._addon(ctx).enabled
-
-    def version(self, ctx: RenderContext) -> Optional[str]:
-        return self._addon(ctx).version
-
-    def values(self, ctx: RenderContext) -> dict[str, Any]:
-        return {}
-
-    def prerequisites(self, ctx: RenderContext) -> list[Manifest]:
-        return []
-
-    def objects(self, ctx: RenderContext) -> list[Manifest]:
-        return []
-
-
-class OwnedObjectsComponent:
-    """Defaults for a component with no chart: only objects eksml owns (baseline, models, ingress)."""
+class ComponentDefaults:
+    """What a component does unless it says otherwise: always on, no version, nothing computed or added."""
 
     name: ClassVar[str]
     namespace: ClassVar[str] = ""
@@ -87,3 +57,25 @@ class OwnedObjectsComponent:
 
     def objects(self, ctx: RenderContext) -> list[Manifest]:
         return []
+
+
+class HelmComponent(ComponentDefaults):
+    """A chart whose version and on/off switch live under `env.addons.<addon>`."""
+
+    namespace: ClassVar[str]
+    chart: ClassVar[Optional[ChartRef]]
+    addon: ClassVar[Optional[str]] = None  # attribute of env.addons
+    timeout: ClassVar[str] = "10m"
+
+    def _addon(self, ctx: RenderContext):
+        return getattr(ctx.env.addons, self.addon)
+
+    def enabled(self, ctx: RenderContext) -> bool:
+        return self._addon(ctx).enabled
+
+    def version(self, ctx: RenderContext) -> Optional[str]:
+        return self._addon(ctx).version
+
+
+class OwnedObjectsComponent(ComponentDefaults):
+    """A component with no chart: only objects eksml owns (baseline, models, ingress)."""
