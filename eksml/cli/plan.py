@@ -1,4 +1,7 @@
-"""`eksml plan ENV [--emulator]`: every stack's Terraform plan, then the Kubernetes layer's change."""
+"""`eksml plan ENV [--emulator]`: every stack's Terraform plan, then the Kubernetes layer's change.
+
+`eksml plan ENV... --emulator` (or `--all --emulator`) previews several environments in one process,
+each against its own throwaway emulator (eksml.aws.preview_many)."""
 
 from __future__ import annotations
 
@@ -7,13 +10,14 @@ import sys
 
 import click
 
-from eksml.cli.common import env_argument, load, output_option, report_failures
+from eksml.cli.common import all_option, envs_argument, load_many, output_option, report_failures
 
 _SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "read": "<="}
 
 
 @click.command()
-@env_argument
+@envs_argument
+@all_option
 @click.option(
     "--emulator", "preview", is_flag=True,
     help="Preview in a throwaway local emulator: the full plan of a first deploy, no cloud account needed.",
@@ -22,19 +26,37 @@ _SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "read
 @click.option("--context", help="kubeconfig context of the cluster to compare with.")
 @output_option
 @report_failures
-def plan(env: str, preview: bool, kubeconfig: str | None, context: str | None, output_format: str) -> None:
+def plan(envs: tuple[str, ...], all_envs: bool, preview: bool, kubeconfig: str | None, context: str | None,
+         output_format: str) -> None:
     """Show what a deploy of ENV would change: every Terraform stack, then the Kubernetes layer (the
-    rendered files against the last render; with --context, each Helm release against the cluster)."""
+    rendered files against the last render; with --context, each Helm release against the cluster).
+    Several ENVs (or --all) need --emulator: one process previews them all."""
+    from eksml.aws.preview_many import preview_each
     from eksml.aws.run import plan_environment
     from eksml.deploy.progress_events import ProgressEvents
     from eksml.deploy.progress import Progress
 
-    environment = load(env)
+    environments = load_many(envs, all_envs)
+    single = len(environments) == 1 and not all_envs
+    if not single and not preview:
+        raise click.UsageError("several environments are planned together only with --emulator (a preview each); "
+                               "plan an account's environment on its own")
+    if not single and (kubeconfig or context):
+        raise click.UsageError("--kubeconfig/--context compare one environment's cluster: name one ENV")
     progress = Progress(stream=sys.stderr)
-    result = plan_environment(environment, preview=preview, on_event=ProgressEvents(progress))
+    if single:
+        results = [plan_environment(environments[0], preview=preview, on_event=ProgressEvents(progress))]
+    else:
+        results = preview_each(environments, lambda env: ProgressEvents(progress))
     if output_format == "json":
-        click.echo(json.dumps(_as_json(result), indent=2))
+        reports = [_as_json(result) for result in results]
+        click.echo(json.dumps(reports[0] if single else {"ok": True, "environments": reports}, indent=2))
         return
+    for environment, result in zip(environments, results):
+        _show(environment, result, kubeconfig, context)
+
+
+def _show(environment, result, kubeconfig: str | None, context: str | None) -> None:
     where = (
         "a throwaway emulator (stand-in outputs for unapplied upstream stacks)" if result.preview
         else "the local emulator" if environment.emulator else f"account {environment.account_id or '(from credentials)'}"
