@@ -4,6 +4,7 @@ process, each exactly as it would be on its own."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,31 @@ def test_plan_of_several_environments_previews_each_against_its_own_emulator():
         assert one["preview"] is True
         assert all(stack["planned"] and stack["add"] > 0 for stack in one["stacks"]), name
     assert by_env["local"]["stacks"] != by_env["dev"]["stacks"]
+
+
+FULL_IMPORT_SYNTH = """
+import sys
+from pathlib import Path
+from eksml.toolchain import prefer_supported_node
+prefer_supported_node()
+import cdktf_cdktf_provider_aws  # the whole binding, as before the stacks imported it module by module
+from eksml.aws.synth import synthesize
+from eksml.config import load_environment
+synthesize(load_environment("dev"), Path(sys.argv[1]))
+print(sum(name.startswith("cdktf_cdktf_provider_aws.") for name in sys.modules))
+"""
+
+
+def test_importing_only_the_provider_modules_used_synthesizes_the_same_json(tmp_path: Path, synthesized_environments):
+    """The stacks load ~40 of the binding's ~2,100 modules; the JSON equals a synth with all of them loaded."""
+    import subprocess
+
+    full = subprocess.run([sys.executable, "-c", FULL_IMPORT_SYNTH, str(tmp_path)], capture_output=True, text=True,
+                          timeout=600)
+    assert full.returncode == 0, full.stderr[-3000:]
+    assert int(full.stdout.split()[-1]) > 2000
+    for stack in synthesized_environments["dev"].stacks:
+        alone = json.loads(stack.config_file.read_text())
+        assert json.loads((tmp_path / "stacks" / stack.name / "cdk.tf.json").read_text()) == alone, stack.name
+    lazily = sum(name.startswith("cdktf_cdktf_provider_aws.") for name in sys.modules)
+    assert 0 < lazily < 200, "the session's synth loaded the whole provider binding"
