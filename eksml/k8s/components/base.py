@@ -4,12 +4,18 @@ A component is a Helm release plus the objects eksml applies around it: `prerequ
 before the release (config it reads at start), `objects` after it (custom resources that need the
 release's CRDs). `values` returns only what the environment computes; the platform layers it over
 helm_values/<component>.yaml and helm_values/<env>/<component>.yaml.
+
+What a component is (name, namespace, chart, add-on, dependencies, identity, UIs) is its description
+in eksml/components; a class here adds only behaviour. A description without a class gets
+`DescribedComponent` as it is.
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar, Optional, Protocol
 
+from eksml.components.spec import ComponentSpec
+from eksml.config.components import component_enabled
 from eksml.k8s.context import RenderContext
 from eksml.k8s.model import ChartRef, Manifest
 
@@ -33,21 +39,38 @@ class Component(Protocol):
     def objects(self, ctx: RenderContext) -> list[Manifest]: ...
 
 
-class ComponentDefaults:
-    """What a component does unless it says otherwise: always on, no version, nothing computed or added."""
+class DescribedComponent:
+    """A component exactly as its description says: a subclass names its `spec` and overrides behaviour."""
 
+    spec: ClassVar[ComponentSpec]
     name: ClassVar[str]
-    namespace: ClassVar[str] = ""
-    chart: ClassVar[Optional[ChartRef]] = None
-    depends_on: ClassVar[tuple[str, ...]] = ()
-    provides_api_groups: ClassVar[tuple[str, ...]] = ()
-    timeout: ClassVar[str] = "5m"
+    namespace: ClassVar[str]
+    chart: ClassVar[Optional[ChartRef]]
+    depends_on: ClassVar[tuple[str, ...]]
+    provides_api_groups: ClassVar[tuple[str, ...]]
+    timeout: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        spec = cls.__dict__.get("spec")
+        if spec is not None:
+            cls.name, cls.namespace, cls.timeout = spec.name, spec.namespace, spec.timeout
+            cls.chart = ChartRef(spec.chart.name, repo=spec.chart.repo) if spec.chart else None
+            cls.depends_on = spec.dependency_names
+            cls.provides_api_groups = spec.provides_api_groups
+
+    @classmethod
+    def of(cls, spec: ComponentSpec) -> type["DescribedComponent"]:
+        """The class of a description that needs no behaviour of its own."""
+        return type(f"Described[{spec.name}]", (cls,), {"spec": spec})
 
     def enabled(self, ctx: RenderContext) -> bool:
-        return True
+        return component_enabled(ctx.env, self.spec)
 
     def version(self, ctx: RenderContext) -> Optional[str]:
-        return None
+        if self.spec.chart is None or self.spec.addon is None:
+            return None
+        return getattr(ctx.env.addons, self.spec.addon.key).version
 
     def values(self, ctx: RenderContext) -> dict[str, Any]:
         return {}
@@ -57,25 +80,3 @@ class ComponentDefaults:
 
     def objects(self, ctx: RenderContext) -> list[Manifest]:
         return []
-
-
-class HelmComponent(ComponentDefaults):
-    """A chart whose version and on/off switch live under `env.addons.<addon>`."""
-
-    namespace: ClassVar[str]
-    chart: ClassVar[Optional[ChartRef]]
-    addon: ClassVar[Optional[str]] = None  # attribute of env.addons
-    timeout: ClassVar[str] = "10m"
-
-    def _addon(self, ctx: RenderContext):
-        return getattr(ctx.env.addons, self.addon)
-
-    def enabled(self, ctx: RenderContext) -> bool:
-        return self._addon(ctx).enabled
-
-    def version(self, ctx: RenderContext) -> Optional[str]:
-        return self._addon(ctx).version
-
-
-class OwnedObjectsComponent(ComponentDefaults):
-    """A component with no chart: only objects eksml owns (baseline, models, ingress)."""
