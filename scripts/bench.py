@@ -1,5 +1,6 @@
-"""`make bench`: cold and warm synth, render of the real charts (cold and warm chart cache), a fresh
-local deploy, a second (no-change) deploy, destroy.
+"""`make bench`: cold and warm synth, every environment synthesized in one process against one
+process each, one environment against the real `cdktf synth`, render of the real charts (cold and
+warm chart cache), a fresh local deploy, a second (no-change) deploy, destroy.
 
 The render needs the charts: from EKSML_CHART_MIRROR when set, else the team's shared repository
 (../shared/charts or EKSML_SHARED_DIR) served on loopback, else each chart's publisher.
@@ -47,6 +48,40 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     return time.monotonic() - started, proc.returncode, proc.stdout + proc.stderr
 
 
+def synth_rows(env_name: str, env: dict[str, str], scratch: Path) -> list[tuple[str, str, str]]:
+    """Every environment in one `eksml synth --all` against one `eksml synth ENV` each, and one
+    environment against `cdktf synth` (the CDKTF CLI driving eksml's app, as `make cdktf` does)."""
+    names = sorted(path.stem for path in (ROOT / "environments").glob("*.yaml"))
+    rows = []
+    together, code, out = timed([*EKSML, "synth", "--all", "--outdir", str(scratch / "all")], env)
+    if code:
+        print(out[-3000:], file=sys.stderr)
+        return [(f"synth {len(names)} environments, one process", "-", "failed")]
+    apart = {}
+    for name in names:
+        apart[name], code, out = timed([*EKSML, "synth", name, "--outdir", str(scratch / "apart" / name)], env)
+        if code:
+            print(out[-3000:], file=sys.stderr)
+            return rows
+    separate = sum(apart.values())
+    rows.append((f"synth {len(names)} environments, one process (synth --all)", f"{together:.1f}s",
+                 f"{together / separate:.2f}x of {len(names)} processes, {together / apart[env_name]:.2f}x of one"))
+    rows.append((f"synth {len(names)} environments, one process each", f"{separate:.1f}s", ""))
+    cdktf = ROOT / ".tools" / "node_modules" / ".bin" / "cdktf"
+    if not cdktf.is_file():
+        return rows + [("cdktf synth: cdktf-cli is not in .tools (make install)", "-", "")]
+    script = (f'eval "$({sys.executable} scripts/cdktf_env.py)" && '
+              f"EKSML_ENV={env_name} {cdktf} synth --output {scratch / 'cdktf.out'}")
+    theirs, code, out = timed(["bash", "-c", script], env)
+    if code:
+        print(out[-3000:], file=sys.stderr)
+        return rows + [(f"cdktf synth {env_name}", f"{theirs:.1f}s", "failed")]
+    rows.append((f"cdktf synth {env_name} (the CDKTF CLI)", f"{theirs:.1f}s", ""))
+    rows.append((f"eksml synth {env_name}", f"{apart[env_name]:.1f}s",
+                 f"{apart[env_name] / theirs:.2f}x of cdktf synth (target 0.5x)"))
+    return rows
+
+
 def _shared_charts() -> Path:
     shared = os.environ.get("EKSML_SHARED_DIR")
     return (Path(shared) if shared else ROOT.parent / "shared") / "charts"
@@ -89,7 +124,8 @@ def render_rows(env_name: str, env: dict[str, str], scratch: Path) -> list[tuple
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--env", default="dev", help="environment to synthesize (default: dev)")
-    parser.add_argument("--skip-deploy", action="store_true", help="only measure synth")
+    parser.add_argument("--skip-deploy", action="store_true", help="no deploy and destroy")
+    parser.add_argument("--skip-render", action="store_true", help="no render of the real charts")
     args = parser.parse_args()
 
     rows: list[tuple[str, str, str]] = []
@@ -103,7 +139,9 @@ def main() -> int:
         cold, warm = (float(x) for x in out.split()[-2:])
         rows.append((f"synth {args.env}, cold (new process, provider import)", f"{cold:.1f}s", ""))
         rows.append((f"synth {args.env}, warm (same process)", f"{warm:.1f}s", ""))
-        rows += render_rows(args.env, base_env, Path(scratch))
+        rows += synth_rows(args.env, base_env, Path(scratch))
+        if not args.skip_render:
+            rows += render_rows(args.env, base_env, Path(scratch))
         if not args.skip_deploy:
             for label, command, target in (
                 ("deploy local, fresh", [*EKSML, "deploy", "local"], 180),

@@ -24,9 +24,9 @@ from eksml.contract.outputs import AwsOutputs
 from eksml.emulator.target import AwsTarget
 from eksml.errors import ConfigError
 from eksml.k8s.render import render_platform
-from eksml.paths import ENVIRONMENTS_DIR
+from shipped import SHIPPED, shipped_data
 
-SHIPPED = {path.stem: yaml.safe_load(path.read_text()) for path in sorted(ENVIRONMENTS_DIR.glob("*.yaml"))}
+SHIPPED_DATA = {name: shipped_data(name) for name in SHIPPED}
 EXAMPLES = int(os.environ.get("EKSML_BUILD_EXAMPLES", "8"))
 
 
@@ -43,8 +43,8 @@ def paths_of(data, prefix=()):
 
 @st.composite
 def edited_environment(draw):
-    stem = draw(st.sampled_from(sorted(SHIPPED)))
-    data = copy.deepcopy(SHIPPED[stem])
+    stem = draw(st.sampled_from(sorted(SHIPPED_DATA)))
+    data = copy.deepcopy(SHIPPED_DATA[stem])
     for _ in range(draw(st.integers(min_value=1, max_value=3))):
         path, value = draw(st.sampled_from(list(paths_of(data))))
         *parents, leaf = path

@@ -1,6 +1,6 @@
 """Real charts rendered by the real Helm (the project's .tools/bin/helm): objects out, Helm's own checks
-surfaced as one line per problem, manifests read the way Kubernetes reads them, and mlflow's missing
-subchart reported openly while our values are still linted."""
+surfaced as one line per problem, manifests read the way Kubernetes reads them, and mlflow rendered as
+Helm would with its missing (disabled) subchart left out, said openly, and refused when switched on."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from chart_repo import CHARTS_DIR, ChartServer
 
 from eksml.charts import ChartCache, ChartRequest
 from eksml.charts.kube_version import satisfies
+from eksml.charts.disabled_deps import condition_value, merged_values
 from eksml.charts.kube_yaml import load, read_manifest
 from eksml.charts.package import read_chart
 from eksml.charts.template import render_release
@@ -130,17 +131,42 @@ def test_a_manifest_keeps_each_objects_source_and_skips_empty_documents():
         read_manifest("---\n# Source: c/templates/bad.yaml\njust: data\n", "r")
 
 
-def test_mlflow_missing_its_postgresql_subchart_is_reported_not_hidden(helm: Path):
+def test_mlflow_renders_without_its_disabled_missing_postgresql_subchart_and_says_so(helm: Path):
     info = read_chart(CHARTS_DIR / "mlflow-1.11.5.tgz")
     assert [str(d) for d in info.missing] == ["postgresql 18.8.12"]
     assert {"mysql", "minio"} <= {name for name, _ in info.vendored}
     result = render(helm, "mlflow-1.11.5.tgz", {"postgresql": {"enabled": False}}, release="mlflow")
-    assert not result.rendered and result.objects() == []
-    assert result.status == "rendered: no (missing subchart postgresql 18.8.12 in the repository)"
-    assert not any("postgresql" in warning for warning in result.warnings)
+    assert result.rendered and result.without_subcharts == ("postgresql 18.8.12",)
+    assert result.status == ("rendered: yes, without disabled subchart(s) postgresql 18.8.12 "
+                             "(missing from the chart repository)")
+    kinds = {o.kind for o in result.objects()}
+    assert "Deployment" in kinds
+    assert not any("postgresql" in str(o) for o in result.objects())
+    # the chart's own default (postgresql.enabled: false) switches it off when our values say nothing
+    assert render(helm, "mlflow-1.11.5.tgz", {}, release="mlflow").rendered
 
 
-def test_mlflow_values_are_still_checked_by_lint(helm: Path):
+@pytest.mark.parametrize("values, field", [
+    ({"postgresql": {"enabled": True}}, "postgresql.enabled"),
+    ({"postgresql": {"enabled": True}, "mysql": {"enabled": False}}, "postgresql.enabled"),
+])
+def test_mlflow_with_its_missing_postgresql_subchart_switched_on_is_refused(helm: Path, values, field):
+    with pytest.raises(ConfigError) as refused:
+        render(helm, "mlflow-1.11.5.tgz", values, release="mlflow")
+    [(path, message)] = issues_of(refused.value)
+    assert path == field
+    assert "turns on subchart postgresql 18.8.12, which the chart package lacks" in message
+    assert "postgresql.enabled: false" in message
+
+
+def test_a_vendored_subchart_switched_on_still_renders(helm: Path):
+    """Only the missing dependency is struck out: mysql, vendored, renders when on."""
+    result = render(helm, "mlflow-1.11.5.tgz", {"mysql": {"enabled": True, "auth": {"rootPassword": "x" * 12}}},
+                    release="mlflow")
+    assert any(o.kind == "StatefulSet" and "mysql" in o.name for o in result.objects())
+
+
+def test_mlflow_values_are_still_checked_by_the_chart(helm: Path):
     with pytest.raises(ConfigError) as schema:
         render(helm, "mlflow-1.11.5.tgz", {"replicaCount": "many", "bogus": True}, release="mlflow")
     found = issues_of(schema.value)
@@ -148,7 +174,9 @@ def test_mlflow_values_are_still_checked_by_lint(helm: Path):
     assert any(path == "bogus" for path, _ in found)
     with pytest.raises(ConfigError) as required:
         render(helm, "mlflow-1.11.5.tgz", {"backendStore": {"postgres": {"enabled": True}}}, release="mlflow")
-    assert any("postgres host must be specified" in message for _, message in issues_of(required.value))
+    # Helm stops at the first `required` that fails (lint listed them all)
+    assert any("the chart refuses these values: postgres user must be specified" in message
+               for _, message in issues_of(required.value))
     with pytest.raises(ConfigError) as too_old:
         render(helm, "mlflow-1.11.5.tgz", {}, kube="1.15")
     assert issues_of(too_old.value)[0][0] == "cluster.kubernetes_version"
@@ -169,3 +197,19 @@ def test_the_other_pinned_charts_have_all_their_subcharts():
 ])
 def test_kube_version_constraints(kube: str, constraint: str, expected):
     assert satisfies(kube, constraint) is expected
+
+
+@pytest.mark.parametrize("condition, values, expected", [
+    ("postgresql.enabled", {"postgresql": {"enabled": False}}, False),
+    ("postgresql.enabled", {}, None),  # no boolean there: Helm keeps the dependency
+    ("a.enabled,postgresql.enabled", {"a": {"enabled": "no"}, "postgresql": {"enabled": True}}, True),  # first boolean decides
+    ("a.enabled, b.enabled", {"a": {"enabled": False}, "b": {"enabled": True}}, False),
+    (None, {"postgresql": {"enabled": False}}, None),
+])
+def test_a_dependency_condition_is_read_the_way_helm_reads_it(condition, values, expected):
+    assert condition_value(condition, values) is expected
+
+
+def test_our_values_override_the_charts_defaults_when_deciding_a_condition():
+    merged = merged_values({"postgresql": {"enabled": False, "auth": {"user": "u"}}}, {"postgresql": {"enabled": True}})
+    assert merged == {"postgresql": {"enabled": True, "auth": {"user": "u"}}}

@@ -17,12 +17,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from eksml.config.loader import known_environments
 from eksml.paths import PROJECT_ROOT
+from shipped import SHIPPED
 
 CHECKOV = PROJECT_ROOT / ".venv-checkov" / "bin" / "checkov"
 SKIPS_FILE = PROJECT_ROOT / "checkov-skips.yaml"
-SHIPPED = known_environments()
 
 
 @dataclass(frozen=True)

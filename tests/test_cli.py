@@ -73,7 +73,7 @@ def test_catalog_refuses_an_unknown_type_naming_the_known_ones():
     (("status",), "Missing argument 'ENV'"),
     (("status", "dev", "--output", "yaml"), "'yaml' is not one of"),
     (("status", "no-such-env"), "no such environment file"),
-    (("plan",), "Missing argument 'ENV'"),
+    (("plan",), "name at least one ENV (or --all)"),
     (("plan", "dev", "--output", "xml"), "'xml' is not one of"),
     (("plan", "no-such-env"), "no such environment file"),
     (("plan", "dev", "--emulator", "--bogus"), "No such option"),

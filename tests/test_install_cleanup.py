@@ -7,17 +7,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_k8s_install import FAKE_HELM, Timeline, install, scenario, small_env  # noqa: F401  (fixture helpers)
+from test_k8s_install import helm, install, scenario, small_env  # noqa: F401  (the stand-in helm fixture, shared)
 
 from eksml.errors import StageError
-
-
-@pytest.fixture
-def helm(tmp_path, monkeypatch):
-    monkeypatch.setenv("FAKE_HELM_STATE", str(tmp_path / "helm-state.json"))
-    monkeypatch.setenv("FAKE_HELM_LOG", str(tmp_path / "helm-log.jsonl"))
-    monkeypatch.setenv("FAKE_HELM_SCENARIO", str(tmp_path / "helm-scenario.json"))
-    return Timeline(tmp_path / "helm-log.jsonl")
 
 
 def test_a_first_install_left_pending_is_removed_by_eksml(helm, tmp_path):

@@ -18,13 +18,12 @@ from eksml.k8s.gpu_config import DEVICE_PLUGIN_CONFIGMAP, MIG_PARTED_CONFIGMAP
 from eksml.k8s.platform import build_platform
 from eksml.k8s.pools import pool_gpu
 from eksml.contract.outputs import AwsOutputs
-from eksml.paths import ENVIRONMENTS_DIR
 
 from shared_data import UPSTREAM_DIR
+from shipped import SHIPPED, shipped_data
 
 UPSTREAM = UPSTREAM_DIR / "gpu-operator"
-SHIPPED = sorted(path.stem for path in ENVIRONMENTS_DIR.glob("*.yaml"))
-DEV = yaml.safe_load((ENVIRONMENTS_DIR / "dev.yaml").read_text())
+DEV = shipped_data("dev")
 
 
 def operator(env: Environment):

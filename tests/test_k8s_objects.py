@@ -8,7 +8,6 @@ import copy
 
 import kubernetes_validate
 import pytest
-import yaml
 
 from eksml.outputs import predict_outputs
 from eksml.charts.kube_yaml import ManifestObject
@@ -21,10 +20,9 @@ from eksml.k8s.platform import build_platform
 from eksml.k8s.render import RenderResult
 from eksml.k8s.scheduling import platform_workloads
 from eksml.contract.outputs import AwsOutputs
-from eksml.paths import ENVIRONMENTS_DIR
+from shipped import SHIPPED, shipped_data
 
-SHIPPED = sorted(path.stem for path in ENVIRONMENTS_DIR.glob("*.yaml"))
-DEV = yaml.safe_load((ENVIRONMENTS_DIR / "dev.yaml").read_text())
+DEV = shipped_data("dev")
 
 
 def owned_objects(env: Environment) -> list[dict]:

@@ -19,10 +19,10 @@ from eksml.errors import ConfigError
 from eksml.k8s import plan_diff, render_platform
 from eksml.k8s.values import deep_merge
 from eksml.contract.outputs import AwsOutputs
-from eksml.paths import ENVIRONMENTS_DIR, HELM_VALUES_DIR
+from eksml.paths import HELM_VALUES_DIR
+from shipped import SHIPPED, shipped_data
 
-SHIPPED = sorted(path.stem for path in ENVIRONMENTS_DIR.glob("*.yaml"))
-DEV = yaml.safe_load((ENVIRONMENTS_DIR / "dev.yaml").read_text())
+DEV = shipped_data("dev")
 SECRETISH = "Zq7-hunter2-NOT-FOR-FILES"
 
 

@@ -43,12 +43,14 @@ def placement(result: RenderResult, name_part: str):
 
 def test_every_release_renders_or_says_why_not(dev_render: RenderResult):
     status = {r.name: r.result.status for r in dev_render.charts.releases}
-    assert status.pop("mlflow") == "rendered: no (missing subchart postgresql 18.8.12 in the repository)"
+    assert status.pop("mlflow") == ("rendered: yes, without disabled subchart(s) postgresql 18.8.12 "
+                                    "(missing from the chart repository)")
     assert set(status.values()) == {"rendered: yes"}
     manifest = dev_render.out_dir / "manifests" / "cert-manager.yaml"
     assert "kind: CustomResourceDefinition" in manifest.read_text()  # crds/ included
     index = dev_render.index.read_text()
-    assert "| mlflow | mlflow | 1.11.5 | mlflow | 0 | rendered: no (missing subchart postgresql" in index
+    assert "`manifests/mlflow.yaml` (rendered: yes, without disabled subchart(s) postgresql 18.8.12" in index
+    assert (dev_render.out_dir / "manifests" / "mlflow.yaml").is_file()
     assert (dev_render.out_dir / "mlflow.values.yaml").is_file()
 
 
@@ -70,12 +72,24 @@ def test_karpenter_controller_runs_on_the_cpu_pool_with_its_irsa_role(dev_render
 
 
 def test_mlflow_reads_rds_and_the_external_secrets_secret(dev_render: RenderResult):
-    # mlflow's chart cannot be templated (missing subchart); its values are linted and checked here
     mlflow = next(c for c in dev_render.components if c.name == "mlflow")
     postgres = mlflow.values["backendStore"]["postgres"]
     assert postgres["host"] == predict_outputs(load_environment("dev")).db_endpoint
     [secret] = [m for m in mlflow.objects + mlflow.prerequisites if m["kind"] == "ExternalSecret"]
     assert mlflow.values["backendStore"]["existingDatabaseSecret"]["name"] == secret["spec"]["target"]["name"]
+
+
+def test_mlflow_deployment_is_rendered_checked_and_placed_like_every_release(dev_render: RenderResult):
+    """The chart renders without its missing, disabled postgresql subchart: RDS is the database."""
+    mlflow = next(c for c in dev_render.components if c.name == "mlflow")
+    config = one(dev_render, "mlflow", "ConfigMap", "env-configmap")
+    assert config.body["data"]["PGHOST"] == mlflow.values["backendStore"]["postgres"]["host"]
+    deployment = one(dev_render, "mlflow", "Deployment", "mlflow")
+    [server] = [c for c in deployment.body["spec"]["template"]["spec"]["containers"] if c["name"] == "mlflow"]
+    assert {"name": "PGUSER", "valueFrom": {"secretKeyRef": {"name": mlflow.values["backendStore"]["existingDatabaseSecret"]["name"],
+                                                            "key": "username"}}} in server["env"]
+    assert not any("postgresql" in o.name for o in objects(dev_render, "mlflow"))
+    assert placement(dev_render, "Deployment mlflow").pools == ("cpu",)
 
 
 def test_gpu_node_daemonsets_cover_every_gpu_pool(dev_render: RenderResult):
@@ -173,7 +187,9 @@ def test_cli_render_uses_the_last_apply_and_lists_every_release_as_json(cli_char
     assert yaml.safe_load((out / "mlflow.values.yaml").read_text())["backendStore"]["postgres"]["host"] == applied.db_endpoint
     assert "AWS outputs: from the last apply" in (out / "README.md").read_text()
     releases = {r["release"]: r for r in report["releases"]}
-    assert releases["mlflow"]["rendered"] is False and "postgresql" in releases["mlflow"]["not_rendered"]
+    mlflow = releases["mlflow"]
+    assert mlflow["rendered"] is True and mlflow["without_subcharts"] == ["postgresql 18.8.12"]
+    assert Path(mlflow["manifest"]) == out / "manifests" / "mlflow.yaml"
     karpenter = releases["karpenter"]
     assert (karpenter["chart"], karpenter["namespace"], karpenter["rendered"]) == ("karpenter", "karpenter", True)
     assert Path(karpenter["manifest"]) == out / "manifests" / "karpenter.yaml" and karpenter["objects"] > 5
@@ -222,6 +238,20 @@ def test_cli_render_refuses_bad_overlays_naming_release_object_and_field(cli_cha
     assert not out.exists()
 
 
+def test_cli_render_refuses_mlflow_with_its_missing_postgresql_subchart_switched_on(cli_charts, tmp_path, monkeypatch):
+    values_dir = tmp_path / "helm_values"
+    shutil.copytree(HELM_VALUES_DIR, values_dir)
+    (values_dir / "dev").mkdir(exist_ok=True)
+    (values_dir / "dev" / "mlflow.yaml").write_text(yaml.safe_dump({"postgresql": {"enabled": True}}))
+    monkeypatch.setattr("eksml.k8s.context.HELM_VALUES_DIR", values_dir)
+    out = tmp_path / "render"
+    result = CliRunner().invoke(cli, ["render", "dev", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert ("release mlflow (chart mlflow 1.11.5): postgresql.enabled: turns on subchart postgresql 18.8.12, "
+            "which the chart package lacks") in result.output
+    assert "Traceback" not in result.output and not out.exists()
+
+
 def test_webhooks_come_after_cert_manager_and_namespaces_before_their_objects(dev_render: RenderResult):
     placed = _platform_objects(dev_render)
     webhook = next(p for p in placed if p.obj.kind.endswith("WebhookConfiguration")
@@ -245,7 +275,7 @@ def test_every_shipped_environment_renders_clean(env_name, session_charts, sessi
     result = render_platform(env, predict_outputs(env), tmp_path, with_charts=True, cache=session_cache,
                              mirror=session_charts.url)
     status = {r.name: r.result.rendered for r in result.charts.releases}
-    assert [name for name, ok in status.items() if not ok] == ["mlflow"]
+    assert [name for name, ok in status.items() if not ok] == []
     assert all(p.pools for p in result.placements)
 
 
@@ -254,9 +284,10 @@ def test_cli_images_lists_images_per_release_as_text_and_json(dev_render: Render
     text = CliRunner().invoke(cli, ["images", "dev"])
     assert text.exit_code == 0, text.output
     assert "opea-chatqna:\n" in text.output and "vllm/vllm-openai:" in text.output
-    assert "mlflow: (rendered: no (missing subchart postgresql" in text.output
+    assert "mlflow:\n" in text.output and "burakince/mlflow:" in text.output
     report = json.loads(CliRunner().invoke(cli, ["images", "dev", "--output", "json"]).output)
     releases = {r["release"]: r for r in report["releases"]}
     assert any(i["image"].startswith("quay.io/jetstack/cert-manager-controller:") and i["pinned_by"].startswith("tag ")
                for i in releases["cert-manager"]["images"])
-    assert releases["mlflow"]["rendered"] is False
+    assert releases["mlflow"]["rendered"] is True
+    assert any(i["image"].startswith("burakince/mlflow:") for i in releases["mlflow"]["images"])

@@ -17,10 +17,10 @@ from eksml.k8s.platform import KubernetesLayer, build_platform
 from eksml.k8s.render import render_platform
 from eksml.k8s.scheduling import check_scheduling, place, platform_workloads
 from eksml.contract.outputs import AwsOutputs
-from eksml.paths import ENVIRONMENTS_DIR, HELM_VALUES_DIR
+from eksml.paths import HELM_VALUES_DIR
+from shipped import SHIPPED, shipped_data
 
-SHIPPED = sorted(path.stem for path in ENVIRONMENTS_DIR.glob("*.yaml"))
-DEV = yaml.safe_load((ENVIRONMENTS_DIR / "dev.yaml").read_text())
+DEV = shipped_data("dev")
 
 
 def unchecked_env(change) -> Environment:

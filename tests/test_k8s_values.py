@@ -1,6 +1,6 @@
 """Helm values against the charts themselves: the values reach the objects the real charts render
-(tests/rendered_platform.py renders dev once per session), and mlflow's values, which Helm cannot
-template (missing subchart), against the chart package's own values.schema.json.
+(tests/rendered_platform.py renders dev once per session), and mlflow's values against the chart
+package's own values.schema.json.
 
 This replaces the earlier check of our key paths against copies of the charts' default values: a
 key the chart ignores now shows as an object that lacks what we meant to set.
@@ -28,10 +28,9 @@ from eksml.k8s.render import RenderResult
 from eksml.k8s.values import deep_merge
 from eksml.contract.outputs import AwsOutputs
 from eksml.paths import ENVIRONMENTS_DIR
+from shipped import SHIPPED
 
 SERVICE_ACCOUNTS = irsa_service_accounts()
-
-SHIPPED = sorted(path.stem for path in ENVIRONMENTS_DIR.glob("*.yaml"))
 MLFLOW_PACKAGE = CHARTS_DIR / "mlflow-1.11.5.tgz"
 
 

@@ -21,7 +21,6 @@ from cdktf import Testing as CdktfTesting  # aliased: pytest would try to collec
 
 from eksml.outputs import irsa_service_accounts
 from eksml.config import load_environment
-from eksml.config.loader import known_environments
 from eksml.config.models import PoolKind
 from eksml.errors import StageError
 from eksml.gpu.sharing import DEVICE_PLUGIN_CONFIG_LABEL, MIG_CONFIG_LABEL, mig_config_name
@@ -30,10 +29,9 @@ from eksml.aws.synth import build, default_outdir, synthesize_if_changed
 from eksml.contract.names import STACK_NAMES
 from eksml.emulator.deviations import EMULATOR_IGNORED_CHANGES, NOT_EMULATED
 from eksml.emulator.target import AwsTarget, EMULATED_SERVICES
+from shipped import SHIPPED
 
 SERVICE_ACCOUNTS = irsa_service_accounts()
-
-SHIPPED = known_environments()
 CROSS_STACK_OUTPUT = "cross-stack-output-"
 EXPECTED_EFFECT = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
 

@@ -14,9 +14,9 @@ from click.testing import CliRunner
 
 from eksml.cli import cli
 from eksml.paths import ENVIRONMENTS_DIR, PROJECT_ROOT
+from shipped import SHIPPED, shipped_data
 
-SHIPPED = sorted(path.stem for path in ENVIRONMENTS_DIR.glob("*.yaml"))
-DEV = yaml.safe_load((ENVIRONMENTS_DIR / "dev.yaml").read_text())
+DEV = shipped_data("dev")
 
 
 def write_env(tmp_path: Path, data: dict, stem: str | None = None) -> Path:

@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eksml.cli import cli
-from eksml.paths import ENVIRONMENTS_DIR
+from shipped import SHIPPED, shipped_text
 
-SHIPPED = {path.stem: path.read_text() for path in sorted(ENVIRONMENTS_DIR.glob("*.yaml"))}
+SHIPPED_TEXT = {name: shipped_text(name) for name in SHIPPED}
 EXAMPLES = int(os.environ.get("EKSML_FUZZ_EXAMPLES", "300"))
 
 ODD_VALUES = [
@@ -65,8 +65,8 @@ def data_mutation(draw, data):
 
 @st.composite
 def mutated_file(draw):
-    stem = draw(st.sampled_from(sorted(SHIPPED)))
-    text = SHIPPED[stem]
+    stem = draw(st.sampled_from(sorted(SHIPPED_TEXT)))
+    text = SHIPPED_TEXT[stem]
     if draw(st.booleans()):
         data = yaml.safe_load(text)
         for _ in range(draw(st.integers(min_value=1, max_value=3))):

@@ -75,19 +75,32 @@ def test_pull_requests_run_the_tests_and_plan_each_changed_environment():
     assert "pull_request" in workflow["on"]
     jobs = workflow["jobs"]
     assert "make test" in step_runs(jobs["test"])
+    changes = jobs["changes"]
+    assert set(changes["outputs"]) == {"environments", "accounts"}
+    assert "scripts/changed_environments.py --apply" in step_runs(changes), "accounts: the emulator environments left out"
+    # every changed environment synthesized and previewed in one process each: one CDKTF import, not one per environment
+    preview = jobs["preview"]
+    assert preview["needs"] == "changes" and "strategy" not in preview
+    assert preview["env"]["ENVIRONMENTS"] == "${{ needs.changes.outputs.environments }}"
+    runs = step_runs(preview)
+    for command in ("make install", 'eksml validate "$name"', "eksml synth $NAMES", "eksml plan $NAMES --emulator"):
+        assert command in runs, command
+    assert runs.index("make install") < runs.index("eksml validate") < runs.index("eksml synth") < runs.index("eksml plan")
+    assert step_uses(preview, "actions/upload-artifact") and step_uses(preview, "actions/github-script")
+    assert not step_uses(preview, "aws-actions/configure-aws-credentials"), "a preview needs no account"
+    # the real plan of each account environment, with that environment's own role
     plan = jobs["plan"]
     assert plan["needs"] == "changes"
-    assert plan["strategy"]["matrix"]["environment"] == "${{ fromJSON(needs.changes.outputs.environments) }}"
+    assert plan["strategy"]["matrix"]["environment"] == "${{ fromJSON(needs.changes.outputs.accounts) }}"
     runs = step_runs(plan)
-    for command in ("make install", 'eksml validate "$ENVIRONMENT"', 'eksml synth "$ENVIRONMENT"', 'eksml plan "$ENVIRONMENT"'):
+    for command in ("make install", 'eksml validate "$ENVIRONMENT"', 'eksml plan "$ENVIRONMENT"'):
         assert command in runs
-    assert runs.index("make install") < runs.index("eksml validate") < runs.index("eksml synth") < runs.index("eksml plan")
-    assert "--emulator" in runs, "emulator environments (local) plan against the emulator"
+    assert runs.index("make install") < runs.index("eksml validate") < runs.index("eksml plan")
+    assert "eksml synth" not in runs, "plan synthesizes in its own process; a separate synth pays the import twice"
     assert step_uses(plan, "actions/upload-artifact") and step_uses(plan, "actions/github-script")
     assert plan["permissions"]["id-token"] == "write" and plan["permissions"]["pull-requests"] == "write"
     (credentials,) = step_uses(plan, "aws-actions/configure-aws-credentials")
     assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_ROLE_ARN }}"
-    assert "emulator" in credentials["if"], "no AWS role for the emulator environment"
 
 
 def test_merges_apply_one_environment_at_a_time_in_promotion_order():
@@ -185,7 +198,10 @@ def test_the_workflow_step_finds_the_environments_of_a_real_commit(tmp_path: Pat
     output = tmp_path / "github_output"
     env = {**os.environ, "GITHUB_OUTPUT": str(output), "BASE_SHA": base, "HEAD_SHA": head, "BEFORE": base, "AFTER": head}
     subprocess.run(["bash", "-eo", "pipefail", "-c", step["run"]], cwd=repo, env=env, check=True, capture_output=True, timeout=60)
-    assert output.read_text().strip() == 'environments=["staging"]'
+    written = output.read_text().strip().splitlines()
+    assert written[0] == 'environments=["staging"]'
+    if workflow == "pull-request.yml":
+        assert written[1:] == ['accounts=["staging"]']
 
     if workflow == "deploy.yml":  # first push of a branch: no "before" commit, every real environment
         env["BEFORE"] = "0" * 40

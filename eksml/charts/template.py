@@ -3,9 +3,9 @@ namespace, Kubernetes version and the API versions earlier releases install.
 
 Helm's own checks are kept (values.schema.json, the chart's kubeVersion, `required`/`fail` in
 templates) and its messages are turned into one line per problem: bad values exit 2 naming the
-release and the field. A chart Helm cannot template because a subchart is missing from its package
-is not rendered: it is reported as such, and `helm lint` still checks our values against the chart
-(schema and required values), so a values mistake is never hidden behind the gap.
+release and the field. A subchart missing from the package is rendered as Helm would render it
+switched off, when its condition switches it off (eksml/charts/disabled_deps.py), and said so; one
+switched on is refused.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import yaml
 
 from eksml.charts.kube_version import satisfies
 from eksml.charts.kube_yaml import ManifestObject, read_manifest
+from eksml.charts.disabled_deps import disabled_missing, without_dependencies
 from eksml.charts.package import ChartInfo, read_chart
 from eksml.errors import ConfigError, Issue, StageError
 
@@ -33,7 +34,6 @@ _EXECUTION = re.compile(r"execution error at \(([^)]*)\):\s*(.+)$", re.MULTILINE
 # one named property: "additional properties 'x' not allowed", "missing property 'x'" -> the field is x
 _NAMED_PROPERTY = re.compile(r"^(?:additional properties '([^']+)' not allowed|missing property '([^']+)')$")
 _KUBE_VERSION = re.compile(r"chart requires kubeVersion: (.+?) which is incompatible with Kubernetes (\S+)")
-_REQUIRED = re.compile(r'msg="missing required values" message="([^"]*)"')
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,9 @@ class ReleaseRender:
     chart: str
     version: str
     manifest: Optional[str]  # Helm's output; None when the chart could not be templated
-    not_rendered: Optional[str] = None  # why not, e.g. "missing subchart postgresql 18.8.12 in the repository"
+    not_rendered: Optional[str] = None  # why not
     warnings: tuple[str, ...] = ()
+    without_subcharts: tuple[str, ...] = ()  # disabled dependencies left out because the package lacks them
 
     @property
     def rendered(self) -> bool:
@@ -52,7 +53,12 @@ class ReleaseRender:
 
     @property
     def status(self) -> str:
-        return "rendered: yes" if self.rendered else f"rendered: no ({self.not_rendered})"
+        if not self.rendered:
+            return f"rendered: no ({self.not_rendered})"
+        if self.without_subcharts:
+            return (f"rendered: yes, without disabled subchart(s) {', '.join(self.without_subcharts)} "
+                    "(missing from the chart repository)")
+        return "rendered: yes"
 
     def objects(self) -> list[ManifestObject]:
         return read_manifest(self.manifest, self.release) if self.manifest is not None else []
@@ -75,21 +81,20 @@ def render_release(
     info = read_chart(chart)
     where = f"release {release} (chart {info.name} {info.version})"
     _check_kube_version(info, kube_version, where)
-    with tempfile.NamedTemporaryFile("w", prefix=f"eksml-{release}-", suffix=".values.yaml") as values_file:
-        yaml.safe_dump(dict(values), values_file, sort_keys=False)
-        values_file.flush()
-        common = [str(chart), "--namespace", namespace, "--values", values_file.name, "--kube-version", kube_version]
-        reason = info.missing_reason()
-        if reason is not None:
-            warnings = _lint(helm, common, where, info)
-            return ReleaseRender(release, namespace, info.name, info.version, None, reason, warnings)
-        command = [str(helm), "template", release, *common, "--include-crds", "--skip-tests"]
+    dropped = disabled_missing(info, chart, values, where) if info.missing else ()
+    with tempfile.TemporaryDirectory(prefix=f"eksml-{release}-") as scratch:
+        values_file = Path(scratch) / "values.yaml"
+        values_file.write_text(yaml.safe_dump(dict(values), sort_keys=False))
+        source = without_dependencies(chart, info, dropped, Path(scratch) / "chart") if dropped else chart
+        command = [str(helm), "template", release, str(source), "--namespace", namespace, "--values", str(values_file),
+                   "--kube-version", kube_version, "--include-crds", "--skip-tests"]
         command += [flag for api in api_versions for flag in ("--api-versions", api)]
         result = _run(command, where)
     if result.returncode != 0:
         raise _failure(result.stderr, where)
     warnings = tuple(line for line in result.stderr.splitlines() if line.strip())
-    return ReleaseRender(release, namespace, info.name, info.version, result.stdout, None, warnings)
+    return ReleaseRender(release, namespace, info.name, info.version, result.stdout, None, warnings,
+                         tuple(map(str, dropped)))
 
 
 def _run(command: list[str], where: str) -> subprocess.CompletedProcess:
@@ -102,30 +107,10 @@ def _run(command: list[str], where: str) -> subprocess.CompletedProcess:
 
 
 def _check_kube_version(info: ChartInfo, kube_version: str, where: str) -> None:
-    """Helm checks this too, but only when it can template; a lint-only release needs it here."""
+    """Helm checks this too; checked first so the message names the environment's field."""
     if info.kube_version and satisfies(kube_version, info.kube_version) is False:
         raise ConfigError([Issue(where, "cluster.kubernetes_version",
                                  f"the chart requires Kubernetes {info.kube_version}; the environment runs {kube_version}")])
-
-
-def _lint(helm: Path, common: list[str], where: str, info: ChartInfo) -> tuple[str, ...]:
-    """Our values against a chart Helm cannot template: schema violations and missing required values."""
-    result = _run([str(helm), "lint", *common], where)
-    issues = _schema_issues(result.stdout, where, info.name)
-    for line in result.stdout.splitlines():
-        found = _EXECUTION.search(line)
-        if found:
-            issues.append(_execution_issue(found, where))
-    for message in dict.fromkeys(_REQUIRED.findall(result.stderr)):
-        issues.append(Issue(where, "", f"a required value is missing: {message}"))
-    if issues:
-        raise ConfigError(_unique(issues))
-    if result.returncode != 0:
-        errors = [line for line in result.stdout.splitlines() if line.startswith("[ERROR]")]
-        raise StageError(STAGE, f"helm lint failed: {'; '.join(errors) or _last_error(result.stderr)}", resource=where)
-    missing = {dep.name for dep in info.missing}
-    return tuple(line.removeprefix("[WARNING] ") for line in result.stdout.splitlines()
-                 if line.startswith("[WARNING]") and not any(f"dependencies: {name}" in line for name in missing))
 
 
 def _failure(stderr: str, where: str) -> Exception:

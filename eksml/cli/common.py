@@ -56,3 +56,27 @@ def _report_stage_error(exc: StageError, output_format: str) -> None:
 
 def load(env_ref: str) -> Environment:
     return load_environment(env_ref)
+
+
+envs_argument = click.argument("envs", metavar="ENV...", nargs=-1)
+all_option = click.option("--all", "all_envs", is_flag=True, help="Every environment under environments/.")
+
+
+def load_many(env_refs: tuple[str, ...], all_envs: bool) -> list[Environment]:
+    """The environments named (or all of them), each validated; the issues of all of them in one report."""
+    from eksml.config.loader import known_environments
+
+    if all_envs and env_refs:
+        raise click.UsageError("give ENV names or --all, not both")
+    refs = known_environments() if all_envs else list(dict.fromkeys(env_refs))
+    if not refs:
+        raise click.UsageError("name at least one ENV (or --all)")
+    loaded, issues = [], []
+    for ref in refs:
+        try:
+            loaded.append(load_environment(ref))
+        except ConfigError as exc:
+            issues += exc.issues
+    if issues:
+        raise ConfigError(issues)
+    return loaded

@@ -30,18 +30,19 @@ def images(env: str, output_format: str) -> None:
         objects = list(rendered[component.name].objects) if component.name in rendered else []
         objects += [ManifestObject("eksml", m) for m in (*component.prerequisites, *component.objects)]
         found = images_of(component.name, objects)
-        status = rendered[component.name].result.status if component.name in rendered else None
-        if found or (status and status != "rendered: yes"):
+        result = rendered[component.name].result if component.name in rendered else None
+        status = None if result is None or result.rendered else result.status
+        if found or status:
             per_release.append((component.name, found, status))
     if output_format == "json":
         click.echo(json.dumps({"ok": True, "environment": environment.name, "releases": [
-            {"release": name, "rendered": status in (None, "rendered: yes"), "status": status,
+            {"release": name, "rendered": status is None, "status": status,
              "images": [{"image": i.reference, "pinned_by": i.pinned_by, "used_by": i.used_by} for i in found]}
             for name, found, status in per_release]}, indent=2))
         return
     total = len({i.reference for _, found, _ in per_release for i in found})
     for name, found, status in per_release:
-        click.echo(f"{name}:" + ("" if status in (None, "rendered: yes") else f" ({status}; images unknown)"))
+        click.echo(f"{name}:" + ("" if status is None else f" ({status}; images unknown)"))
         for image in found:
             click.echo(f"  {image.reference}    ({image.pinned_by}; {image.used_by})")
     click.echo(f"\n{environment.name}: {total} distinct images in {len(per_release)} releases")

@@ -47,6 +47,7 @@ def render(env: str, out_dir: Optional[Path], output_format: str, gitops_dir: Op
                 "release": r.name, "chart": r.result.chart, "version": r.result.version,
                 "namespace": r.component.namespace, "rendered": r.result.rendered,
                 "not_rendered": r.result.not_rendered,
+                "without_subcharts": list(r.result.without_subcharts),
                 "manifest": str(result.out_dir / f"manifests/{r.name}.yaml") if r.result.rendered else None,
                 "objects": len(r.objects),
                 "owned_objects": len(r.component.prerequisites) + len(r.component.objects),
@@ -60,6 +61,6 @@ def render(env: str, out_dir: Optional[Path], output_format: str, gitops_dir: Op
     click.echo(f"{environment.name}: rendered {len(releases)} releases ({objects} objects from their charts, "
                f"Kubernetes {environment.cluster.kubernetes_version}, {source}) to {result.out_dir}")
     for r in releases:
-        if not r.result.rendered:
+        if not r.result.rendered or r.result.without_subcharts:
             click.echo(f"  {r.name}: {r.result.status}")
     click.echo(f"index: {result.index}")

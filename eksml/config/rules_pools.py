@@ -86,10 +86,10 @@ def pool_ami_matches_hardware(env: Environment, catalog: Catalog) -> Iterator[Fi
         arch = "arm64" if "ARM_64" in ami else "x86_64"
         for index, type_name in enumerate(pool.instance_types):
             instance = catalog.instance_type(type_name)
-            if instance is not None and arch not in instance.architecture:
+            if instance is not None and arch != instance.architecture:
                 yield (
                     f"node_pools.{name}.instance_types[{index}]",
-                    f"{type_name} is {'/'.join(instance.architecture)}, but ami_type {ami} is {arch}",
+                    f"{type_name} is {instance.architecture}, but ami_type {ami} is {arch}",
                 )
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import Any, Optional
 
+from eksml.aws.preview_many import preview_each
 from eksml.aws.run import RunResult, plan_environment
 from eksml.config.models import Environment
 from eksml.contract.outputs import AwsOutputs
@@ -43,6 +45,18 @@ def plan(env: Environment, *, preview: bool, on_event: EventCallback | None = No
     outputs = current_outputs(env)
     releases = release_changes(env, outputs, kubeconfig, context) if (kubeconfig or context) else None
     return EnvironmentPlan(env, result, kubernetes_plan(env, outputs, default_render_dir(env)), releases)
+
+
+def plan_environments(envs: Sequence[Environment], *, preview: bool,
+                      on_event_for: Callable[[Environment], EventCallback | None] = lambda env: None,
+                      kubeconfig: Optional[Path] = None, context: Optional[str] = None) -> list[EnvironmentPlan]:
+    """One environment as `plan` does it; several, each previewed against its own throwaway emulator
+    in this one process (the CDKTF import is paid once)."""
+    if len(envs) == 1:
+        return [plan(envs[0], preview=preview, on_event=on_event_for(envs[0]), kubeconfig=kubeconfig, context=context)]
+    results = preview_each(envs, on_event_for)
+    return [EnvironmentPlan(env, result, kubernetes_plan(env, current_outputs(env), default_render_dir(env)), None)
+            for env, result in zip(envs, results)]
 
 
 def kubernetes_plan(env: Environment, outputs: AwsOutputs, previous_dir: Path) -> ObjectPlan | PlanDiff:

@@ -86,6 +86,8 @@ def _releases_table(charts: ChartRenders) -> list[str]:
              "| release | chart | version | namespace | objects | manifest |", "|---|---|---|---|---|---|"]
     for release in charts.releases:
         where = f"`{manifest_file(release.name)}`" if release.result.rendered else release.result.status
+        if release.result.without_subcharts:
+            where += f" ({release.result.status})"
         lines.append(f"| {release.name} | {release.result.chart} | {release.result.version} | "
                      f"{release.component.namespace} | {len(release.objects)} | {where} |")
     return lines + [""]
