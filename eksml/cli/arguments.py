@@ -31,5 +31,5 @@ def endpoint_url(value: str | None, example: str) -> str | None:
     if port == 0:
         problems.append("port 0 is not a port")
     if problems:
-        raise click.BadParameter(f"'{shown}' is not an endpoint URL: {'; '.join(problems)}; expected e.g. {example}")
+        raise click.BadParameter(f"'{shown}' is not a URL eksml can point at: {'; '.join(problems)}; expected e.g. {example}")
     return value
