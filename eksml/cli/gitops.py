@@ -14,6 +14,9 @@ def write_app_of_apps(environment: Environment, outputs: AwsOutputs, out: Path, 
     from eksml.k8s.checked_platform import checked_platform
     from eksml.k8s.gitops import ROOT_APP, write_gitops
 
+    from eksml.k8s.output_folder import check_output_folder
+
+    check_output_folder(out, {"README.md": "", ROOT_APP: ""}, force=force)  # refused before the slow part
     # The same checks as a plain render, on the same objects, before anything is written.
     platform = checked_platform(environment, outputs, with_charts=True).platform
     written = write_gitops(environment, platform, out, force=force)

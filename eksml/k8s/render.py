@@ -108,10 +108,11 @@ def render_platform(
 ) -> RenderResult:
     """Values and owned objects; with_charts also every release's full manifest from the real charts,
     checked as a whole (schemas, CRDs, order, every pod placed) before anything is written."""
+    out, own = default_folder(out_dir, default_render_dir(env))
+    check_output_folder(out, {INDEX_FILE: ""}, force=force, adopt=own)  # refused before the slow part
     checked = checked_platform(env, outputs, values_dir=values_dir, with_charts=with_charts, cache=cache, mirror=mirror)
     platform, placements, charts = checked.platform, checked.placements, checked.charts
     files = render_files(platform, placements, charts)
-    out, own = default_folder(out_dir, default_render_dir(env))
     folder = check_output_folder(out, files, force=force, adopt=own)  # a user's files are never lost
     written = folder.write(files)
     return RenderResult(out, written, out / INDEX_FILE, platform.components, tuple(placements), platform.predicted,
