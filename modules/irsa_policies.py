@@ -7,8 +7,15 @@ AWS resources (Karpenter, the load balancer controller) to the ones they own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from eksml.contract.names import (
+    EKS_CLUSTER_NAME_TAG, KARPENTER_NODECLAIM_TAG, KARPENTER_NODEPOOL_TAG, LOAD_BALANCER_CLUSTER_TAG, cluster_tag,
+)
+from eksml.components.karpenter import KARPENTER
+from eksml.components.load_balancer_controller import AWS_LOAD_BALANCER_CONTROLLER
+from eksml.components.spec import ArtifactPrefix, ComponentSpec, DatabaseSecretRead, Grant
 from modules.aws_context import AwsArns
 from modules.iam_policy import Condition, Statement
 from modules.workload_identity import RolePermissions
@@ -57,23 +64,11 @@ def _prefix_access(sid: str, store: ArtifactStore, prefix: str, *, write: bool, 
     )
 
 
-def mlflow(aws: AwsArns, store: ArtifactStore) -> RolePermissions:
-    return _prefix_access("MlflowArtifacts", store, "mlflow", write=True, aws=aws)
-
-
-def kserve(aws: AwsArns, store: ArtifactStore) -> RolePermissions:
-    return _prefix_access("KserveModels", store, "models", write=False, aws=aws)
-
-
-def argo_workflows(aws: AwsArns, store: ArtifactStore) -> RolePermissions:
-    return _prefix_access("ArgoArtifacts", store, "argo", write=True, aws=aws)
-
-
-def external_secrets(db_master_secret_arn: str) -> RolePermissions:
+def database_secret_read(sid: str, db_master_secret_arn: str) -> RolePermissions:
     return RolePermissions(
         statements=(
             Statement(
-                sid="ReadMlflowDbSecret",
+                sid=sid,
                 actions=("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
                 resources=(db_master_secret_arn,),
             ),
@@ -85,8 +80,8 @@ def karpenter(
     aws: AwsArns, *, cluster_name: str, cluster_arn: str, node_role_arn: str, queue_arn: str
 ) -> RolePermissions:
     """The upstream Karpenter v1 controller policy, with account and region pinned."""
-    owned = f"aws:ResourceTag/kubernetes.io/cluster/{cluster_name}"
-    requested = f"aws:RequestTag/kubernetes.io/cluster/{cluster_name}"
+    owned = f"aws:ResourceTag/{cluster_tag(cluster_name)}"
+    requested = f"aws:RequestTag/{cluster_tag(cluster_name)}"
     in_region = Condition("StringEquals", "aws:RequestedRegion", (aws.region,))
 
     def ec2(resource: str, *, regional: bool = True, in_account: bool = True) -> str:
@@ -108,7 +103,7 @@ def karpenter(
                 actions=("ec2:RunInstances", "ec2:CreateFleet"),
                 resources=(ec2("launch-template/*"),),
                 conditions=(Condition("StringEquals", owned, ("owned",)),
-                            Condition("StringLike", "aws:ResourceTag/karpenter.sh/nodepool", ("*",))),
+                            Condition("StringLike", f"aws:ResourceTag/{KARPENTER_NODEPOOL_TAG}", ("*",))),
             ),
             Statement(
                 sid="AllowScopedEC2InstanceActionsWithTags",
@@ -116,8 +111,8 @@ def karpenter(
                 resources=launched,
                 conditions=(
                     Condition("StringEquals", requested, ("owned",)),
-                    Condition("StringEquals", "aws:RequestTag/eks:eks-cluster-name", (cluster_name,)),
-                    Condition("StringLike", "aws:RequestTag/karpenter.sh/nodepool", ("*",)),
+                    Condition("StringEquals", f"aws:RequestTag/{EKS_CLUSTER_NAME_TAG}", (cluster_name,)),
+                    Condition("StringLike", f"aws:RequestTag/{KARPENTER_NODEPOOL_TAG}", ("*",)),
                 ),
             ),
             Statement(
@@ -126,9 +121,9 @@ def karpenter(
                 resources=launched,
                 conditions=(
                     Condition("StringEquals", requested, ("owned",)),
-                    Condition("StringEquals", "aws:RequestTag/eks:eks-cluster-name", (cluster_name,)),
+                    Condition("StringEquals", f"aws:RequestTag/{EKS_CLUSTER_NAME_TAG}", (cluster_name,)),
                     Condition("StringEquals", "ec2:CreateAction", ("RunInstances", "CreateFleet", "CreateLaunchTemplate")),
-                    Condition("StringLike", "aws:RequestTag/karpenter.sh/nodepool", ("*",)),
+                    Condition("StringLike", f"aws:RequestTag/{KARPENTER_NODEPOOL_TAG}", ("*",)),
                 ),
             ),
             Statement(
@@ -137,10 +132,10 @@ def karpenter(
                 resources=(ec2("instance/*"),),
                 conditions=(
                     Condition("StringEquals", owned, ("owned",)),
-                    Condition("StringLike", "aws:ResourceTag/karpenter.sh/nodepool", ("*",)),
-                    Condition("StringEqualsIfExists", "aws:RequestTag/eks:eks-cluster-name", (cluster_name,)),
+                    Condition("StringLike", f"aws:ResourceTag/{KARPENTER_NODEPOOL_TAG}", ("*",)),
+                    Condition("StringEqualsIfExists", f"aws:RequestTag/{EKS_CLUSTER_NAME_TAG}", (cluster_name,)),
                     Condition("ForAllValues:StringEquals", "aws:TagKeys",
-                              ("eks:eks-cluster-name", "karpenter.sh/nodeclaim", "Name")),
+                              (EKS_CLUSTER_NAME_TAG, KARPENTER_NODECLAIM_TAG, "Name")),
                 ),
             ),
             Statement(
@@ -148,7 +143,7 @@ def karpenter(
                 actions=("ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"),
                 resources=(ec2("instance/*"), ec2("launch-template/*")),
                 conditions=(Condition("StringEquals", owned, ("owned",)),
-                            Condition("StringLike", "aws:ResourceTag/karpenter.sh/nodepool", ("*",))),
+                            Condition("StringLike", f"aws:ResourceTag/{KARPENTER_NODEPOOL_TAG}", ("*",))),
             ),
             Statement(
                 sid="AllowRegionalReadActions",
@@ -182,7 +177,7 @@ def karpenter(
                 resources=instance_profiles,
                 conditions=(
                     Condition("StringEquals", requested, ("owned",)),
-                    Condition("StringEquals", "aws:RequestTag/eks:eks-cluster-name", (cluster_name,)),
+                    Condition("StringEquals", f"aws:RequestTag/{EKS_CLUSTER_NAME_TAG}", (cluster_name,)),
                     Condition("StringEquals", "aws:RequestTag/topology.kubernetes.io/region", (aws.region,)),
                     Condition("StringLike", "aws:RequestTag/karpenter.k8s.aws/ec2nodeclass", ("*",)),
                 ),
@@ -211,7 +206,7 @@ def karpenter(
 def aws_load_balancer_controller(aws: AwsArns, *, cluster_name: str) -> RolePermissions:
     """A subset of the upstream controller policy (no WAF/Shield/Cognito integrations); every
     mutating call is limited to resources carrying the controller's elbv2.k8s.aws/cluster tag."""
-    tag = "elbv2.k8s.aws/cluster"
+    tag = LOAD_BALANCER_CLUSTER_TAG
     tagged = Condition("Null", f"aws:ResourceTag/{tag}", ("false",))
     tag_on_create = Condition("Null", f"aws:RequestTag/{tag}", ("false",))
 
@@ -320,4 +315,42 @@ def aws_load_balancer_controller(aws: AwsArns, *, cluster_name: str) -> RolePerm
                 resources=(elb("targetgroup/*/*"),),
             ),
         )
+    )
+
+
+@dataclass(frozen=True)
+class GrantTargets:
+    """The resources a component's grants name, as the stacks know them."""
+
+    aws: AwsArns
+    cluster_name: str
+    cluster_arn: str
+    store: ArtifactStore
+    db_master_secret_arn: str
+    karpenter_node_role_arn: str
+    karpenter_queue_arn: str
+
+
+CONTROLLER_POLICIES: dict[str, Callable[[GrantTargets], RolePermissions]] = {
+    KARPENTER.name: lambda t: karpenter(t.aws, cluster_name=t.cluster_name, cluster_arn=t.cluster_arn,
+                                     node_role_arn=t.karpenter_node_role_arn, queue_arn=t.karpenter_queue_arn),
+    AWS_LOAD_BALANCER_CONTROLLER.name: lambda t: aws_load_balancer_controller(t.aws, cluster_name=t.cluster_name),
+}
+
+
+def _granted(component: ComponentSpec, grant: Grant, targets: GrantTargets) -> RolePermissions:
+    if isinstance(grant, ArtifactPrefix):
+        return _prefix_access(grant.sid, targets.store, grant.prefix, write=grant.write, aws=targets.aws)
+    if isinstance(grant, DatabaseSecretRead):
+        return database_secret_read(grant.sid, targets.db_master_secret_arn)
+    return CONTROLLER_POLICIES[component.name](targets)
+
+
+def permissions_for(component: ComponentSpec, targets: GrantTargets) -> RolePermissions:
+    """What a component's identity may do: the union of its grants, as the description lists them."""
+    grants = component.identity.grants if component.identity is not None else ()
+    parts = [_granted(component, grant, targets) for grant in grants]
+    return RolePermissions(
+        managed_policy_arns=tuple(arn for part in parts for arn in part.managed_policy_arns),
+        statements=tuple(statement for part in parts for statement in part.statements),
     )

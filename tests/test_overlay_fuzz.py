@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eksml.config import load_environment
-from eksml.contract.outputs import AwsOutputs
 from eksml.errors import ConfigError
 from eksml.k8s.platform import build_platform
+from eksml.outputs import predict_outputs
 from eksml.paths import HELM_VALUES_DIR
 
 EXAMPLES = max(1, int(os.environ.get("EKSML_FUZZ_EXAMPLES", "300")) // 10)
@@ -25,7 +25,7 @@ SNIPPETS = [b"&a x", b"*a", b"<<: {a: 1}", b"!!python/object:os.system x", b"yes
             b"{" * 200, b"\xff\xfe", b"\x00", b"\t", b"key: 1\nkey: 2\n", b"- a\n", b"'unterminated", b"\r\n",
             b"\xef\xbb\xbf", b"a: " + b"x" * 5000, b": :", b"? [a]\n: b\n", b"%YAML 1.1\n---\n", b"---\n...\n"]
 ENV = load_environment("dev")
-OUTPUTS = AwsOutputs.predict(ENV)
+OUTPUTS = predict_outputs(ENV)
 
 
 @st.composite

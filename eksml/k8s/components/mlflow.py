@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from eksml.contract.names import IrsaKey, Namespace
-from eksml.k8s.components.base import HelmComponent
+from eksml.components.mlflow import ARTIFACT_PREFIX, MLFLOW
+from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
+from eksml.k8s.components.base import DescribedComponent
 from eksml.k8s.context import RenderContext
 from eksml.k8s.manifests import metadata
-from eksml.k8s.model import ChartRef, Manifest
+from eksml.k8s.model import Manifest
 
 DB_SECRET = "mlflow-db"
 SECRET_STORE = "eksml-aws-secrets-manager"
@@ -53,16 +54,11 @@ def db_external_secret(ctx: RenderContext, namespace: str) -> Manifest:
     }
 
 
-class Mlflow(HelmComponent):
-    name = "mlflow"
-    namespace = Namespace.MLFLOW
-    chart = ChartRef("mlflow", repo="https://community-charts.github.io/helm-charts")
-    addon = "mlflow"
-    # The ExternalSecret below needs its CRDs; the chart's ServiceMonitor needs Prometheus' CRDs.
-    depends_on = ("external-secrets", "kube-prometheus-stack")
+class Mlflow(DescribedComponent):
+    spec = MLFLOW
 
     def values(self, ctx: RenderContext) -> dict[str, Any]:
-        sa = ctx.irsa(IrsaKey.MLFLOW)
+        sa = ctx.irsa(MLFLOW)
         out = ctx.outputs
         return {
             "serviceAccount": {"create": True, "name": sa.name, "annotations": sa.annotations},
@@ -75,12 +71,12 @@ class Mlflow(HelmComponent):
             },
             "artifactRoot": {
                 "proxiedArtifactStorage": True,
-                "s3": {"enabled": True, "bucket": ctx.bucket("artifacts"), "path": "mlflow"},
+                "s3": {"enabled": True, "bucket": ctx.bucket("artifacts"), "path": ARTIFACT_PREFIX},
             },
             "extraEnvVars": {"AWS_DEFAULT_REGION": ctx.env.region},
             # Also starts the server with --expose-prometheus; the ServiceMonitor sits beside MLflow.
             "serviceMonitor": {"enabled": ctx.monitoring_enabled, "namespace": self.namespace,
-                               "labels": {"release": "kube-prometheus-stack"}},
+                               "labels": {"release": KUBE_PROMETHEUS_STACK.name}},
         }
 
     def prerequisites(self, ctx: RenderContext) -> list[Manifest]:

@@ -10,10 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from eksml.k8s.components.base import HelmComponent
+from eksml.components.chatqna import OPEA_CHATQNA
+from eksml.components.mlflow import MLFLOW
+from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
+from eksml.components.serving import MODEL_SERVING
+from eksml.config.components import component_enabled
+from eksml.k8s.components.base import DescribedComponent
 from eksml.k8s.context import RenderContext
 from eksml.k8s.manifests import metadata
-from eksml.k8s.model import ChartRef, Manifest
+from eksml.k8s.model import Manifest
 
 RULES_NAME = "eksml-platform-alerts"
 
@@ -29,9 +34,9 @@ class AlertRule:
 
 
 def inference_namespaces(ctx: RenderContext) -> list[str]:
-    names = ["kserve", *ctx.env.teams]
-    if ctx.env.genai.chatqna is not None and ctx.env.genai.chatqna.enabled and ctx.env.addons.opea_chatqna.enabled:
-        names.append("chatqna")
+    names = [MODEL_SERVING.namespace, *ctx.env.teams]
+    if component_enabled(ctx.env, OPEA_CHATQNA):
+        names.append(OPEA_CHATQNA.namespace)
     return names
 
 
@@ -59,8 +64,8 @@ def alert_rules(ctx: RenderContext) -> list[AlertRule]:
         ),
         AlertRule(
             "MLflowDown",
-            'sum(kube_deployment_status_replicas_available{namespace="mlflow"}) < 1'
-            ' or absent(kube_deployment_status_replicas_available{namespace="mlflow"})',
+            f'sum(kube_deployment_status_replicas_available{{namespace="{MLFLOW.namespace}"}}) < 1'
+            f' or absent(kube_deployment_status_replicas_available{{namespace="{MLFLOW.namespace}"}})',
             "2m", "critical", "no MLflow tracking server replica available for 2 minutes",
         ),
         AlertRule(
@@ -129,13 +134,8 @@ def prometheus_rule(ctx: RenderContext, namespace: str) -> Manifest:
     }
 
 
-class KubePrometheusStack(HelmComponent):
-    name = "kube-prometheus-stack"
-    namespace = "monitoring"
-    chart = ChartRef("kube-prometheus-stack", repo="https://prometheus-community.github.io/helm-charts")
-    addon = "kube_prometheus_stack"
-    provides_api_groups = ("monitoring.coreos.com",)
-    timeout = "15m"
+class KubePrometheusStack(DescribedComponent):
+    spec = KUBE_PROMETHEUS_STACK
 
     def values(self, ctx: RenderContext) -> dict[str, Any]:
         select_all = {

@@ -1,0 +1,14 @@
+"""The AWS Load Balancer Controller: the shared ALB of `access`."""
+
+from eksml.components.spec import AddonSwitch, Chart, ComponentSpec, ControllerPolicy, Identity
+from eksml.contract.names import KUBE_SYSTEM_NAMESPACE
+
+AWS_LOAD_BALANCER_CONTROLLER = ComponentSpec(
+    name="aws-load-balancer-controller",
+    namespace=KUBE_SYSTEM_NAMESPACE,
+    chart=Chart("aws-load-balancer-controller", repo="https://aws.github.io/eks-charts"),
+    addon=AddonSwitch("aws_load_balancer_controller"),
+    provides_api_groups=("elbv2.k8s.aws",),
+    identity=Identity("aws-load-balancer-controller", service_account="aws-load-balancer-controller",
+                      grants=(ControllerPolicy(),)),
+)
