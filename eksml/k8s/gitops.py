@@ -117,7 +117,7 @@ def write_gitops(env: Environment, platform: KubernetesLayer, out: Path, *, forc
     so a removed release disappears from Git (and Argo CD prunes it). Files eksml did not write (another
     team's Applications) are never removed: a folder holding any is refused unless --force."""
     from eksml.k8s.output_folder import check_output_folder
-    from eksml.k8s.render import to_yaml
+    from eksml.k8s.yaml_out import to_yaml
 
     files = {relative: content if isinstance(content, str) else to_yaml(content)
              for relative, content in gitops_files(env, platform).items()}
