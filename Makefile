@@ -77,7 +77,7 @@ test: $(STAMP) $(CHECKOV_STAMP)
 # The property test of the validation gate with thousands of mutated environment files (not part of `make test`).
 fuzz: $(STAMP)
 	EKSML_FUZZ_EXAMPLES=$${EKSML_FUZZ_EXAMPLES:-5000} EKSML_BUILD_EXAMPLES=$${EKSML_BUILD_EXAMPLES:-100} \
-		$(BIN)/pytest -q -p no:xdist tests/test_validate_fuzz.py tests/test_accepted_also_builds.py $(ARGS)
+		$(BIN)/pytest -q -p no:xdist tests/test_validate_fuzz.py tests/test_overlay_fuzz.py tests/test_accepted_also_builds.py $(ARGS)
 
 # Mutation testing of the gate (validation rules, MIG placement, scheduling check, promote, the
 # destroy/replace protection) in a scratch copy; not part of `make test`. ARGS="--sample 20" samples.

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from eksml.config import Environment, Tier, load_environment, resolve_environment_file
+from eksml.config.loader import check_environment_path, printable
+from eksml.config.models import Addons
 from eksml.components import addon_switches
 from eksml.config.file_write import atomic_write, locked
 from eksml.config.yaml_edit import set_scalars
@@ -122,6 +124,8 @@ def plan_promotion(source_ref: str | Path, target_ref: str | Path, *, force: boo
     """Everything but the write: validates both files and the result, raises ConfigError (exit 2)."""
     source_file = resolve_environment_file(source_ref)
     target_file = resolve_environment_file(target_ref)
+    for path in (source_file, target_file):  # before resolve(): a symlink loop is bad input, not a crash
+        check_environment_path(path, _shown(path))
     if source_file.resolve() == target_file.resolve():
         raise ConfigError([Issue(_shown(target_file), "", "source and target are the same file; name two environments")])
     source = load_environment(source_file)
@@ -257,10 +261,11 @@ def _validate_result(text: str, target_file: Path, source_name: str) -> None:
 
 
 def _shown(path: Path) -> str:
+    """The name as the user reads it: control characters escaped, so it names this file."""
     try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+        return printable(str(path.resolve().relative_to(Path.cwd())))
+    except (ValueError, OSError, RuntimeError):  # not below cwd, or a symlink loop
+        return printable(str(path))
 
 
 def _kept_differences(source: Environment, target: Environment, promoted: set[str]) -> Iterator[str]:

@@ -76,7 +76,7 @@ def test_argo_cd_is_installed_in_gitops_mode_only_on_the_cpu_pool():
     assert "argocd" not in {c.name for c in platform_of("dev").components}
 
 
-def test_render_gitops_writes_the_folder(tmp_path):
+def test_render_gitops_writes_the_folder(tmp_path, cli_charts):
     result = CliRunner().invoke(cli, ["render", "staging", "--gitops", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     root = yaml.safe_load((tmp_path / "out" / "root-app.yaml").read_text())

@@ -117,11 +117,11 @@ def test_rerender_removes_files_of_components_no_longer_rendered(tmp_path):
     data = copy.deepcopy(DEV)
     data["genai"]["chatqna"]["enabled"] = False
     data["karpenter"]["node_pools"].pop("training-workloads")
-    render_platform(Environment.model_validate(data), predict_outputs(env), tmp_path)
+    render_platform(Environment.model_validate(data), predict_outputs(env), tmp_path, force=True)
     assert not (tmp_path / "opea-chatqna.values.yaml").exists()
     assert not (tmp_path / "objects" / "karpenter" / "nodepool.training-workloads.yaml").exists()
     assert (tmp_path / "objects" / "karpenter" / "nodepool.gpu-workloads.yaml").exists()
-    assert (tmp_path / "notes.txt").read_text() == "mine"  # only files a render writes are removed
+    assert (tmp_path / "notes.txt").read_text() == "mine"  # only files a render wrote are removed, even with --force
 
 
 def test_values_layers_base_overlay_then_computed(tmp_path):

@@ -108,13 +108,16 @@ def run_stacks(
     workspace = workspace or Workspace.of(env.name)
     root = workspace.terraform_dir("preview" if preview else target.flavour)
 
+    if action == "plan" and not preview:  # a reading command creates nothing: not deployed is said so
+        _ensure_state_bucket(env, target, create=False)
     with step(report, "synth", "") as outcome:
         cli = terraform or prepare_terraform(shared_terraform_dir())
         (root / "synth").mkdir(parents=True, exist_ok=True)
         stacks, reused = synthesize_if_changed(env, root / "synth", target)
         outcome.note = "reused: environment and code unchanged" if reused else ""
-    with step(report, "state", env.state.bucket):
-        _ensure_state_bucket(env, target)
+    if action != "plan" or preview:
+        with step(report, "state", env.state.bucket):
+            _ensure_state_bucket(env, target)
 
     runners = {
         stack.name: Terraform(
@@ -391,12 +394,12 @@ def _has_outputs(stack: str, values: dict[str, Any]) -> bool:
     return all(name in values for name in STACK_OUTPUTS.get(stack, ())) and bool(values)
 
 
-def _ensure_state_bucket(env: Environment, target: AwsTarget) -> None:
-    from eksml.aws.state_bucket import ensure_state_bucket
+def _ensure_state_bucket(env: Environment, target: AwsTarget, create: bool = True) -> None:
+    from eksml.aws.state_bucket import ensure_state_bucket, require_state_bucket
 
     session = None
     if target.endpoint_url is not None:
         from eksml.emulator.target import emulator_session
 
         session = emulator_session()
-    ensure_state_bucket(env, endpoint_url=target.endpoint_url, session=session)
+    (ensure_state_bucket if create else require_state_bucket)(env, endpoint_url=target.endpoint_url, session=session)

@@ -97,3 +97,28 @@ def ensure_state_bucket(env: Environment, endpoint_url: str | None = None, *, se
 def _owner(env: Environment) -> dict:
     # With a known account, S3 answers 403 for a same-named bucket of someone else instead of using it.
     return {"ExpectedBucketOwner": env.account_id} if env.account_id else {}
+
+
+def require_state_bucket(env: Environment, endpoint_url: str | None = None, *, session=None) -> None:
+    """For reading commands (plan, status): the bucket must exist; they never create or change it."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+    name = env.state.bucket
+    s3 = (session or boto3.session.Session()).client("s3", region_name=env.region, endpoint_url=endpoint_url)
+    try:
+        s3.head_bucket(Bucket=name, **_owner(env))
+        return
+    except ClientError as exc:
+        if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") != 404:
+            raise StageError("state", f"checking the state bucket '{name}' failed: {exc}") from exc
+    except NoCredentialsError as exc:
+        raise StageError("state", f"no AWS credentials to read the state bucket '{name}'",
+                         hint="set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY") from exc
+    except BotoCoreError as exc:
+        raise StageError("state", f"checking the state bucket '{name}' failed: {exc}") from exc
+    raise StageError(
+        "state", f"environment '{env.name}' is not deployed: its state bucket '{name}' does not exist, so there is "
+        "nothing to compare (nothing was created)",
+        hint=f"eksml plan {env.name} --emulator shows what a first deploy creates; eksml deploy {env.name} creates it",
+    )

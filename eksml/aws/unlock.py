@@ -9,6 +9,7 @@ from eksml.config.models import Environment
 from eksml.emulator.target import AwsTarget
 from eksml.errors import StageError
 from eksml.terraform import Terraform, prepare_terraform
+from eksml.terraform.lock_id import check_lock_id
 from eksml.workspace import Workspace, shared_terraform_dir
 
 if TYPE_CHECKING:
@@ -19,6 +20,7 @@ def force_unlock_environment(env: Environment, stack: str, lock_id: str) -> None
     """Release a stale lock where the environment lives (its persisted emulator, or its account)."""
     from eksml.emulator.process import emulator_where_env_lives
 
+    check_lock_id(lock_id)  # before the emulator, the synth and terraform init
     with emulator_where_env_lives(env.name, env.region, env.emulator) as emulator:
         force_unlock(env, stack, lock_id, emulator=emulator)
         if emulator is not None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from eksml.charts.package import read_chart
+from eksml.charts.cache_check import check_package, record_digest, verify_cached
 from eksml.charts.repository import STAGE, HttpRepository
 from eksml.charts.sources import ChartRequest, redact
 from eksml.errors import StageError
@@ -66,6 +66,10 @@ class ChartCache:
             chart_lock = self._chart_locks.setdefault(request.cache_name, threading.Lock())
         with chart_lock:
             if path.is_file():
+                try:
+                    verify_cached(request, path)  # the cache folder is not trusted: checked on every use
+                except StageError as exc:
+                    raise ChartError(request, exc) from None
                 return CachedChart(request, path, fetched=False)
             self.root.mkdir(parents=True, exist_ok=True)
             try:
@@ -90,6 +94,7 @@ class ChartCache:
             with os.fdopen(handle, "wb") as out:
                 out.write(data)
             self._check_contents(request, Path(partial))
+            record_digest(path, data)
             os.replace(partial, path)
         finally:
             if os.path.exists(partial):
@@ -97,11 +102,9 @@ class ChartCache:
 
     def _check_contents(self, request: ChartRequest, package: Path) -> None:
         try:
-            info = read_chart(package)
+            check_package(request, package)
         except StageError as exc:
-            raise StageError(STAGE, f"the download is not a chart package ({exc.message})") from None
-        if info.name != request.name:
-            raise StageError(STAGE, f"the package holds chart '{info.name}' {info.version}, not the one asked for")
+            raise StageError(STAGE, f"the download {exc.message}") from None
 
     def _pull_oci(self, request: ChartRequest, path: Path) -> None:
         """OCI registries speak a protocol of their own: the real helm pulls (and checks the manifest digest)."""

@@ -11,6 +11,7 @@ import sys
 import click
 
 from eksml.cli.last_resort import report_crash, report_usage_error, stage_of
+from eksml.cli.output_failure import flush_stdout, report_os_error
 
 from eksml.toolchain import prefer_supported_node
 
@@ -75,6 +76,11 @@ def main() -> None:
     except click.Abort:
         click.echo("Aborted!", err=True)
         code = 1
+    except OSError as exc:  # the output or a file no command caught: an operational failure, not a bug
+        code = report_os_error(exc, stage_of(argv, COMMANDS))
     except Exception as exc:  # noqa: BLE001 - the last resort: anything else is a bug, reported without a traceback
         code = report_crash(exc, stage_of(argv, COMMANDS), argv)
+    unwritten = flush_stdout()
+    if unwritten is not None:
+        code = report_os_error(unwritten, stage_of(argv, COMMANDS))
     sys.exit(code if isinstance(code, int) else 0)

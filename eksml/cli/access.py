@@ -6,6 +6,7 @@ from typing import Optional
 
 import click
 
+from eksml.cli.arguments import PORT
 from eksml.components import uis
 from eksml.cli.common import env_argument, load, output_option, report_failures
 
@@ -31,7 +32,7 @@ def endpoints(env: str, output_format: str) -> None:
 @env_argument
 @click.argument("target", type=click.Choice(list(uis())))
 @click.option("--context", help="kubeconfig context of the cluster (default: the current one).")
-@click.option("--local-port", type=int, help="Local port (default: the UI's usual one).")
+@click.option("--local-port", type=PORT, help="Local port (default: the UI's usual one).")
 @report_failures
 def port_forward(env: str, target: str, context: Optional[str], local_port: Optional[int]) -> None:
     """Forward a local port to a UI's Service; needs a reachable cluster (exit 1 without one)."""

@@ -7,6 +7,7 @@ from eksml.catalog.kubernetes_calendar import load_kubernetes_calendar
 from eksml.catalog.prices import load_price_table
 from eksml.catalog.report import describe_instance_type, format_catalog, format_instance_type, format_prices
 from eksml.cli.common import output_option
+from eksml.config.loader import printable
 
 
 @click.command()
@@ -26,7 +27,12 @@ def catalog(instance_type: str | None, output_format: str) -> None:
     found = hardware.instance_type(instance_type)
     if found is None:
         known = ", ".join(it.name for it in hardware.instance_types())
-        click.echo(f"error: unknown instance type '{instance_type}'; the catalog knows: {known}", err=True)
+        message = f"unknown instance type '{printable(instance_type)}'; the catalog knows: {known}"
+        if output_format == "json":
+            click.echo(json.dumps({"ok": False, "issues": [{"file": "INSTANCE_TYPE", "path": "", "message": message}]},
+                                  indent=2))
+        else:
+            click.echo(f"error: {message}", err=True)
         raise SystemExit(2)
     if output_format == "json":
         click.echo(json.dumps(describe_instance_type(found, hardware), indent=2))

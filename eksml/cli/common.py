@@ -40,8 +40,8 @@ def report_failures(command):
         except OSError as exc:
             # A file the command had to read or write: said as an operational failure, not a traceback.
             stage = click.get_current_context().info_name or "eksml"
-            target = f" {exc.filename}" if exc.filename else ""
-            _report_stage_error(StageError(stage, f"cannot use{target}: {exc.strerror or exc}"), output_format)
+            what = f"cannot use {exc.filename}" if exc.filename else "cannot write the output"
+            _report_stage_error(StageError(stage, f"{what}: {exc.strerror or exc}"), output_format)
 
     return wrapper
 

@@ -9,12 +9,17 @@ from eksml.config.models import Environment
 from eksml.contract.outputs import AwsOutputs
 
 
-def write_app_of_apps(environment: Environment, outputs: AwsOutputs, out: Path, output_format: str) -> None:
+def write_app_of_apps(environment: Environment, outputs: AwsOutputs, out: Path, output_format: str,
+                      force: bool = False) -> None:
+    from eksml.k8s.checked_platform import checked_platform
     from eksml.k8s.gitops import ROOT_APP, write_gitops
-    from eksml.k8s.platform import build_platform
 
-    platform = build_platform(environment, outputs)
-    written = write_gitops(environment, platform, out)
+    from eksml.k8s.output_folder import check_output_folder
+
+    check_output_folder(out, {"README.md": "", ROOT_APP: ""}, force=force)  # refused before the slow part
+    # The same checks as a plain render, on the same objects, before anything is written.
+    platform = checked_platform(environment, outputs, with_charts=True).platform
+    written = write_gitops(environment, platform, out, force=force)
     apps = [p for p in written if p.parent.name == "apps" and not p.name.startswith("repository-")]
     if output_format == "json":
         click.echo(json.dumps({"ok": True, "environment": environment.name, "out_dir": str(out),

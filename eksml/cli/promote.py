@@ -18,6 +18,10 @@ def promote(source: str, target: str, force: bool, dry_run: bool, output_format:
 
     Prints a Markdown summary for the pull request: the first line is its title.
     """
+    from eksml.config.target_file import check_writable_environment_file
+
+    if not dry_run:
+        check_writable_environment_file(target)  # before the lock opens it: a FIFO would block forever
     if dry_run:
         promotion, written = plan_promotion(source, target, force=force), False
     else:

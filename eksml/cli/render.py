@@ -15,9 +15,12 @@ from eksml.cli.common import env_argument, load, output_option, report_failures
               help="Directory to write to (default: .eksml/<env>/render).")
 @click.option("--gitops", "gitops_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write the platform as an Argo CD app-of-apps to this folder (to commit to Git) instead.")
+@click.option("--force", is_flag=True,
+              help="Write into a folder that holds files eksml did not write (they are kept; same-named ones are overwritten).")
 @output_option
 @report_failures
-def render(env: str, out_dir: Optional[Path], output_format: str, gitops_dir: Optional[Path] = None) -> None:
+def render(env: str, out_dir: Optional[Path], output_format: str, gitops_dir: Optional[Path] = None,
+           force: bool = False) -> None:
     """Render every Helm release with its real chart (the full manifest Helm would install) plus every
     object eksml applies, without a cluster.
 
@@ -31,9 +34,9 @@ def render(env: str, out_dir: Optional[Path], output_format: str, gitops_dir: Op
     if gitops_dir is not None:
         from eksml.cli.gitops import write_app_of_apps
 
-        write_app_of_apps(environment, current_outputs(environment), gitops_dir, output_format)
+        write_app_of_apps(environment, current_outputs(environment), gitops_dir, output_format, force=force)
         return
-    result = render_platform(environment, current_outputs(environment), out_dir, with_charts=True)
+    result = render_platform(environment, current_outputs(environment), out_dir, with_charts=True, force=force)
     releases = result.charts.releases if result.charts else ()
     if output_format == "json":
         click.echo(json.dumps({

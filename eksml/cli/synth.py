@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from eksml.cli.arguments import endpoint_url
 from eksml.cli.common import all_option, envs_argument, load_many, output_option, report_failures
 from eksml.paths import PROJECT_ROOT
 from eksml.aws.synth import default_outdir
@@ -17,9 +18,7 @@ from eksml.emulator.target import DEFAULT_EMULATOR_ENDPOINT
 
 
 def _endpoint(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is not None and not value.startswith(("http://", "https://")):
-        raise click.BadParameter(f"'{value}' is not a URL; expected e.g. {DEFAULT_EMULATOR_ENDPOINT}")
-    return value
+    return endpoint_url(value, DEFAULT_EMULATOR_ENDPOINT)  # http:// alone would reach the Terraform JSON
 
 
 @click.command()

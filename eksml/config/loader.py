@@ -142,7 +142,8 @@ def validate_sections(raw: dict[str, Any], shown: str) -> tuple[Environment, fro
 
 
 def _display(path: Path) -> str:
+    """The file's name in messages, control characters escaped (a raw one could name another file)."""
     try:
-        return str(Path(os.path.abspath(path)).relative_to(Path.cwd()))
+        return printable(str(Path(os.path.abspath(path)).relative_to(Path.cwd())))
     except (ValueError, OSError):
-        return str(path)
+        return printable(str(path))

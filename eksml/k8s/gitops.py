@@ -112,21 +112,13 @@ def _readme(env: Environment, base: str) -> str:
     )
 
 
-def write_gitops(env: Environment, platform: KubernetesLayer, out: Path) -> list[Path]:
-    """Everything computed first; then apps/ and objects/ are replaced, so a removed release disappears
-    from Git (and Argo CD prunes it) instead of lingering as a stale file."""
-    import shutil
-
+def write_gitops(env: Environment, platform: KubernetesLayer, out: Path, *, force: bool = False) -> list[Path]:
+    """Everything computed first; then the files eksml wrote before and no longer writes are removed,
+    so a removed release disappears from Git (and Argo CD prunes it). Files eksml did not write (another
+    team's Applications) are never removed: a folder holding any is refused unless --force."""
+    from eksml.k8s.output_folder import check_output_folder
     from eksml.k8s.yaml_out import to_yaml
 
-    files = gitops_files(env, platform)
-    for owned in (APPS_DIR, "objects"):
-        if (out / owned).is_dir():
-            shutil.rmtree(out / owned)
-    written = []
-    for relative, content in sorted(files.items()):
-        path = out / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content if isinstance(content, str) else to_yaml(content))
-        written.append(path)
-    return written
+    files = {relative: content if isinstance(content, str) else to_yaml(content)
+             for relative, content in gitops_files(env, platform).items()}
+    return list(check_output_folder(out, files, force=force).write(files))

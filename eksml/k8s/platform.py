@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from eksml.config.models import Environment
-from eksml.errors import ConfigError, Issue
 from eksml.k8s.components import Component, catalog
 from eksml.k8s.components.baseline import ClusterBaseline
 from eksml.k8s.context import RenderContext
 from eksml.k8s.model import ObjectRef, PoolTarget, RenderedComponent
 from eksml.k8s.values import layered_values
+from eksml.k8s.values_files import check_values_folder
 from eksml.contract.outputs import AwsOutputs
 
 BASELINE = ClusterBaseline.name
@@ -56,7 +56,7 @@ def build_platform(
 ) -> KubernetesLayer:
     base_ctx = RenderContext.build(env, outputs, values_dir)
     known = list(components or catalog())
-    _check_values_files(base_ctx, env, [c.name for c in known])
+    _check_values_files(base_ctx, env, known)
     enabled = [c for c in known if c.enabled(base_ctx)]
     names = {c.name for c in enabled}
     ctx = dataclasses.replace(base_ctx, platform_namespaces=tuple(c.namespace for c in enabled if c.namespace))
@@ -132,14 +132,9 @@ def check_custom_resources(components: Sequence[RenderedComponent]) -> None:
                 )
 
 
-def _check_values_files(ctx: RenderContext, env: Environment, component_names: list[str]) -> None:
-    """A values file for no component would be silently ignored: a typo in its name must fail."""
-    issues = []
-    for directory in (ctx.values_dir, ctx.values_dir / env.name):
-        if not directory.is_dir():
-            continue
-        for path in sorted(directory.glob("*.yaml")):
-            if path.stem not in component_names:
-                issues.append(Issue(str(path), "", f"no component named '{path.stem}'; components: {', '.join(component_names)}"))
-    if issues:
-        raise ConfigError(issues)
+def _check_values_files(ctx: RenderContext, env: Environment, components: Sequence[Component]) -> None:
+    """Every overlay is read through the gate, enabled or not; a file no component reads is refused."""
+    from eksml.config.loader import known_environments
+
+    check_values_folder(ctx.values_dir, env.name, [c.name for c in components if c.chart],
+                        [c.name for c in components if not c.chart], known_environments())

@@ -14,17 +14,17 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from eksml.config.models import Environment
-from eksml.k8s.chart_render import ChartRenders, render_charts
-from eksml.k8s.manifests import MANIFESTS_DIR, OBJECTS_DIR, VALUES_SUFFIX, manifest_file, object_path, values_file
+from eksml.k8s.chart_render import ChartRenders
+from eksml.k8s.checked_platform import checked_platform
+from eksml.k8s.output_folder import check_output_folder, default_folder
+from eksml.k8s.manifests import manifest_file, object_path, values_file
 from eksml.k8s.model import Placement, RenderedComponent
-from eksml.k8s.platform import KubernetesLayer, build_platform
+from eksml.k8s.platform import KubernetesLayer
 from eksml.k8s.render_index import INDEX_FILE, render_index
-from eksml.k8s.scheduling import check_scheduling
 from eksml.k8s.yaml_out import to_yaml
 from eksml.charts import ChartCache
 from eksml.contract.outputs import AwsOutputs
 from eksml.outputs import predict_outputs
-from eksml.k8s.platform_checks import check_rendered_platform
 from eksml.workspace import Workspace
 
 
@@ -73,37 +73,16 @@ def render_files(platform: KubernetesLayer, placements: Sequence[Placement],
 def render_platform(
     env: Environment, outputs: AwsOutputs, out_dir: Optional[Path] = None, *, values_dir: Optional[Path] = None,
     with_charts: bool = False, cache: Optional[ChartCache] = None, mirror: Optional[str] = "env",
+    force: bool = False,
 ) -> RenderResult:
     """Values and owned objects; with_charts also every release's full manifest from the real charts,
     checked as a whole (schemas, CRDs, order, every pod placed) before anything is written."""
-    platform = build_platform(env, outputs, values_dir)
-    charts = None
-    if with_charts:
-        charts = render_charts(platform, env, cache=cache, mirror=mirror)
-        placements = check_rendered_platform(env, platform, charts)
-    else:
-        placements = check_scheduling(platform)
+    out, own = default_folder(out_dir, default_render_dir(env))
+    check_output_folder(out, {INDEX_FILE: ""}, force=force, adopt=own)  # refused before the slow part
+    checked = checked_platform(env, outputs, values_dir=values_dir, with_charts=with_charts, cache=cache, mirror=mirror)
+    platform, placements, charts = checked.platform, checked.placements, checked.charts
     files = render_files(platform, placements, charts)
-    out = out_dir or default_render_dir(env)
-    written = _write(out, files)
+    folder = check_output_folder(out, files, force=force, adopt=own)  # a user's files are never lost
+    written = folder.write(files)
     return RenderResult(out, written, out / INDEX_FILE, platform.components, tuple(placements), platform.predicted,
                         charts)
-
-
-def _write(out: Path, files: dict[str, str]) -> tuple[Path, ...]:
-    out.mkdir(parents=True, exist_ok=True)
-    # Stale files from a previous render (a removed release or object) must not linger.
-    for stale in [*out.glob(f"*{VALUES_SUFFIX}"), *(out / OBJECTS_DIR).rglob("*.yaml"),
-                  *(out / MANIFESTS_DIR).glob("*.yaml")]:
-        if str(stale.relative_to(out)) not in files:
-            stale.unlink()
-    written = []
-    for relative, content in sorted(files.items()):
-        path = out / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content)
-        written.append(path)
-    for directory in sorted((out / OBJECTS_DIR).glob("*"), reverse=True):
-        if directory.is_dir() and not any(directory.iterdir()):
-            directory.rmdir()
-    return tuple(written)

@@ -10,9 +10,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from eksml.errors import ConfigError, Issue
+from eksml.k8s.values_files import read_values_file
 
 
 def deep_merge(*layers: dict[str, Any]) -> dict[str, Any]:
@@ -38,23 +36,6 @@ def _strip_nulls(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _strip_nulls(v) for k, v in value.items() if v is not None}
     return value
-
-
-def read_values_file(path: Path) -> dict[str, Any]:
-    """A missing file is an empty layer; a file that is not a YAML mapping is bad input."""
-    if not path.is_file():
-        return {}
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise ConfigError([Issue(str(path), "", f"not valid YAML: {where}{getattr(exc, 'problem', exc)}")]) from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError([Issue(str(path), "", "a Helm values file must be a YAML mapping")])
-    return data
 
 
 def layered_values(values_dir: Path, env_name: str, component: str, computed: dict[str, Any]) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eksml.terraform.lock_id import check_lock_id
 from eksml.terraform.diagnostics import Diagnostic, stage_error
 from eksml.terraform.model import (
     _UI_ACTIONS,
@@ -151,7 +152,9 @@ class Terraform:
         return {name: output.get("value") for name, output in self.outputs().items()}
 
     def force_unlock(self, lock_id: str) -> None:
-        self._check("force-unlock", self._run("force-unlock", ["force-unlock", "-force", lock_id], json_lines=False))
+        # After `--`: an ID is never read as a flag (-help), even if a caller skipped check_lock_id.
+        arguments = ["force-unlock", "-force", "--", check_lock_id(lock_id)]
+        self._check("force-unlock", self._run("force-unlock", arguments, json_lines=False))
 
     def unlock_command(self) -> str:
         """A shell command that releases a stale lock of this stack (shown in lock errors)."""

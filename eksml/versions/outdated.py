@@ -18,6 +18,8 @@ from eksml.catalog.aws_facts import load_aws_facts
 from eksml.catalog.kubernetes_calendar import load_kubernetes_calendar, minor_key, today
 from eksml.catalog.pin_compatibility import CompatibilityTable, load_compatibility, version_key
 from eksml.charts.kube_version import satisfies
+from eksml.config.loader import printable
+from eksml.versions.index_entries import newest_release, skipped_note
 from eksml.charts.repository import HttpRepository
 from eksml.charts.sources import ChartRequest, redact
 from eksml.components import COMPONENTS
@@ -95,17 +97,25 @@ def _charts(env: Environment, table: CompatibilityTable) -> list[Pin]:
 
 def _chart_pin(request: ChartRequest, repository: HttpRepository, field: str, addon: str, env: Environment,
                table: CompatibilityTable, versions: dict[str, str]) -> Pin:
-    entries = [e for e in (repository.entries().get(request.name) or []) if "-" not in str(e.get("version", ""))]
-    if not entries:
-        return Pin(request.name, field, request.version, None, None, f"not in {redact(request.repository)}")
-    newest = max(entries, key=lambda e: version_key(str(e["version"])))
+    releases = newest_release(repository.entries().get(request.name))
+    skipped = skipped_note(releases.skipped, redact(request.repository))
+    if releases.newest is None:
+        where = f"not in {redact(request.repository)}"
+        return Pin(request.name, field, request.version, None, None, "; ".join(filter(None, [where, skipped])))
+    newest = releases.newest
     version = str(newest["version"])
     if version_key(version) <= version_key(request.version):
-        return Pin(request.name, field, request.version, request.version, True, "")
+        return Pin(request.name, field, request.version, request.version, True, skipped)
     problems = []
+    unknown = []
     constraint = newest.get("kubeVersion")
-    if constraint and satisfies(env.cluster.kubernetes_version, str(constraint)) is False:
-        problems.append(f"its kubeVersion '{constraint}' excludes Kubernetes {env.cluster.kubernetes_version}")
+    if constraint:
+        verdict = satisfies(env.cluster.kubernetes_version, str(constraint))
+        if verdict is False:
+            problems.append(f"its kubeVersion '{printable(str(constraint))}' excludes Kubernetes "
+                            f"{env.cluster.kubernetes_version}")
+        elif verdict is None:  # a constraint that cannot be read is no promise of compatibility
+            unknown.append(f"its kubeVersion '{printable(str(constraint))[:80]}' cannot be read; compatibility unknown")
     for rule in table.kubernetes_rules(addon, version):
         if problem := rule.kubernetes_problem(env.cluster.kubernetes_version):
             problems.append(f"{problem} ({rule.source})")
@@ -113,7 +123,8 @@ def _chart_pin(request: ChartRequest, repository: HttpRepository, field: str, ad
         have = versions.get(rule.needs or "")
         if have is not None and version_key(have) < version_key(rule.needs_min or "0"):
             problems.append(f"needs {rule.needs} {rule.needs_min}+ ({rule.source})")
-    return Pin(request.name, field, request.version, version, not problems, "; ".join(problems))
+    compatible = False if problems else (None if unknown else True)
+    return Pin(request.name, field, request.version, version, compatible, "; ".join(filter(None, [*problems, *unknown, skipped])))
 
 
 def _addon_versions(env: Environment) -> dict[str, str]:
