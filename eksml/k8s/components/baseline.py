@@ -27,17 +27,16 @@ from eksml.gpu.sharing import GPU_RESOURCE, cluster_mig_strategy, pool_gpu
 from eksml.k8s.components.argo_workflows import ArgoWorkflows
 from eksml.k8s.components.base import OwnedObjectsComponent
 from eksml.k8s.components.chatqna import ChatQnA
-from eksml.k8s.components.gpu_operator import GpuOperator
 from eksml.k8s.components.mlflow import MLFLOW_PORT, Mlflow
 from eksml.k8s.components.monitoring import KubePrometheusStack
 from eksml.k8s.context import RenderContext
 from eksml.k8s.manifests import metadata
 from eksml.k8s.model import Manifest
+from eksml.k8s.pod_security_levels import enforced_level
 
 TEAM_LABEL = "eksml.io/team"
 PLATFORM_LABEL = "eksml.io/platform"
 NAME_LABEL = "kubernetes.io/metadata.name"
-PRIVILEGED_NAMESPACES = (GpuOperator.namespace, KubePrometheusStack.namespace)
 UNOWNED_NAMESPACES = ("kube-system", "default")
 MONITORING_NAMESPACE = KubePrometheusStack.namespace
 MLFLOW_NAMESPACE = Mlflow.namespace
@@ -150,10 +149,9 @@ class ClusterBaseline(OwnedObjectsComponent):
         version = env.cluster.kubernetes_version
         manifests: list[Manifest] = []
         for ns in platform:
-            level = "privileged" if ns in PRIVILEGED_NAMESPACES else "baseline"
-            manifests.append(namespace(ns, level, version, {PLATFORM_LABEL: "true"}))
+            manifests.append(namespace(ns, enforced_level(ns), version, {PLATFORM_LABEL: "true"}))
         for team in env.teams:
-            manifests.append(namespace(team, "baseline", version, {TEAM_LABEL: team}))
+            manifests.append(namespace(team, enforced_level(team), version, {TEAM_LABEL: team}))
         manifests += [priority_class(name, *spec) for name, spec in PRIORITY_CLASSES.items()]
         manifests += [team_gpu_quota(ctx, team, config.gpu_quota) for team, config in env.teams.items()]
         manifests += self._network_policies(ctx, platform)
