@@ -1,12 +1,9 @@
 """Cluster baseline eksml owns outright (no chart): namespaces with Pod Security Standards labels,
 team GPU quotas, PriorityClasses and NetworkPolicies. Applied before every release.
 
-Pod Security: every namespace *enforces* `baseline` and *warns/audits* `restricted`. Baseline blocks
-the real escapes (privileged containers, host namespaces, hostPath); restricted would also reject
-pods that merely run as root or omit a seccomp profile, which most CUDA / vLLM / TGI images do, so
-enforcing it would break the GPU workloads the platform exists for. The warnings show teams what
-restricted would need. Two platform namespaces must be `privileged`: the GPU operator (its operands
-load kernel state and mount host paths) and monitoring (node-exporter uses the host network/PID).
+Pod Security: every namespace *enforces* `restricted` (and warns/audits it), except the namespaces
+of the one exception list in eksml/k8s/pod_security_levels.py, each with its level and reason. The
+render's own PSS evaluation (pod_security_check.py) refuses a pod that breaks its namespace's level.
 
 NetworkPolicies (need the VPC CNI's network policy agent): team namespaces, MLflow and ChatQnA deny
 ingress by default and allow only their own namespace, Prometheus scraping from `monitoring`, and
