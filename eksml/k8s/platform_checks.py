@@ -18,6 +18,7 @@ from eksml.k8s.model import Placement, PoolTarget, Workload
 from eksml.k8s.object_checks import Placed, check_objects
 from eksml.k8s.platform import KubernetesLayer, dependencies_of
 from eksml.k8s.pod_security_check import pod_security_issues
+from eksml.k8s.secret_check import secret_data_issues
 from eksml.k8s.rendered_pods import OPERAND_LABEL_PREFIX, OPERANDS, workloads_of_object
 from eksml.k8s.scheduling import place
 
@@ -94,6 +95,7 @@ def check_rendered_platform(env: Environment, platform: KubernetesLayer, charts:
     namespaces = {r.name: r.component.namespace for r in charts.releases}
     issues = check_objects(objects, env.cluster.kubernetes_version, namespaces)
     issues += pod_security_issues(objects, namespaces, env.cluster.kubernetes_version)
+    issues += secret_data_issues(objects, namespaces)
     pools = runtime_pools(platform.pools)
     placements = [place(w, pools) for w in platform_pods(objects)]
     issues += scheduling_issues(placements, pools)

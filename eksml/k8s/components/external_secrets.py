@@ -14,6 +14,11 @@ from eksml.k8s.context import RenderContext
 from eksml.k8s.model import ChartRef
 
 
+def external_secrets_enabled(ctx: RenderContext) -> bool:
+    """Installed with MLflow (validation refuses mlflow without it); Grafana's admin Secret uses it too."""
+    return ctx.env.addons.mlflow.enabled and ctx.env.addons.external_secrets.enabled
+
+
 class ExternalSecrets(HelmComponent):
     name = "external-secrets"
     namespace = Namespace.EXTERNAL_SECRETS
@@ -21,8 +26,7 @@ class ExternalSecrets(HelmComponent):
     provides_api_groups = ("external-secrets.io", "generators.external-secrets.io")
 
     def enabled(self, ctx: RenderContext) -> bool:
-        # MLflow is its only consumer; validation refuses mlflow without it.
-        return ctx.env.addons.mlflow.enabled and ctx.env.addons.external_secrets.enabled
+        return external_secrets_enabled(ctx)
 
     def version(self, ctx: RenderContext) -> Optional[str]:
         return ctx.env.addons.external_secrets.version

@@ -16,6 +16,9 @@ class AwsLoadBalancerController(HelmComponent):
     chart = ChartRef("aws-load-balancer-controller", repo="https://aws.github.io/eks-charts")
     addon = "aws_load_balancer_controller"
     provides_api_groups = ("elbv2.k8s.aws",)
+    # Its webhook certificate comes from cert-manager: the chart would otherwise generate a CA and a
+    # private key into the rendered manifest (and so into git in gitops mode).
+    depends_on = ("cert-manager",)
 
     def values(self, ctx: RenderContext) -> dict[str, Any]:
         sa = ctx.irsa(IrsaKey.LOAD_BALANCER_CONTROLLER)
@@ -23,6 +26,7 @@ class AwsLoadBalancerController(HelmComponent):
             "clusterName": ctx.outputs.cluster_name,
             "region": ctx.env.region,
             "serviceAccount": {"create": True, "name": sa.name, "annotations": sa.annotations},
+            "enableCertManager": True,
         }
         # Given rather than discovered: discovery reads instance metadata, which pods may not reach.
         # A render from predicted outputs has no VPC id yet; the deploy renders again after the apply.

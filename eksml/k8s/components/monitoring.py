@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from eksml.k8s.components.base import HelmComponent
+from eksml.k8s.components.external_secrets import external_secrets_enabled
+from eksml.k8s.components.grafana_admin import grafana_admin_objects, grafana_admin_values
 from eksml.k8s.context import RenderContext
 from eksml.k8s.manifests import metadata
 from eksml.k8s.model import ChartRef, Manifest
@@ -136,6 +138,8 @@ class KubePrometheusStack(HelmComponent):
     addon = "kube_prometheus_stack"
     provides_api_groups = ("monitoring.coreos.com",)
     timeout = "15m"
+    # Grafana's admin Secret comes from an ExternalSecret (grafana_admin.py), which needs its CRDs.
+    depends_on = ("external-secrets",)
 
     def values(self, ctx: RenderContext) -> dict[str, Any]:
         select_all = {
@@ -145,7 +149,11 @@ class KubePrometheusStack(HelmComponent):
         }
         # kube_node_labels carries the pool label, so dashboards and alerts can group GPUs by pool.
         return {"prometheus": {"prometheusSpec": select_all},
+                "grafana": grafana_admin_values(external_secrets_enabled(ctx)),
                 "kube-state-metrics": {"metricLabelsAllowlist": ["nodes=[eksml.io/pool]"]}}
+
+    def prerequisites(self, ctx: RenderContext) -> list[Manifest]:
+        return grafana_admin_objects(self.namespace) if external_secrets_enabled(ctx) else []
 
     def objects(self, ctx: RenderContext) -> list[Manifest]:
         return [prometheus_rule(ctx, self.namespace)]
