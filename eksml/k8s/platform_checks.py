@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Sequence
 
-from eksml.config.models import Environment
+from eksml.config.models import Environment, Tier
 from eksml.contract.names import POOL_LABEL
 from eksml.errors import ConfigError, Issue
 from eksml.k8s.chart_render import ChartRenders
@@ -19,6 +19,7 @@ from eksml.k8s.object_checks import Placed, check_objects
 from eksml.k8s.platform import KubernetesLayer, dependencies_of
 from eksml.k8s.pod_security_check import pod_security_issues
 from eksml.k8s.secret_check import secret_data_issues
+from eksml.k8s.image_check import image_issues
 from eksml.k8s.rendered_pods import OPERAND_LABEL_PREFIX, OPERANDS, workloads_of_object
 from eksml.k8s.scheduling import place
 
@@ -96,6 +97,8 @@ def check_rendered_platform(env: Environment, platform: KubernetesLayer, charts:
     issues = check_objects(objects, env.cluster.kubernetes_version, namespaces)
     issues += pod_security_issues(objects, namespaces, env.cluster.kubernetes_version)
     issues += secret_data_issues(objects, namespaces)
+    if env.resolved_tier is Tier.prod:
+        issues += image_issues(objects)
     pools = runtime_pools(platform.pools)
     placements = [place(w, pools) for w in platform_pods(objects)]
     issues += scheduling_issues(placements, pools)
