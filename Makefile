@@ -17,8 +17,7 @@ CDKTF := $(TOOLS)/node_modules/.bin/cdktf
 export JSII_NODE := $(abspath $(NODE22))
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: install deploy destroy plan render validate test fuzz mutate bench doctor clean cdktf status \
-	port-forward-mlflow port-forward-argocd port-forward-grafana
+.PHONY: install deploy destroy plan render validate test fuzz mutate bench doctor clean cdktf status
 
 install: $(STAMP)
 
@@ -66,8 +65,9 @@ status: $(STAMP)
 	@echo
 	$(BIN)/eksml endpoints $(ENV)
 
-# A UI on 127.0.0.1 through kubectl port-forward; needs a reachable cluster (exit 1 without one).
-port-forward-mlflow port-forward-argocd port-forward-grafana: port-forward-%: $(STAMP)
+# A UI on 127.0.0.1 through kubectl port-forward: make port-forward-<ui>, any UI a component describes
+# (`eksml endpoints ENV` lists them; a name that is none exits 2). Needs a reachable cluster (exit 1 without one).
+port-forward-%: $(STAMP)
 	$(BIN)/eksml port-forward $(ENV) $* $(if $(CONTEXT),--context $(CONTEXT)) $(ARGS)
 
 # Three workers on two cores: the two emulator files spend most of their time in provider waits.

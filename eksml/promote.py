@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from eksml.config import Environment, Tier, load_environment, resolve_environment_file
-from eksml.config.models import Addons
+from eksml.components import addon_switches
 from eksml.config.file_write import atomic_write, locked
 from eksml.config.yaml_edit import set_scalars
 from eksml.config.yaml_source import decode_utf8, parse_yaml
@@ -69,11 +69,13 @@ def promoted_fields(env: Environment) -> dict[str, str | None]:
         "cluster.kubernetes_version": env.cluster.kubernetes_version,
         "cluster.ami_release_version": env.cluster.ami_release_version,
     }
-    for name in Addons.model_fields:
-        fields[f"addons.{name}.version"] = getattr(env.addons, name).version
-    # The mode's vocabulary is defined by the KServe release (v0.20 renamed RawDeployment to
-    # Standard); compared after normalisation, so an alias spelling in the target is not churned.
-    fields["addons.kserve.deployment_mode"] = env.addons.kserve.deployment_mode
+    for key, switch in addon_switches().items():
+        addon = getattr(env.addons, key)
+        fields[f"addons.{key}.version"] = addon.version
+        # An option's vocabulary is defined by the release (KServe v0.20 renamed RawDeployment to
+        # Standard); compared after normalisation, so an alias spelling in the target is not churned.
+        for option in switch.options:
+            fields[f"addons.{key}.{option.name}"] = getattr(addon, option.name)
     chatqna = env.genai.chatqna
     if chatqna is not None:
         for name in ("embedding_model", "reranking_model", "llm_model", "llm_serving"):

@@ -7,8 +7,10 @@ AWS resources (Karpenter, the load balancer controller) to the ones they own.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from eksml.components.spec import ArtifactPrefix, DatabaseSecretRead, Grant
 from modules.aws_context import AwsArns
 from modules.iam_policy import Condition, Statement
 from modules.workload_identity import RolePermissions
@@ -57,23 +59,11 @@ def _prefix_access(sid: str, store: ArtifactStore, prefix: str, *, write: bool, 
     )
 
 
-def mlflow(aws: AwsArns, store: ArtifactStore) -> RolePermissions:
-    return _prefix_access("MlflowArtifacts", store, "mlflow", write=True, aws=aws)
-
-
-def kserve(aws: AwsArns, store: ArtifactStore) -> RolePermissions:
-    return _prefix_access("KserveModels", store, "models", write=False, aws=aws)
-
-
-def argo_workflows(aws: AwsArns, store: ArtifactStore) -> RolePermissions:
-    return _prefix_access("ArgoArtifacts", store, "argo", write=True, aws=aws)
-
-
-def external_secrets(db_master_secret_arn: str) -> RolePermissions:
+def database_secret_read(sid: str, db_master_secret_arn: str) -> RolePermissions:
     return RolePermissions(
         statements=(
             Statement(
-                sid="ReadMlflowDbSecret",
+                sid=sid,
                 actions=("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
                 resources=(db_master_secret_arn,),
             ),
@@ -320,4 +310,41 @@ def aws_load_balancer_controller(aws: AwsArns, *, cluster_name: str) -> RolePerm
                 resources=(elb("targetgroup/*/*"),),
             ),
         )
+    )
+
+
+@dataclass(frozen=True)
+class GrantTargets:
+    """The resources a component's grants name, as the stacks know them."""
+
+    aws: AwsArns
+    cluster_name: str
+    cluster_arn: str
+    store: ArtifactStore
+    db_master_secret_arn: str
+    karpenter_node_role_arn: str
+    karpenter_queue_arn: str
+
+
+CONTROLLER_POLICIES: dict[str, Callable[[GrantTargets], RolePermissions]] = {
+    "karpenter": lambda t: karpenter(t.aws, cluster_name=t.cluster_name, cluster_arn=t.cluster_arn,
+                                     node_role_arn=t.karpenter_node_role_arn, queue_arn=t.karpenter_queue_arn),
+    "aws-load-balancer-controller": lambda t: aws_load_balancer_controller(t.aws, cluster_name=t.cluster_name),
+}
+
+
+def _granted(grant: Grant, targets: GrantTargets) -> RolePermissions:
+    if isinstance(grant, ArtifactPrefix):
+        return _prefix_access(grant.sid, targets.store, grant.prefix, write=grant.write, aws=targets.aws)
+    if isinstance(grant, DatabaseSecretRead):
+        return database_secret_read(grant.sid, targets.db_master_secret_arn)
+    return CONTROLLER_POLICIES[grant.controller](targets)
+
+
+def permissions_for(grants: Sequence[Grant], targets: GrantTargets) -> RolePermissions:
+    """What a component's identity may do: the union of its grants, as the description lists them."""
+    parts = [_granted(grant, targets) for grant in grants]
+    return RolePermissions(
+        managed_policy_arns=tuple(arn for part in parts for arn in part.managed_policy_arns),
+        statements=tuple(statement for part in parts for statement in part.statements),
     )

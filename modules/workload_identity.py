@@ -10,8 +10,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
 
-from eksml.config.models import Environment
-from eksml.contract.names import SERVICE_ACCOUNTS, IrsaKey, role_name
+from eksml.contract.names import ServiceAccount, role_name
 from modules.iam_policy import Condition, PolicyDocument, Statement
 
 STS_AUDIENCE = "sts.amazonaws.com"
@@ -25,7 +24,7 @@ class RolePermissions:
 
 @dataclass(frozen=True)
 class IrsaRoleSpec:
-    key: IrsaKey
+    key: str
     role_name: str
     namespace: str
     service_account: str
@@ -39,19 +38,20 @@ class WorkloadIdentityProps:
     roles: tuple[IrsaRoleSpec, ...]
 
     @classmethod
-    def from_environment(
+    def for_accounts(
         cls,
-        env: Environment,
+        cluster_name: str,
         *,
         oidc_provider_arn: str,
         oidc_issuer: str,
-        permissions: dict[IrsaKey, RolePermissions],
+        accounts: dict[str, tuple[ServiceAccount, RolePermissions]],
     ) -> "WorkloadIdentityProps":
-        roles = []
-        for key, granted in permissions.items():
-            account = SERVICE_ACCOUNTS[key]
-            roles.append(IrsaRoleSpec(key, role_name(env.cluster.name, key), account.namespace, account.name, granted))
-        return cls(oidc_provider_arn, oidc_issuer, tuple(roles))
+        """One role per identity key, named after the cluster, trusted by that key's service account."""
+        roles = tuple(
+            IrsaRoleSpec(key, role_name(cluster_name, key), account.namespace, account.name, granted)
+            for key, (account, granted) in accounts.items()
+        )
+        return cls(oidc_provider_arn, oidc_issuer, roles)
 
 
 def trust_policy(oidc_provider_arn: str, oidc_issuer_host: str, namespace: str, service_account: str) -> str:

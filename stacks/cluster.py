@@ -7,7 +7,9 @@ import json
 from constructs import Construct
 
 from eksml.config.models import Environment
-from eksml.contract.names import CLUSTER_ROLE, NODE_ROLE, IrsaKey, Output, StackName, role_name
+from eksml.contract.names import (
+    ADDON_SERVICE_ACCOUNTS, CLUSTER_ROLE, EBS_CSI_IDENTITY, EFS_CSI_IDENTITY, NODE_ROLE, Output, StackName, role_name,
+)
 from modules import irsa_policies
 from modules.cluster import Cluster, ClusterProps
 from modules.cluster_addons import AddonSpec, ClusterAddons, ClusterAddonsProps
@@ -34,11 +36,14 @@ class ClusterStack(EnvironmentStack):
         )
         self.addon_identity = WorkloadIdentity(
             self, "addon-identity",
-            WorkloadIdentityProps.from_environment(
-                env,
+            WorkloadIdentityProps.for_accounts(
+                env.cluster.name,
                 oidc_provider_arn=self.cluster.oidc_provider_arn,
                 oidc_issuer=self.cluster.oidc_issuer,
-                permissions={IrsaKey.EBS_CSI: irsa_policies.ebs_csi(self.aws), IrsaKey.EFS_CSI: irsa_policies.efs_csi(self.aws)},
+                accounts={
+                    EBS_CSI_IDENTITY: (ADDON_SERVICE_ACCOUNTS[EBS_CSI_IDENTITY], irsa_policies.ebs_csi(self.aws)),
+                    EFS_CSI_IDENTITY: (ADDON_SERVICE_ACCOUNTS[EFS_CSI_IDENTITY], irsa_policies.efs_csi(self.aws)),
+                },
             ),
         )
         arns = self.addon_identity.role_arns
@@ -52,9 +57,9 @@ class ClusterStack(EnvironmentStack):
                     AddonSpec("kube-proxy"),
                     AddonSpec("coredns"),
                     # Volumes tagged kubernetes.io/cluster/<name>: destroy finds leftovers of this cluster only.
-                    AddonSpec("aws-ebs-csi-driver", arns[IrsaKey.EBS_CSI],
+                    AddonSpec("aws-ebs-csi-driver", arns[EBS_CSI_IDENTITY],
                               json.dumps({"controller": {"k8sTagClusterId": env.cluster.name}})),
-                    AddonSpec("aws-efs-csi-driver", arns[IrsaKey.EFS_CSI]),
+                    AddonSpec("aws-efs-csi-driver", arns[EFS_CSI_IDENTITY]),
                 ),
                 nodes=tuple(self.node_pools.node_groups.values()),
             ),

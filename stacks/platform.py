@@ -14,7 +14,8 @@ from modules import irsa_policies
 from modules.ingress_from_group import IngressFromGroup, IngressFromGroupProps
 from modules.shared_filesystem import NFS_PORT
 from modules.workload_identity import WorkloadIdentity, WorkloadIdentityProps
-from eksml.contract.names import ARTIFACTS_BUCKET, DATABASE_PORT, IrsaKey, Output, StackName
+from eksml.components import identities
+from eksml.contract.names import ARTIFACTS_BUCKET, DATABASE_PORT, Output, ServiceAccount, StackName
 from stacks.base import EnvironmentStack, StackSettings
 from stacks.cluster import ClusterStack
 from stacks.data import DataStack
@@ -42,22 +43,21 @@ class PlatformStack(EnvironmentStack):
         store = irsa_policies.ArtifactStore(bucket_arn=data.buckets.bucket_arns[ARTIFACTS_BUCKET],
                                             key_arn=data.buckets.key_arn)
         prerequisites = karpenter.karpenter
+        targets = irsa_policies.GrantTargets(
+            aws=self.aws, cluster_name=env.cluster.name, cluster_arn=eks.arn, store=store,
+            db_master_secret_arn=data.database.master_secret_arn,
+            karpenter_node_role_arn=prerequisites.node_role_arn, karpenter_queue_arn=prerequisites.queue_arn,
+        )
         self.identity = WorkloadIdentity(
             self, "app-identity",
-            WorkloadIdentityProps.from_environment(
-                env,
+            WorkloadIdentityProps.for_accounts(
+                env.cluster.name,
                 oidc_provider_arn=eks.oidc_provider_arn,
                 oidc_issuer=eks.oidc_issuer,
-                permissions={
-                    IrsaKey.LOAD_BALANCER_CONTROLLER: irsa_policies.aws_load_balancer_controller(
-                        self.aws, cluster_name=env.cluster.name),
-                    IrsaKey.KARPENTER: irsa_policies.karpenter(
-                        self.aws, cluster_name=env.cluster.name, cluster_arn=eks.arn,
-                        node_role_arn=prerequisites.node_role_arn, queue_arn=prerequisites.queue_arn),
-                    IrsaKey.MLFLOW: irsa_policies.mlflow(self.aws, store),
-                    IrsaKey.KSERVE: irsa_policies.kserve(self.aws, store),
-                    IrsaKey.ARGO_WORKFLOWS: irsa_policies.argo_workflows(self.aws, store),
-                    IrsaKey.EXTERNAL_SECRETS: irsa_policies.external_secrets(data.database.master_secret_arn),
+                accounts={
+                    identity.key: (ServiceAccount(spec.namespace, identity.service_account),
+                                   irsa_policies.permissions_for(identity.grants, targets))
+                    for spec, identity in identities()
                 },
             ),
         )

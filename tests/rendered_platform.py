@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from chart_repo import CHARTS_DIR, ChartServer, serve
 
+from eksml.outputs import predict_outputs
 from eksml.charts import ChartCache
 from eksml.config import load_environment
 from eksml.contract.outputs import AwsOutputs
@@ -31,7 +32,7 @@ def session_cache(tmp_path_factory) -> ChartCache:
 def dev_render(session_charts: ChartServer, session_cache: ChartCache, tmp_path_factory) -> RenderResult:
     env = load_environment("dev")
     out = tmp_path_factory.mktemp("dev-render")
-    return render_platform(env, AwsOutputs.predict(env), out, with_charts=True, cache=session_cache,
+    return render_platform(env, predict_outputs(env), out, with_charts=True, cache=session_cache,
                            mirror=session_charts.url)
 
 

@@ -17,6 +17,7 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from eksml.outputs import predict_outputs
 from eksml.aws.synth import synthesize
 from eksml.config import load_environment
 from eksml.contract.outputs import AwsOutputs
@@ -77,5 +78,5 @@ def test_an_accepted_environment_synthesizes_and_renders(case):
         target = AwsTarget("http://127.0.0.1:45666") if env.emulator else AwsTarget()
         stacks = synthesize(env, Path(folder) / "synth", target)
         assert stacks and all((stack.directory / "cdk.tf.json").is_file() for stack in stacks)
-        rendered = render_platform(env, AwsOutputs.predict(env), Path(folder) / "render")
+        rendered = render_platform(env, predict_outputs(env), Path(folder) / "render")
         assert rendered.files

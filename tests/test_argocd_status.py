@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from eksml.outputs import predict_outputs
 from eksml.config import load_environment
 from eksml.errors import StageError
 from eksml.k8s.applications import application_status
@@ -42,7 +43,7 @@ def test_each_application_with_its_sync_and_health():
 
 def test_the_applications_eksml_renders_carry_the_label_status_selects_by():
     env = load_environment("staging")
-    files = gitops_files(env, build_platform(env, AwsOutputs.predict(env)))
+    files = gitops_files(env, build_platform(env, predict_outputs(env)))
     applications = [m for m in files.values() if isinstance(m, dict) and m.get("kind") == "Application"]
     assert applications
     for manifest in applications:

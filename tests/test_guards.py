@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from click.testing import CliRunner
 
 import eksml.aws.run as aws_run
+from eksml.outputs import predict_outputs
 from eksml.aws.run import run_stacks
 from eksml.aws.synth import SynthesizedStack
 from eksml.cli import cli
@@ -213,7 +214,7 @@ class World:
 @pytest.fixture
 def world():
     env = load_environment("staging")
-    outputs = AwsOutputs.predict(env)
+    outputs = predict_outputs(env)
     return env, outputs, World(env, outputs)
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from eksml.charts.kube_yaml import ManifestObject
 from eksml.config import load_environment
-from eksml.contract.outputs import AwsOutputs
+from eksml.outputs import predict_outputs
 from eksml.k8s.image_check import image_issues, mutable_tag
 from eksml.k8s.object_checks import Placed
 from eksml.k8s.platform import build_platform
@@ -31,7 +31,7 @@ def test_mutable_tags(reference, pinned):
 
 def test_every_prod_shaped_image_of_dev_is_pinned_and_a_latest_one_is_named(dev_render):
     env = load_environment("dev")
-    objects = placed_objects(build_platform(env, AwsOutputs.predict(env)), dev_render.charts)
+    objects = placed_objects(build_platform(env, predict_outputs(env)), dev_render.charts)
     assert image_issues(objects) == []
     pod = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "mlflow"},
            "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "acme/web:latest"}]}}}}

@@ -9,6 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
+from eksml.outputs import predict_outputs
 from eksml.catalog import load_catalog
 from eksml.config import load_environment
 from eksml.config.models import Environment, PoolKind
@@ -27,7 +28,7 @@ DEV = yaml.safe_load((ENVIRONMENTS_DIR / "dev.yaml").read_text())
 
 
 def operator(env: Environment):
-    platform = build_platform(env, AwsOutputs.predict(env))
+    platform = build_platform(env, predict_outputs(env))
     component = platform.component("gpu-operator")
     maps = {m["metadata"]["name"]: m for m in component.prerequisites if m["kind"] == "ConfigMap"}
     plugin = {key: yaml.safe_load(text) for key, text in maps[DEVICE_PLUGIN_CONFIGMAP]["data"].items()}
@@ -137,7 +138,7 @@ def test_mig_parted_config_matches_the_upstream_format_and_the_pool_layout(env_n
 def test_mig_configmap_key_is_the_one_mig_manager_reads():
     upstream = yaml.safe_load((UPSTREAM / "mig-manager" / "0400_configmap.yaml").read_text())
     env = load_environment("dev")
-    platform = build_platform(env, AwsOutputs.predict(env))
+    platform = build_platform(env, predict_outputs(env))
     ours = next(m for m in platform.component("gpu-operator").prerequisites if m["metadata"]["name"] == MIG_PARTED_CONFIGMAP)
     assert set(ours["data"]) == set(upstream["data"]) == {"config.yaml"}
 

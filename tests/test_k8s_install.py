@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from eksml.outputs import predict_outputs
 from eksml.config import load_environment
 from eksml.config.models import Environment
 from eksml.errors import ConfigError, StageError
@@ -114,7 +115,7 @@ def helm_state(tmp_path: Path) -> dict:
 
 
 def applied_outputs(env: Environment, **changes) -> AwsOutputs:
-    return dataclasses.replace(AwsOutputs.predict(env), predicted=False, vpc_id="vpc-0123", **changes)
+    return dataclasses.replace(predict_outputs(env), predicted=False, vpc_id="vpc-0123", **changes)
 
 
 def small_env() -> Environment:
@@ -140,7 +141,7 @@ def install(env, helm_timeline, outputs=None, events=None, applier=None, **kwarg
 @pytest.mark.parametrize("env_name", ["local", "dev", "staging", "prod"])
 def test_install_order_respects_every_dependency(env_name):
     env = load_environment(env_name)
-    components = build_platform(env, AwsOutputs.predict(env)).components
+    components = build_platform(env, predict_outputs(env)).components
     position = {c.name: i for i, c in enumerate(components)}
     assert components[0].name == "cluster-baseline"
     for component in components:
@@ -337,7 +338,7 @@ def test_install_refuses_predicted_outputs_and_bad_input_before_touching_anythin
     env = small_env()
     applier = RecordingApplier(helm)
     with pytest.raises(StageError, match="predicted"):
-        install(env, helm, AwsOutputs.predict(env), applier=applier)
+        install(env, helm, predict_outputs(env), applier=applier)
     data = copy.deepcopy(DEV)
     data["genai"]["chatqna"]["llm_gpu"] = {"mig_profile": "4g.40gb"}
     bad = Environment.model_validate(data)

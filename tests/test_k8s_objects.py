@@ -10,6 +10,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from eksml.outputs import predict_outputs
 from eksml.charts.kube_yaml import ManifestObject
 from eksml.config import load_environment
 from eksml.config.models import Environment
@@ -27,7 +28,7 @@ DEV = yaml.safe_load((ENVIRONMENTS_DIR / "dev.yaml").read_text())
 
 
 def owned_objects(env: Environment) -> list[dict]:
-    platform = build_platform(env, AwsOutputs.predict(env))
+    platform = build_platform(env, predict_outputs(env))
     return [m for c in platform.components for m in (*c.prerequisites, *c.objects)]
 
 
@@ -43,7 +44,7 @@ def k8s_version(env: Environment) -> str:
 @pytest.mark.parametrize("env_name", SHIPPED)
 def test_owned_objects_validate_against_kubernetes_or_the_charts_crds(env_name, dev_render: RenderResult):
     env = load_environment(env_name)
-    platform = build_platform(env, AwsOutputs.predict(env))
+    platform = build_platform(env, predict_outputs(env))
     crds = chart_crds(dev_render)
     everything = frozenset(c.name for c in platform.components) | {r.release for r in crds}
     owned = [Placed(c.name, ManifestObject("eksml", m), everything, object_path(c.name, m))
@@ -72,7 +73,7 @@ def test_schema_validation_would_catch_a_wrong_field(dev_render: RenderResult):
 def test_pod_fragments_in_rendered_values_are_valid_pod_fields(env_name):
     """nodeSelector, tolerations, affinity and resources we compute land in pod specs verbatim."""
     env = load_environment(env_name)
-    platform = build_platform(env, AwsOutputs.predict(env))
+    platform = build_platform(env, predict_outputs(env))
     # pod fragments in values (owned objects such as InferenceServices are checked whole, above)
     workloads = [w for w in platform_workloads(platform)
                  if (w.node_selector or w.tolerations) and w.source.endswith(".values.yaml")]
@@ -111,7 +112,7 @@ def test_nodepools_from_karpenter_pools():
     discovery = {"karpenter.sh/discovery": env.cluster.name}
     assert node_class["subnetSelectorTerms"] == [{"tags": discovery}]
     assert node_class["securityGroupSelectorTerms"] == [{"tags": discovery}]
-    assert node_class["role"] == AwsOutputs.predict(env).karpenter_node_role_name
+    assert node_class["role"] == predict_outputs(env).karpenter_node_role_name
     ami_date = env.cluster.ami_release_version.rsplit("-", 1)[1]
     assert node_class["amiSelectorTerms"] == [{"alias": f"al2023@v{ami_date}"}]  # pinned like the node groups
     ebs = node_class["blockDeviceMappings"][0]["ebs"]

@@ -11,6 +11,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from eksml.outputs import predict_outputs
 from eksml.cli import cli
 from eksml.config import load_environment
 from eksml.config.models import Environment
@@ -32,7 +33,7 @@ def documents(path: Path) -> dict:
 @pytest.mark.parametrize("env_name", SHIPPED)
 def test_render_writes_every_release_and_object(env_name, tmp_path):
     env = load_environment(env_name)
-    result = render_platform(env, AwsOutputs.predict(env), tmp_path)
+    result = render_platform(env, predict_outputs(env), tmp_path)
     releases = [c for c in result.components if c.is_release]
     for component in releases:
         path = tmp_path / f"{component.name}.values.yaml"
@@ -48,7 +49,7 @@ def test_render_writes_every_release_and_object(env_name, tmp_path):
 @pytest.mark.parametrize("env_name", SHIPPED)
 def test_index_shows_which_pool_serves_which_workload(env_name, tmp_path):
     env = load_environment(env_name)
-    index = render_platform(env, AwsOutputs.predict(env), tmp_path).index.read_text()
+    index = render_platform(env, predict_outputs(env), tmp_path).index.read_text()
     llm_pool = env.genai.chatqna.llm_node_pool
     for pool in [*env.node_pools, *env.karpenter.node_pools]:
         assert f"\n### {pool} (" in index
@@ -65,7 +66,7 @@ def test_index_shows_which_pool_serves_which_workload(env_name, tmp_path):
 def test_rendered_files_hold_no_secret(tmp_path):
     env = load_environment("prod")
     outputs = dataclasses.replace(
-        AwsOutputs.predict(env),
+        predict_outputs(env),
         predicted=False,
         db_master_secret_arn=f"arn:aws:secretsmanager:us-east-1:210987654321:secret:rds!db-{SECRETISH[:8]}",
         extra={"db_password": SECRETISH, "master_user_password": SECRETISH},
@@ -98,25 +99,25 @@ def _walk(node, prefix=""):
 
 def test_a_failed_render_leaves_the_previous_render_untouched(tmp_path):
     env = load_environment("dev")
-    render_platform(env, AwsOutputs.predict(env), tmp_path)
+    render_platform(env, predict_outputs(env), tmp_path)
     before = {p: p.read_text() for p in tmp_path.rglob("*") if p.is_file()}
     data = copy.deepcopy(DEV)
     data["genai"]["chatqna"]["llm_gpu"] = {"mig_profile": "1g.20gb"}  # not in the layout
     data["node_pools"]["h100"]["time_slicing"]["replicas"] = 8  # would change a file if written
     with pytest.raises(ConfigError):
-        render_platform(Environment.model_validate(data), AwsOutputs.predict(env), tmp_path)
+        render_platform(Environment.model_validate(data), predict_outputs(env), tmp_path)
     assert {p: p.read_text() for p in tmp_path.rglob("*") if p.is_file()} == before
 
 
 def test_rerender_removes_files_of_components_no_longer_rendered(tmp_path):
     env = load_environment("dev")
-    render_platform(env, AwsOutputs.predict(env), tmp_path)
+    render_platform(env, predict_outputs(env), tmp_path)
     assert (tmp_path / "opea-chatqna.values.yaml").exists()
     (tmp_path / "notes.txt").write_text("mine")
     data = copy.deepcopy(DEV)
     data["genai"]["chatqna"]["enabled"] = False
     data["karpenter"]["node_pools"].pop("training-workloads")
-    render_platform(Environment.model_validate(data), AwsOutputs.predict(env), tmp_path)
+    render_platform(Environment.model_validate(data), predict_outputs(env), tmp_path)
     assert not (tmp_path / "opea-chatqna.values.yaml").exists()
     assert not (tmp_path / "objects" / "karpenter" / "nodepool.training-workloads.yaml").exists()
     assert (tmp_path / "objects" / "karpenter" / "nodepool.gpu-workloads.yaml").exists()
@@ -133,7 +134,7 @@ def test_values_layers_base_overlay_then_computed(tmp_path):
         "controller: {resources: {limits: null}}\n"  # null removes a base key
     )
     env = load_environment("dev")
-    render_platform(env, AwsOutputs.predict(env), tmp_path / "out", values_dir=values_dir)
+    render_platform(env, predict_outputs(env), tmp_path / "out", values_dir=values_dir)
     values = documents(tmp_path / "out" / "karpenter.values.yaml")
     assert values["logLevel"] == "debug"
     assert values["settings"]["clusterName"] == env.cluster.name
@@ -144,7 +145,7 @@ def test_values_layers_base_overlay_then_computed(tmp_path):
 def test_local_overlay_is_applied_only_to_local(tmp_path):
     for name, replicas in (("local", 1), ("dev", None)):
         env = load_environment(name)
-        render_platform(env, AwsOutputs.predict(env), tmp_path / name)
+        render_platform(env, predict_outputs(env), tmp_path / name)
         assert documents(tmp_path / name / "karpenter.values.yaml").get("replicas") == replicas
 
 
@@ -155,7 +156,7 @@ def test_a_values_file_for_no_component_is_bad_input(tmp_path):
     (values_dir / "dev" / "karpentr.yaml").write_text("logLevel: debug\n")
     env = load_environment("dev")
     with pytest.raises(ConfigError) as caught:
-        render_platform(env, AwsOutputs.predict(env), tmp_path / "out", values_dir=values_dir)
+        render_platform(env, predict_outputs(env), tmp_path / "out", values_dir=values_dir)
     assert caught.value.issues[0].file.endswith("dev/karpentr.yaml")
     assert "no component named 'karpentr'" in caught.value.issues[0].message
 
@@ -168,7 +169,7 @@ def test_deep_merge_follows_helm_rules():
 
 def test_plan_diff_against_the_last_render(tmp_path):
     env = load_environment("dev")
-    outputs = AwsOutputs.predict(env)
+    outputs = predict_outputs(env)
     first = plan_diff(env, outputs, tmp_path / "never-rendered")
     assert first.has_changes and {c.status for c in first.changes} == {"added"}
     render_platform(env, outputs, tmp_path)
@@ -205,7 +206,7 @@ def test_outputs_missing_an_irsa_role_fail_the_render_stage(tmp_path):
     from eksml.errors import StageError
 
     env = load_environment("dev")
-    predicted = AwsOutputs.predict(env)
+    predicted = predict_outputs(env)
     roles = {k: v for k, v in predicted.irsa_role_arns.items() if k != "mlflow"}
     with pytest.raises(StageError) as caught:
         render_platform(env, dataclasses.replace(predicted, irsa_role_arns=roles), tmp_path / "out")

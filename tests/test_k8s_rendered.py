@@ -13,6 +13,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from eksml.outputs import predict_outputs
 from eksml.charts.kube_yaml import ManifestObject
 from eksml.cli import cli
 from eksml.config import load_environment
@@ -72,7 +73,7 @@ def test_mlflow_reads_rds_and_the_external_secrets_secret(dev_render: RenderResu
     # mlflow's chart cannot be templated (missing subchart); its values are linted and checked here
     mlflow = next(c for c in dev_render.components if c.name == "mlflow")
     postgres = mlflow.values["backendStore"]["postgres"]
-    assert postgres["host"] == AwsOutputs.predict(load_environment("dev")).db_endpoint
+    assert postgres["host"] == predict_outputs(load_environment("dev")).db_endpoint
     [secret] = [m for m in mlflow.objects + mlflow.prerequisites if m["kind"] == "ExternalSecret"]
     assert mlflow.values["backendStore"]["existingDatabaseSecret"]["name"] == secret["spec"]["target"]["name"]
 
@@ -90,7 +91,7 @@ def load_pools(result: RenderResult):
     from eksml.k8s.platform import build_platform
 
     env = load_environment("dev")
-    return build_platform(env, AwsOutputs.predict(env)).pools
+    return build_platform(env, predict_outputs(env)).pools
 
 
 def test_every_pod_of_every_release_is_placed(dev_render: RenderResult):
@@ -103,7 +104,7 @@ def _platform_objects(result: RenderResult) -> list[Placed]:
     from eksml.k8s.platform import build_platform
 
     env = load_environment("dev")
-    return placed_objects(build_platform(env, AwsOutputs.predict(env)), result.charts)
+    return placed_objects(build_platform(env, predict_outputs(env)), result.charts)
 
 
 def test_a_misspelled_custom_resource_field_is_refused_against_the_charts_crd(dev_render: RenderResult):
@@ -160,7 +161,7 @@ def test_plan_compares_full_objects_with_the_last_render(dev_render: RenderResul
 
 def test_cli_render_uses_the_last_apply_and_lists_every_release_as_json(cli_charts, tmp_path: Path):
     env = load_environment("dev")
-    applied = dataclasses.replace(AwsOutputs.predict(env), predicted=False, vpc_id="vpc-0fromapply",
+    applied = dataclasses.replace(predict_outputs(env), predicted=False, vpc_id="vpc-0fromapply",
                                   db_endpoint="mlflow.real.us-east-1.rds.amazonaws.com")
     applied.save(tmp_path / "work" / "dev" / "outputs.json")
     result = CliRunner().invoke(cli, ["render", "dev", "--output", "json"])
@@ -243,7 +244,7 @@ def test_webhooks_come_after_cert_manager_and_namespaces_before_their_objects(de
 def test_every_shipped_environment_renders_clean(env_name, session_charts, session_cache, tmp_path):
     """Zero schema, CRD, order or placement problems; every release rendered or said why not."""
     env = load_environment(env_name)
-    result = render_platform(env, AwsOutputs.predict(env), tmp_path, with_charts=True, cache=session_cache,
+    result = render_platform(env, predict_outputs(env), tmp_path, with_charts=True, cache=session_cache,
                              mirror=session_charts.url)
     status = {r.name: r.result.rendered for r in result.charts.releases}
     assert [name for name, ok in status.items() if not ok] == ["mlflow"]

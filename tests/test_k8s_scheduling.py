@@ -9,6 +9,7 @@ import shutil
 import pytest
 import yaml
 
+from eksml.outputs import predict_outputs
 from eksml.config import load_environment
 from eksml.config.models import Environment
 from eksml.errors import ConfigError
@@ -45,7 +46,7 @@ def llm_placement(platform: KubernetesLayer):
 @pytest.mark.parametrize("env_name", SHIPPED)
 def test_shipped_llm_lands_on_its_mig_pool_only(env_name):
     env = load_environment(env_name)
-    platform = build_platform(env, AwsOutputs.predict(env))
+    platform = build_platform(env, predict_outputs(env))
     placements = check_scheduling(platform)
     vllm = next(p for p in placements if p.workload.name == "opea-chatqna: vllm")
     assert vllm.pools == (env.genai.chatqna.llm_node_pool,)
@@ -59,7 +60,7 @@ def test_llm_asking_for_a_profile_outside_the_layout_is_rejected_and_nothing_is_
     env = unchecked_env(lambda d: d["genai"]["chatqna"].update(llm_gpu={"mig_profile": "4g.40gb"}))
     out = tmp_path / "render"
     with pytest.raises(ConfigError) as caught:
-        render_platform(env, AwsOutputs.predict(env), out)
+        render_platform(env, predict_outputs(env), out)
     assert not out.exists()
     [issue] = caught.value.issues
     assert (issue.file, issue.path) == ("opea-chatqna.values.yaml", "vllm")
@@ -72,7 +73,7 @@ def test_llm_asking_for_a_profile_outside_the_layout_is_rejected_and_nothing_is_
 
 def test_missing_toleration_is_caught():
     env = load_environment("dev")
-    platform = with_values(build_platform(env, AwsOutputs.predict(env)), "opea-chatqna",
+    platform = with_values(build_platform(env, predict_outputs(env)), "opea-chatqna",
                            lambda v: v["vllm"].update(tolerations=[]))
     with pytest.raises(ConfigError) as caught:
         check_scheduling(platform)
@@ -82,7 +83,7 @@ def test_missing_toleration_is_caught():
 
 def test_wrong_toleration_value_is_caught():
     env = load_environment("dev")
-    platform = with_values(build_platform(env, AwsOutputs.predict(env)), "opea-chatqna",
+    platform = with_values(build_platform(env, predict_outputs(env)), "opea-chatqna",
                            lambda v: v["vllm"].update(tolerations=[{"key": "gpu", "operator": "Equal", "value": "true",
                                                                    "effect": "NoSchedule"}]))
     assert llm_placement(platform).pools == ()
@@ -98,7 +99,7 @@ def test_selector_matching_no_pool_is_caught_through_an_overlay(tmp_path):
     (values_dir / "dev" / "opea-chatqna.yaml").write_text("vllm:\n  nodeSelector:\n    workload-type: training\n")
     env = load_environment("dev")
     with pytest.raises(ConfigError) as caught:
-        render_platform(env, AwsOutputs.predict(env), tmp_path / "out", values_dir=values_dir)
+        render_platform(env, predict_outputs(env), tmp_path / "out", values_dir=values_dir)
     [issue] = caught.value.issues
     assert ("a100-mig rejected: nodeSelector workload-type=training does not match "
             "(the pool has workload-type=production-inference)\n") in issue.message
@@ -111,7 +112,7 @@ def test_required_node_affinity_is_evaluated():
     affinity = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
         {"matchExpressions": [{"key": "workload-type", "operator": "In", "values": ["research"]}]},
     ]}}}
-    platform = with_values(build_platform(env, AwsOutputs.predict(env)), "opea-chatqna",
+    platform = with_values(build_platform(env, predict_outputs(env)), "opea-chatqna",
                            lambda v: v["vllm"].update(affinity=affinity))
     placement = llm_placement(platform)
     assert placement.pools == ()
@@ -120,7 +121,7 @@ def test_required_node_affinity_is_evaluated():
 
 def test_gpu_workload_without_selector_or_affinity_is_rejected():
     env = load_environment("dev")
-    platform = with_values(build_platform(env, AwsOutputs.predict(env)), "opea-chatqna",
+    platform = with_values(build_platform(env, predict_outputs(env)), "opea-chatqna",
                            lambda v: v["vllm"].pop("nodeSelector"))
     with pytest.raises(ConfigError) as caught:
         check_scheduling(platform)
@@ -132,12 +133,12 @@ def test_time_slicing_pool_refuses_more_than_one_replica_per_container():
         data["genai"]["chatqna"].update(llm_node_pool="h100", llm_gpu={"count": 2})
     env = unchecked_env(change)
     with pytest.raises(ConfigError) as caught:
-        check_scheduling(build_platform(env, AwsOutputs.predict(env)))
+        check_scheduling(build_platform(env, predict_outputs(env)))
     assert ("h100 rejected: asks for 2 nvidia.com/gpu but time-slicing x2 gives a container at most 1 "
             "(failRequestsGreaterThanOne)") in caught.value.issues[0].message
 
     ok = unchecked_env(lambda d: d["genai"]["chatqna"].update(llm_node_pool="h100", llm_gpu={"count": 1}))
-    platform = build_platform(ok, AwsOutputs.predict(ok))
+    platform = build_platform(ok, predict_outputs(ok))
     assert llm_placement(platform).pools == ("h100",)
 
 
@@ -149,7 +150,7 @@ def test_llm_on_a_pool_with_karpenter_overflow_can_use_both():
             "taints": [{"key": "capacity", "value": "spot", "effect": "NoSchedule"}],
         }
     env = unchecked_env(change)
-    platform = build_platform(env, AwsOutputs.predict(env))
+    platform = build_platform(env, predict_outputs(env))
     placement = llm_placement(platform)
     assert placement.pools == ("a100-timeslice", "timeslice-overflow")
     overflow = next(p for p in platform.pools if p.name == "timeslice-overflow")
@@ -158,7 +159,7 @@ def test_llm_on_a_pool_with_karpenter_overflow_can_use_both():
 
 def test_operator_daemonsets_missing_a_pool_taint_is_caught():
     env = load_environment("dev")
-    platform = with_values(build_platform(env, AwsOutputs.predict(env)), "gpu-operator",
+    platform = with_values(build_platform(env, predict_outputs(env)), "gpu-operator",
                            lambda v: v["daemonsets"].update(tolerations=[{"key": "gpu", "operator": "Exists", "effect": "NoSchedule"}]))
     with pytest.raises(ConfigError) as caught:
         check_scheduling(platform)
@@ -170,7 +171,7 @@ def test_owned_inference_services_are_checked_too():
     from eksml.k8s.scheduling import workloads_in_manifest
 
     env = load_environment("dev")
-    platform = build_platform(env, AwsOutputs.predict(env))
+    platform = build_platform(env, predict_outputs(env))
     isvc = {
         "apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
         "metadata": {"name": "llama", "namespace": "inference"},

@@ -17,6 +17,8 @@ import pytest
 import yaml
 from chart_repo import CHARTS_DIR
 
+from eksml.outputs import irsa_service_accounts
+from eksml.outputs import predict_outputs
 from eksml.charts.kube_yaml import ManifestObject
 from eksml.config import load_environment
 from eksml.config.models import Environment
@@ -24,9 +26,10 @@ from eksml.k8s.context import IRSA_ANNOTATION
 from eksml.k8s.platform import build_platform
 from eksml.k8s.render import RenderResult
 from eksml.k8s.values import deep_merge
-from eksml.contract.names import SERVICE_ACCOUNTS
 from eksml.contract.outputs import AwsOutputs
 from eksml.paths import ENVIRONMENTS_DIR
+
+SERVICE_ACCOUNTS = irsa_service_accounts()
 
 SHIPPED = sorted(path.stem for path in ENVIRONMENTS_DIR.glob("*.yaml"))
 MLFLOW_PACKAGE = CHARTS_DIR / "mlflow-1.11.5.tgz"
@@ -39,7 +42,7 @@ def chart_file(package, member: str) -> str:
 
 def platform_for(name: str):
     env = load_environment(name)
-    return env, build_platform(env, AwsOutputs.predict(env))
+    return env, build_platform(env, predict_outputs(env))
 
 
 def rendered(result: RenderResult, release: str, kind: str, name: str) -> ManifestObject:
@@ -92,7 +95,7 @@ def test_argo_installs_its_crds_from_the_chart_not_from_github(dev_render: Rende
 
 
 def test_irsa_annotations_reach_the_rendered_service_accounts(dev_render: RenderResult):
-    arns = AwsOutputs.predict(load_environment("dev")).irsa_role_arns
+    arns = predict_outputs(load_environment("dev")).irsa_role_arns
     for key, (namespace, name) in SERVICE_ACCOUNTS.items():
         if key in ("ebs-csi", "efs-csi", "mlflow", "kserve"):  # EKS add-ons; mlflow not templated; kserve's is eksml's own
             continue
@@ -104,7 +107,7 @@ def test_irsa_annotations_reach_the_rendered_service_accounts(dev_render: Render
 @pytest.mark.parametrize("env_name", SHIPPED)
 def test_irsa_service_accounts_match_the_aws_layer(env_name):
     env, platform = platform_for(env_name)
-    arns = AwsOutputs.predict(env).irsa_role_arns
+    arns = predict_outputs(env).irsa_role_arns
 
     def by_release(release: str, *path: str) -> tuple[str, str, str]:
         component = platform.component(release)
@@ -132,7 +135,7 @@ def test_irsa_service_accounts_match_the_aws_layer(env_name):
 
 def test_karpenter_and_load_balancer_settings_come_from_outputs():
     env, platform = platform_for("staging")
-    outputs = AwsOutputs.predict(env)
+    outputs = predict_outputs(env)
     settings = platform.component("karpenter").values["settings"]
     assert settings["clusterName"] == outputs.cluster_name
     assert settings["interruptionQueue"] == outputs.karpenter_interruption_queue_name
@@ -146,7 +149,7 @@ def test_karpenter_and_load_balancer_settings_come_from_outputs():
 
 def test_mlflow_uses_rds_and_s3_without_credentials_in_values():
     env, platform = platform_for("dev")
-    outputs = AwsOutputs.predict(env)
+    outputs = predict_outputs(env)
     values = platform.component("mlflow").values
     postgres = values["backendStore"]["postgres"]
     assert (postgres["host"], postgres["port"], postgres["database"]) == (outputs.db_endpoint, outputs.db_port, outputs.db_name)
@@ -161,7 +164,7 @@ def test_mlflow_uses_rds_and_s3_without_credentials_in_values():
 def test_chatqna_follows_the_flow_and_the_llm_server():
     data = yaml.safe_load((ENVIRONMENTS_DIR / "dev.yaml").read_text())
     env = load_environment("dev")
-    values = build_platform(env, AwsOutputs.predict(env)).component("opea-chatqna").values
+    values = build_platform(env, predict_outputs(env)).component("opea-chatqna").values
     assert values["teirerank"] == {"enabled": True, "RERANK_MODEL_ID": env.genai.chatqna.reranking_model}
     assert values["tei"]["EMBEDDING_MODEL_ID"] == env.genai.chatqna.embedding_model
     assert values["vllm"]["LLM_MODEL_ID"] == env.genai.chatqna.llm_model and values["tgi"]["enabled"] is False
@@ -169,7 +172,7 @@ def test_chatqna_follows_the_flow_and_the_llm_server():
     data["genai"]["chatqna"].update(flow=["embedding", "retrieval", "llm"], llm_serving="tgi",
                                     llm_node_pool="h100", llm_gpu={"count": 1})
     changed = Environment.model_validate(data)
-    values = build_platform(changed, AwsOutputs.predict(changed)).component("opea-chatqna").values
+    values = build_platform(changed, predict_outputs(changed)).component("opea-chatqna").values
     assert values["teirerank"]["enabled"] is False  # not in the flow: not deployed
     assert values["retriever-usvc"]["enabled"] and values["redis-vector-db"]["enabled"] and values["tei"]["enabled"]
     assert values["vllm"]["enabled"] is False

@@ -23,12 +23,15 @@ from pathlib import Path
 
 import pytest
 
+from eksml.outputs import irsa_service_accounts
 from eksml.config import load_environment
 from eksml.config.network import plan_subnets
 from eksml.emulator.process import Emulator
-from eksml.contract.names import SERVICE_ACCOUNTS, role_name
+from eksml.contract.names import role_name
 from eksml.contract.outputs import AwsOutputs
 from eksml.contract.names import STACK_NAMES
+
+SERVICE_ACCOUNTS = irsa_service_accounts()
 
 pytestmark = pytest.mark.emulator
 

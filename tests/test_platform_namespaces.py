@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from eksml.contract.names import PLATFORM_NAMESPACES
+from eksml.config.components import PLATFORM_NAMESPACES
 from eksml.k8s.components import catalog
 from eksml.k8s.components.baseline import UNOWNED_NAMESPACES
 

@@ -79,12 +79,12 @@ def test_every_exception_has_a_reason_and_a_known_level():
 
 def test_every_rendered_namespace_outside_the_exceptions_enforces_restricted_and_every_pod_passes(dev_render):
     from eksml.config import load_environment
-    from eksml.contract.outputs import AwsOutputs
+    from eksml.outputs import predict_outputs
     from eksml.k8s.platform import build_platform
     from eksml.k8s.platform_checks import placed_objects
 
     env = load_environment("dev")
-    objects = placed_objects(build_platform(env, AwsOutputs.predict(env)), dev_render.charts)
+    objects = placed_objects(build_platform(env, predict_outputs(env)), dev_render.charts)
     levels = namespace_levels(objects, "1.35")
     assert levels, "no namespace rendered"
     for namespace, (level, _version) in levels.items():

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from eksml.cli import cli
 from eksml.config import load_environment
-from eksml.contract.outputs import AwsOutputs
+from eksml.outputs import predict_outputs
 from eksml.k8s.components.grafana_admin import GRAFANA_ADMIN_SECRET
 from eksml.k8s.gitops import gitops_files
 from eksml.k8s.platform import build_platform
@@ -23,7 +23,7 @@ from eksml.paths import HELM_VALUES_DIR
 
 def test_no_rendered_secret_carries_data_eksml_did_not_allow(dev_render):
     env = load_environment("dev")
-    objects = placed_objects(build_platform(env, AwsOutputs.predict(env)), dev_render.charts)
+    objects = placed_objects(build_platform(env, predict_outputs(env)), dev_render.charts)
     secrets = [p for p in objects if p.obj.kind == "Secret"]
     assert secrets, "the charts render Secrets; the check must see them"
     assert [str(p.obj) for p in secrets if unallowed_keys(p.obj.namespace or "", p.obj.body)] == []
@@ -48,7 +48,7 @@ def test_a_secret_with_a_password_is_refused_and_an_allowed_key_is_not():
 
 def test_the_gitops_folder_holds_no_secret_data():
     env = load_environment("staging")
-    files = gitops_files(env, build_platform(env, AwsOutputs.predict(env)))
+    files = gitops_files(env, build_platform(env, predict_outputs(env)))
     manifests = [m for m in files.values() if isinstance(m, dict)]
     assert manifests and not any(unallowed_keys("", m) for m in manifests)
     grafana = yaml.safe_dump(files["apps/kube-prometheus-stack.yaml"])

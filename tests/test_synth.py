@@ -19,16 +19,19 @@ from pathlib import Path
 import pytest
 from cdktf import Testing as CdktfTesting  # aliased: pytest would try to collect "Testing"
 
+from eksml.outputs import irsa_service_accounts
 from eksml.config import load_environment
 from eksml.config.loader import known_environments
 from eksml.config.models import PoolKind
 from eksml.errors import StageError
 from eksml.gpu.sharing import DEVICE_PLUGIN_CONFIG_LABEL, MIG_CONFIG_LABEL, mig_config_name
-from eksml.contract.names import SERVICE_ACCOUNTS, STACK_OUTPUTS, role_name
+from eksml.contract.names import STACK_OUTPUTS, role_name
 from eksml.aws.synth import build, default_outdir, synthesize_if_changed
 from eksml.contract.names import STACK_NAMES
 from eksml.emulator.deviations import EMULATOR_IGNORED_CHANGES, NOT_EMULATED
 from eksml.emulator.target import AwsTarget, EMULATED_SERVICES
+
+SERVICE_ACCOUNTS = irsa_service_accounts()
 
 SHIPPED = known_environments()
 CROSS_STACK_OUTPUT = "cross-stack-output-"

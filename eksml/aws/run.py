@@ -36,6 +36,7 @@ from eksml.aws.synth import SynthesizedStack, synthesize_if_changed
 from eksml.config.models import Environment
 from eksml.contract.names import STACK_OUTPUTS
 from eksml.contract.outputs import AwsOutputs
+from eksml.outputs import outputs_from_terraform
 from eksml.emulator.target import AwsTarget
 from eksml.errors import StageError, first_line
 from eksml.terraform import SIGNALS, ApplyResult, Plan, Terraform, TerraformCli, prepare_terraform
@@ -168,7 +169,7 @@ def run_stacks(
     platform_outputs, saved = None, None
     if action == "apply":
         outputs_by_stack = {r.name: {k: {"value": v} for k, v in r.outputs.items()} for r in results}
-        platform_outputs = AwsOutputs.from_terraform(env, outputs_by_stack)
+        platform_outputs = outputs_from_terraform(env, outputs_by_stack)
         saved = workspace.outputs_file
         platform_outputs.save(saved)
     elif action == "destroy":

@@ -6,6 +6,7 @@ from typing import Optional
 
 import click
 
+from eksml.components import uis
 from eksml.cli.common import env_argument, load, output_option, report_failures
 
 
@@ -28,7 +29,7 @@ def endpoints(env: str, output_format: str) -> None:
 
 @click.command("port-forward")
 @env_argument
-@click.argument("target", type=click.Choice(["mlflow", "argocd", "grafana", "argo-workflows", "chatqna-ui"]))
+@click.argument("target", type=click.Choice(list(uis())))
 @click.option("--context", help="kubeconfig context of the cluster (default: the current one).")
 @click.option("--local-port", type=int, help="Local port (default: the UI's usual one).")
 @report_failures

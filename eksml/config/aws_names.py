@@ -12,12 +12,12 @@ import unicodedata
 from collections.abc import Iterator
 
 from eksml.catalog import Catalog
+from eksml.config.components import ROLE_SUFFIXES
 from eksml.config.models import Environment
 from eksml.config.rule_base import Finding, needs
 from eksml.contract.names import (
     ARTIFACTS_BUCKET,
     INTERRUPTION_EVENTS,
-    ROLE_SUFFIXES,
     bucket_name,
     database_identifier,
     interruption_rule_name,

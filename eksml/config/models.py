@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from eksml.config.models_addons import Addon, Addons  # noqa: F401 (Addon: re-exported)
 from eksml.config.models_delivery import GitOps
 from eksml.config.models_serving import Access, Serving
 from eksml.config.value_checks import admin_arn, chart_version, instance_family, model_id
@@ -260,38 +261,6 @@ class KarpenterPool(Strict):
 
 class KarpenterConfig(Strict):
     node_pools: dict[DnsLabel, KarpenterPool] = Field(default_factory=dict)
-
-
-class Addon(Strict):
-    version: ChartVersion
-    enabled: Bool = True
-
-
-class KserveAddon(Addon):
-    deployment_mode: Literal["Standard", "RawDeployment"] = "Standard"
-
-    @field_validator("deployment_mode")
-    @classmethod
-    def _normalise(cls, mode: str) -> str:
-        # KServe v0.20 renamed RawDeployment to Standard and keeps the old name as an alias.
-        return "Standard" if mode == "RawDeployment" else mode
-
-
-class Addons(Strict):
-    cert_manager: Addon
-    aws_load_balancer_controller: Addon
-    karpenter: Addon
-    gpu_operator: Addon
-    kserve: KserveAddon
-    mlflow: Addon
-    argo_workflows: Addon
-    kube_prometheus_stack: Addon
-    opea_chatqna: Addon
-    # Delivers the MLflow database credentials; optional so that files written against the
-    # original contract (../shared/spec) stay valid, and pinned here until they name it.
-    external_secrets: Addon = Field(default_factory=lambda: Addon(version="0.20.4"))
-    # Installed only with `delivery: gitops`; pinned here so files without it stay valid.
-    argo_cd: Addon = Field(default_factory=lambda: Addon(version="10.1.1"))
 
 
 class LlmGpu(Strict):

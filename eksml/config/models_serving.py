@@ -13,6 +13,7 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
 
+from eksml.components import uis
 from eksml.config.value_checks import model_id
 
 _S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^\s]+$")
@@ -98,7 +99,8 @@ class Serving(_Strict):
     models: dict[ModelName, ServedModel] = Field(default_factory=dict)
 
 
-AccessTarget = Literal["mlflow", "argocd", "argo-workflows", "grafana", "chatqna-ui"]
+# The UIs the components describe (eksml/components), each by its name.
+AccessTarget = Literal[tuple(uis())]  # type: ignore[valid-type]
 
 
 class Access(_Strict):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from eksml.catalog import Catalog
+from eksml.config.components import ui_installed
 from eksml.config.gpu_slice import GpuSlice, model_size_gb, model_slice
 from eksml.config.models import Environment, Tier
 from eksml.config.rule_base import Finding, names, needs
@@ -67,13 +68,8 @@ def access_targets_exist(env: Environment, _: Catalog) -> Iterator[Finding]:
     for i, model in enumerate(access.models):
         if model not in env.serving.models:
             yield f"access.models[{i}]", f"no served model named '{model}'; serving.models: {names(env.serving.models)}"
-    addons = env.addons
-    owners = {"mlflow": addons.mlflow.enabled, "argo-workflows": addons.argo_workflows.enabled,
-              "grafana": addons.kube_prometheus_stack.enabled,
-              "chatqna-ui": addons.opea_chatqna.enabled and env.genai.chatqna is not None and env.genai.chatqna.enabled,
-              "argocd": env.delivery == "gitops" and addons.argo_cd.enabled}
     for i, target in enumerate(access.expose):
-        if not owners[target]:
+        if not ui_installed(env, target):
             yield f"access.expose[{i}]", f"'{target}' is not installed in this environment, so it cannot be exposed"
     if len(set(access.expose)) != len(access.expose):
         yield "access.expose", "each UI may be listed once"

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from eksml.catalog import Catalog
 from eksml.config.models import Environment
 from eksml.config.rule_base import Finding, needs
-from eksml.contract.names import PLATFORM_NAMESPACES
+from eksml.config.components import PLATFORM_NAMESPACES
 
 
 @needs("teams")

@@ -3,7 +3,8 @@
 Label and tag keys, the stacks and their Terraform outputs, the IRSA service accounts, and the AWS
 resource names derived from the cluster name. The modules create resources with these functions and
 `AwsOutputs.predict` calls the same ones, so a prediction cannot drift from what is created.
-Pure functions of strings: validation, stacks, modules and the Kubernetes layer all import this.
+Pure functions of strings, importing nothing of eksml: validation, stacks, modules and the
+Kubernetes layer all import this.
 """
 
 from __future__ import annotations
@@ -68,38 +69,9 @@ STACK_OUTPUTS: dict[StackName, tuple[Output, ...]] = {
 }
 
 
-class Namespace:
-    """Namespaces of the releases that hold an IRSA service account (plain strings: they go into YAML)."""
-
-    KUBE_SYSTEM = "kube-system"
-    KARPENTER = "karpenter"
-    MLFLOW = "mlflow"
-    KSERVE = "kserve"
-    ARGO = "argo"
-    EXTERNAL_SECRETS = "external-secrets"
-
-
-# Every namespace the platform's releases install into, and the two Kubernetes owns that a release
-# uses: a team namespace must be none of them (it would take over the release's namespace and its
-# quota). Kept equal to what the k8s components use by tests/test_platform_namespaces.py.
-PLATFORM_NAMESPACES: tuple[str, ...] = (
-    Namespace.KUBE_SYSTEM, "default", "cert-manager", Namespace.EXTERNAL_SECRETS, "monitoring",
-    Namespace.KARPENTER, "gpu-operator", Namespace.KSERVE, Namespace.MLFLOW, Namespace.ARGO, "chatqna",
-    "argocd",
-)
-
-
-class IrsaKey(StrEnum):
-    """Service accounts that get an IAM role; the key is also the role name's suffix."""
-
-    EBS_CSI = "ebs-csi"
-    EFS_CSI = "efs-csi"
-    LOAD_BALANCER_CONTROLLER = "aws-load-balancer-controller"
-    KARPENTER = "karpenter"
-    MLFLOW = "mlflow"
-    KSERVE = "kserve"
-    ARGO_WORKFLOWS = "argo-workflows"
-    EXTERNAL_SECRETS = "external-secrets"
+KUBE_SYSTEM_NAMESPACE = "kube-system"
+# Namespaces Kubernetes owns and a release may use: no team may take them, and eksml does not label them.
+KUBERNETES_NAMESPACES: tuple[str, ...] = (KUBE_SYSTEM_NAMESPACE, "default")
 
 
 class ServiceAccount(NamedTuple):
@@ -107,18 +79,30 @@ class ServiceAccount(NamedTuple):
     name: str
 
 
-SERVICE_ACCOUNTS: dict[IrsaKey, ServiceAccount] = {
-    IrsaKey.EBS_CSI: ServiceAccount(Namespace.KUBE_SYSTEM, "ebs-csi-controller-sa"),
-    IrsaKey.EFS_CSI: ServiceAccount(Namespace.KUBE_SYSTEM, "efs-csi-controller-sa"),
-    IrsaKey.LOAD_BALANCER_CONTROLLER: ServiceAccount(Namespace.KUBE_SYSTEM, "aws-load-balancer-controller"),
-    IrsaKey.KARPENTER: ServiceAccount(Namespace.KARPENTER, "karpenter"),
-    IrsaKey.MLFLOW: ServiceAccount(Namespace.MLFLOW, "mlflow"),
-    IrsaKey.KSERVE: ServiceAccount(Namespace.KSERVE, "kserve-models"),
-    IrsaKey.ARGO_WORKFLOWS: ServiceAccount(Namespace.ARGO, "argo-workflow"),
-    IrsaKey.EXTERNAL_SECRETS: ServiceAccount(Namespace.EXTERNAL_SECRETS, "external-secrets"),
+# The EKS add-ons' own IRSA roles, made by the cluster stack; the platform components' roles are
+# described with each component (eksml/components) and made by the platform stack.
+EBS_CSI_IDENTITY = "ebs-csi"
+EFS_CSI_IDENTITY = "efs-csi"
+ADDON_SERVICE_ACCOUNTS: dict[str, ServiceAccount] = {
+    EBS_CSI_IDENTITY: ServiceAccount(KUBE_SYSTEM_NAMESPACE, "ebs-csi-controller-sa"),
+    EFS_CSI_IDENTITY: ServiceAccount(KUBE_SYSTEM_NAMESPACE, "efs-csi-controller-sa"),
 }
-# Roles the cluster stack makes (the EKS add-ons' own); the platform stack makes the others.
-ADDON_IRSA_KEYS = (IrsaKey.EBS_CSI, IrsaKey.EFS_CSI)
+
+# Tags AWS and Kubernetes controllers read: subnets the load balancer controller may use, resources
+# a cluster owns, and what Karpenter stamps on what it launches.
+PUBLIC_ELB_SUBNET_TAG = "kubernetes.io/role/elb"
+INTERNAL_ELB_SUBNET_TAG = "kubernetes.io/role/internal-elb"
+LOAD_BALANCER_CLUSTER_TAG = "elbv2.k8s.aws/cluster"
+KARPENTER_NODEPOOL_TAG = "karpenter.sh/nodepool"
+KARPENTER_NODECLAIM_TAG = "karpenter.sh/nodeclaim"
+KARPENTER_CAPACITY_TYPE_LABEL = "karpenter.sh/capacity-type"
+EKS_CLUSTER_NAME_TAG = "eks:eks-cluster-name"
+
+
+def cluster_tag(cluster_name: str) -> str:
+    """kubernetes.io/cluster/<name>: "shared" on the VPC's subnets, "owned" on what the cluster creates."""
+    return f"kubernetes.io/cluster/{cluster_name}"
+
 
 # MLflow's PostgreSQL database.
 DATABASE_NAME = "mlflow"
@@ -134,8 +118,9 @@ NODE_ROLE = "node"
 KARPENTER_NODE_ROLE = "karpenter-node"
 DATABASE_MONITORING_ROLE = "mlflow-monitoring"
 FLOW_LOGS_ROLE = "vpc-flow-logs"
-ROLE_SUFFIXES: tuple[str, ...] = (
-    CLUSTER_ROLE, NODE_ROLE, KARPENTER_NODE_ROLE, DATABASE_MONITORING_ROLE, FLOW_LOGS_ROLE, *IrsaKey,
+# Role-name suffixes of the AWS layer's own roles; each IRSA role adds its identity key.
+FIXED_ROLE_SUFFIXES: tuple[str, ...] = (
+    CLUSTER_ROLE, NODE_ROLE, KARPENTER_NODE_ROLE, DATABASE_MONITORING_ROLE, FLOW_LOGS_ROLE, *ADDON_SERVICE_ACCOUNTS,
 )
 
 
@@ -160,7 +145,7 @@ def resource_tags(env_name: str, user_tags: Mapping[str, str]) -> dict[str, str]
 
 
 def role_name(cluster_name: str, suffix: str) -> str:
-    """IAM role named by one of ROLE_SUFFIXES. Never cut to IAM's 64 characters (two cut names
+    """IAM role named by one of FIXED_ROLE_SUFFIXES or an IRSA identity key. Never cut to IAM's 64 characters (two cut names
     could collide): validation refuses a cluster name that makes one too long."""
     return f"{cluster_name}-{suffix}"
 

@@ -10,12 +10,12 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from eksml.config.models import Environment
+from collections.abc import Iterable, Mapping
+
 from eksml.contract.names import (
     DATABASE_NAME,
     DATABASE_PORT,
     KARPENTER_NODE_ROLE,
-    SERVICE_ACCOUNTS,
     Output,
     database_identifier,
     karpenter_queue_name,
@@ -46,44 +46,47 @@ class AwsOutputs:
     extra: dict = field(default_factory=dict)
 
     @classmethod
-    def predict(cls, env: Environment) -> "AwsOutputs":
+    def predict(
+        cls, *, cluster_name: str, region: str, account_id: str | None, bucket_names: Mapping[str, str],
+        irsa_keys: Iterable[str], has_efs: bool,
+    ) -> "AwsOutputs":
         """Values an apply would produce, from names alone; secrets and endpoints are placeholders."""
-        account = env.account_id or DEFAULT_ACCOUNT_ID
+        account = account_id or DEFAULT_ACCOUNT_ID
         arn = f"arn:aws:iam::{account}"
-        cluster = env.cluster.name
+        cluster = cluster_name
         return cls(
             cluster_name=cluster,
-            region=env.region,
+            region=region,
             account_id=account,
-            oidc_provider_arn=f"{arn}:oidc-provider/oidc.eks.{env.region}.amazonaws.com/id/PREDICTED",
-            irsa_role_arns={key.value: f"{arn}:role/{role_name(cluster, key)}" for key in SERVICE_ACCOUNTS},
-            bucket_names={item: env.bucket_name(item) for item in env.storage.buckets},
-            db_endpoint=f"{database_identifier(cluster)}.predicted.{env.region}.rds.amazonaws.com",
+            oidc_provider_arn=f"{arn}:oidc-provider/oidc.eks.{region}.amazonaws.com/id/PREDICTED",
+            irsa_role_arns={key: f"{arn}:role/{role_name(cluster, key)}" for key in irsa_keys},
+            bucket_names=dict(bucket_names),
+            db_endpoint=f"{database_identifier(cluster)}.predicted.{region}.rds.amazonaws.com",
             db_port=DATABASE_PORT,
             db_name=DATABASE_NAME,
-            db_master_secret_arn=f"arn:aws:secretsmanager:{env.region}:{account}:secret:rds!db-predicted",
+            db_master_secret_arn=f"arn:aws:secretsmanager:{region}:{account}:secret:rds!db-predicted",
             karpenter_interruption_queue_name=karpenter_queue_name(cluster),
             karpenter_node_role_name=role_name(cluster, KARPENTER_NODE_ROLE),
-            efs_file_system_id="fs-predicted" if env.storage.efs else None,
+            efs_file_system_id="fs-predicted" if has_efs else None,
             predicted=True,
         )
 
     @classmethod
-    def from_terraform(cls, env: Environment, outputs_by_stack: dict[str, dict]) -> "AwsOutputs":
-        """`outputs_by_stack` maps stack name -> `terraform output -json` (each value a {"value": ...})."""
+    def from_terraform(cls, predicted: "AwsOutputs", outputs_by_stack: dict[str, dict]) -> "AwsOutputs":
+        """The prediction with every value an apply reported put in its place. `outputs_by_stack` maps
+        stack name -> `terraform output -json` (each value a {"value": ...})."""
         values = {
             name: item["value"] if isinstance(item, dict) and "value" in item else item
             for stack_outputs in outputs_by_stack.values()
             for name, item in stack_outputs.items()
         }
-        predicted = cls.predict(env)
 
         def value(output: Output):
             return values.get(output, getattr(predicted, output))
 
         return cls(
             cluster_name=value(Output.CLUSTER_NAME),
-            region=env.region,
+            region=predicted.region,
             account_id=_account_from_arn(values.get(Output.OIDC_PROVIDER_ARN)) or predicted.account_id,
             oidc_provider_arn=value(Output.OIDC_PROVIDER_ARN),
             irsa_role_arns=value(Output.IRSA_ROLE_ARNS),

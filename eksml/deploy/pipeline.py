@@ -21,6 +21,7 @@ from eksml.deploy.progress import Progress
 from eksml.deploy.run_lock import exclusive_run
 from eksml.errors import ConfigError, Issue, StageError, first_line
 from eksml.contract.outputs import AwsOutputs
+from eksml.outputs import predict_outputs
 from eksml.workspace import Workspace
 
 # Stages a failed deploy can be resumed from, in order. Terraform stacks already applied plan to
@@ -99,7 +100,7 @@ def _preflight(env: Environment) -> None:
     from eksml.k8s.platform import build_platform
     from eksml.k8s.scheduling import check_scheduling
 
-    check_scheduling(build_platform(env, AwsOutputs.predict(env)))
+    check_scheduling(build_platform(env, predict_outputs(env)))
 
 
 def _stages_to_run(from_stage: Optional[str]) -> tuple[str, ...]:

@@ -11,7 +11,9 @@ from eksml.config.models import Environment
 from eksml.errors import StageError
 from eksml.k8s.model import PoolTarget
 from eksml.k8s.pools import pool_targets
-from eksml.contract.names import SERVICE_ACCOUNTS, IrsaKey
+from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
+from eksml.components.spec import ComponentSpec
+from eksml.config.components import component_enabled
 from eksml.contract.outputs import AwsOutputs
 from eksml.paths import HELM_VALUES_DIR
 
@@ -42,9 +44,12 @@ class RenderContext:
     def build(cls, env: Environment, outputs: AwsOutputs, values_dir: Path | None = None) -> "RenderContext":
         return cls(env=env, outputs=outputs, catalog=load_catalog(), values_dir=values_dir or HELM_VALUES_DIR)
 
-    def irsa(self, key: IrsaKey) -> ServiceAccountRef:
-        """The service account the AWS layer trusts for `key`: charts must use exactly this name."""
-        namespace, name = SERVICE_ACCOUNTS[key].namespace, SERVICE_ACCOUNTS[key].name
+    def irsa(self, component: ComponentSpec) -> ServiceAccountRef:
+        """The service account the AWS layer trusts for the component's identity: charts must use exactly this name."""
+        identity = component.identity
+        if identity is None:
+            raise TypeError(f"component {component.name} describes no AWS identity")
+        namespace, name, key = component.namespace, identity.service_account, identity.key
         arn = self.outputs.irsa_role_arns.get(key)
         if not arn:
             raise StageError("render", f"the AWS outputs have no IRSA role for '{key}' ({namespace}/{name})",
@@ -60,7 +65,7 @@ class RenderContext:
 
     @property
     def monitoring_enabled(self) -> bool:
-        return self.env.addons.kube_prometheus_stack.enabled
+        return component_enabled(self.env, KUBE_PROMETHEUS_STACK)
 
     @functools.cached_property
     def pools(self) -> tuple[PoolTarget, ...]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from eksml.catalog import Catalog
 from eksml.config.models import Environment, PoolKind
-from eksml.contract.names import Namespace
+from eksml.components.serving import MODEL_SERVING
 from eksml.k8s.pools import karpenter_gpu_instance_types
 
 DATASOURCE = {"type": "prometheus", "uid": "prometheus"}  # kube-prometheus-stack's default datasource
@@ -71,7 +71,7 @@ class _Board:
 
 
 def inference_dashboard(env: Environment) -> dict[str, Any]:
-    ns = f'namespace="{Namespace.KSERVE}"'
+    ns = f'namespace="{MODEL_SERVING.namespace}"'
     board = _Board(f"eksml-inference-{env.name}"[:40], f"Inference ({env.name})", ["inference", "vllm"])
     board.row("All models")
     board.panel("Requests per second by model", [(f"sum by (model_name) (rate(vllm:request_success_total{{{ns}}}[5m]))", "{{model_name}}")], unit="reqps")

@@ -11,13 +11,13 @@ import subprocess
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+from eksml.components import uis
+from eksml.config.components import ui_installed
 from eksml.config.models import Environment
 from eksml.errors import StageError
 from eksml.k8s.components.access import UI_BACKENDS, Backend
 from eksml.kube_tools import find_tool
 
-# Local ports that do not clash with each other or with common development servers.
-LOCAL_PORTS = {"mlflow": 5000, "argocd": 8080, "grafana": 3000, "argo-workflows": 2746, "chatqna-ui": 5173}
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,8 @@ def endpoints(env: Environment) -> list[Endpoint]:
     scheme = "https" if access is not None and access.certificate_arn else "http"
     result = []
     for target, backend in UI_BACKENDS.items():
-        if target == "argocd" and env.delivery != "gitops":
-            continue  # Argo CD is installed in gitops mode only
+        if not ui_installed(env, target):
+            continue
         url = f"{scheme}://{target}.{access.domain}" if target in exposed else None
         result.append(Endpoint(target, url, f"{backend.namespace}/{backend.service}:{backend.port}"))
     for name in (access.models if access else []):
@@ -73,7 +73,7 @@ def port_forward(target: str, context: Optional[str], local_port: Optional[int] 
     if kubectl is None:
         raise StageError("port-forward", "kubectl not found", hint="run `make install` (puts kubectl in .tools/bin)")
     require_cluster(str(kubectl.path), context)
-    port = local_port or LOCAL_PORTS[target]
+    port = local_port or uis()[target][1].local_port
     announce(f"{target}: http://127.0.0.1:{port} -> {backend.namespace}/{backend.service}:{backend.port} (Ctrl-C stops)")
     command = port_forward_command(str(kubectl.path), backend, port, context)
     return subprocess.run(command).returncode

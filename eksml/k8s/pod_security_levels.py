@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from eksml.components.chatqna import OPEA_CHATQNA
+from eksml.components.gpu_operator import GPU_OPERATOR
+from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
+from eksml.contract.names import KUBE_SYSTEM_NAMESPACE
 from eksml.k8s.pod_security import BASELINE, PRIVILEGED, RESTRICTED
 
 
@@ -20,14 +24,14 @@ class PssException:
 
 
 EXCEPTIONS: tuple[PssException, ...] = (
-    PssException("gpu-operator", PRIVILEGED,
+    PssException(GPU_OPERATOR.namespace, PRIVILEGED,
                  "the driver, container toolkit and device plugin load kernel modules and mount host paths"),
-    PssException("monitoring", PRIVILEGED,
+    PssException(KUBE_PROMETHEUS_STACK.namespace, PRIVILEGED,
                  "node-exporter reads the host's /proc and /sys on the host network and PID namespaces"),
-    PssException("chatqna", BASELINE,
+    PssException(OPEA_CHATQNA.namespace, BASELINE,
                  "the OPEA chart (1.4.0) hard-codes init containers values cannot harden: wait-for-db has no "
                  "securityContext, model-downloader adds DAC_OVERRIDE and FOWNER"),
-    PssException("kube-system", PRIVILEGED,
+    PssException(KUBE_SYSTEM_NAMESPACE, PRIVILEGED,
                  "EKS's own add-ons (VPC CNI, kube-proxy, CSI node drivers) run privileged; eksml does not own it"),
 )
 EXCEPTION_BY_NAMESPACE = {e.namespace: e for e in EXCEPTIONS}

@@ -32,6 +32,7 @@ from eksml.k8s.scheduling import (
 )
 from eksml.charts import ChartCache
 from eksml.contract.outputs import AwsOutputs
+from eksml.outputs import predict_outputs
 from eksml.k8s.platform_checks import check_rendered_platform
 from eksml.workspace import Workspace
 
@@ -72,7 +73,7 @@ class RenderResult:
 def current_outputs(env: Environment) -> AwsOutputs:
     """The last apply's outputs when there was one, else the prediction from names alone."""
     path = Workspace.of(env.name).outputs_file
-    return AwsOutputs.load(path) if path.is_file() else AwsOutputs.predict(env)
+    return AwsOutputs.load(path) if path.is_file() else predict_outputs(env)
 
 
 def default_render_dir(env: Environment) -> Path:

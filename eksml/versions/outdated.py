@@ -20,9 +20,9 @@ from eksml.catalog.pin_compatibility import CompatibilityTable, load_compatibili
 from eksml.charts.kube_version import satisfies
 from eksml.charts.repository import HttpRepository
 from eksml.charts.sources import ChartRequest, redact
+from eksml.components import COMPONENTS
 from eksml.config.models import Environment
 from eksml.k8s.chart_requests import environment_charts
-from eksml.k8s.components import catalog
 
 AMI_FILE_SOURCE = "https://github.com/awslabs/amazon-eks-ami/releases"
 
@@ -77,7 +77,7 @@ def _ami(env: Environment) -> Pin:
 
 
 def _charts(env: Environment, table: CompatibilityTable) -> list[Pin]:
-    addon_of = {c.name: getattr(c, "addon", None) or c.name.replace("-", "_") for c in catalog()}
+    addon_of = {spec.name: spec.addon.key for spec in COMPONENTS if spec.addon is not None}
     versions = _addon_versions(env)
     repositories: dict[str, HttpRepository] = {}
     pins = []

@@ -1,46 +1,32 @@
-"""The release catalog: every platform component, in a sensible default order (ties in the
-dependency order keep this order)."""
+"""The release catalog: one component per description in eksml/components, in that order (ties in
+the dependency order keep it). A module of this package that subclasses DescribedComponent for a
+description gives it behaviour; every other description is used as it is."""
 
 from __future__ import annotations
 
-from eksml.k8s.components.access import SharedAlbAccess
-from eksml.k8s.components.argo_workflows import ArgoWorkflows
-from eksml.k8s.components.argocd import ArgoCd
-from eksml.k8s.components.base import Component, HelmComponent
-from eksml.k8s.components.baseline import ClusterBaseline
-from eksml.k8s.components.cert_manager import CertManager
-from eksml.k8s.components.chatqna import ChatQnA
-from eksml.k8s.components.dashboards import GrafanaDashboards
-from eksml.k8s.components.external_secrets import ExternalSecrets
-from eksml.k8s.components.gpu_operator import GpuOperator
-from eksml.k8s.components.karpenter import Karpenter
-from eksml.k8s.components.kserve import Kserve, KserveCrd, KserveRuntimes
-from eksml.k8s.components.load_balancer_controller import AwsLoadBalancerController
-from eksml.k8s.components.mlflow import Mlflow
-from eksml.k8s.components.monitoring import KubePrometheusStack
-from eksml.k8s.components.serving import ModelServing
+import functools
+import importlib
+import pkgutil
+
+from eksml.components import COMPONENTS
+from eksml.k8s.components.base import Component, DescribedComponent
+
+
+@functools.cache
+def _behaviour() -> dict[str, type[DescribedComponent]]:
+    found: dict[str, type[DescribedComponent]] = {}
+    for module in pkgutil.iter_modules(__path__):
+        loaded = importlib.import_module(f"{__name__}.{module.name}")
+        for value in vars(loaded).values():
+            if isinstance(value, type) and issubclass(value, DescribedComponent) and "spec" in value.__dict__:
+                if found.setdefault(value.spec.name, value) is not value:
+                    raise TypeError(f"two classes describe component '{value.spec.name}'")
+    return found
 
 
 def catalog() -> tuple[Component, ...]:
-    return (
-        ClusterBaseline(),
-        ArgoCd(),
-        CertManager(),
-        AwsLoadBalancerController(),
-        ExternalSecrets(),
-        KubePrometheusStack(),
-        Karpenter(),
-        GpuOperator(),
-        KserveCrd(),
-        Kserve(),
-        KserveRuntimes(),
-        Mlflow(),
-        ArgoWorkflows(),
-        ChatQnA(),
-        ModelServing(),
-        GrafanaDashboards(),
-        SharedAlbAccess(),
-    )
+    classes = _behaviour()
+    return tuple(classes.get(spec.name, DescribedComponent.of(spec))() for spec in COMPONENTS)
 
 
-__all__ = ["Component", "HelmComponent", "catalog"]
+__all__ = ["Component", "DescribedComponent", "catalog"]

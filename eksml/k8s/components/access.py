@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from eksml.config.models_serving import Access
-from eksml.contract.names import ENVIRONMENT_TAG, Namespace
-from eksml.k8s.components.base import OwnedObjectsComponent
-from eksml.k8s.components.chatqna import ChatQnA
-from eksml.k8s.components.mlflow import Mlflow
-from eksml.k8s.components.monitoring import KubePrometheusStack
+from eksml.components import uis
+from eksml.components.serving import MODEL_SERVING
+from eksml.contract.names import ENVIRONMENT_TAG
+from eksml.components.access import SHARED_ALB_ACCESS
+from eksml.k8s.components.base import DescribedComponent
+from eksml.k8s.components.baseline import DEFAULT_DENY_NAMESPACES
 from eksml.k8s.components.serving import PREDICTOR_PORT
 from eksml.k8s.context import RenderContext
 from eksml.k8s.manifests import metadata
@@ -41,15 +42,12 @@ class Backend:
     default_deny: bool  # the namespace denies ingress by default (cluster baseline)
 
 
-# Service names follow each chart's fullname for eksml's release name; ports are the charts' values
-# (tests compare them with the Services the real charts render).
+# From the UIs the components describe. Service names follow each chart's fullname for eksml's release
+# name; ports are the charts' values (tests compare them with the Services the real charts render).
 UI_BACKENDS: dict[str, Backend] = {
-    "mlflow": Backend(Mlflow.name, Mlflow.namespace, "mlflow", 80, "/health", True),
-    "grafana": Backend(KubePrometheusStack.name, KubePrometheusStack.namespace,
-                       f"{KubePrometheusStack.name}-grafana", 80, "/api/health", False),
-    "argo-workflows": Backend("argo-workflows", Namespace.ARGO, "argo-workflows-server", 2746, "/", False),
-    "chatqna-ui": Backend(ChatQnA.name, ChatQnA.namespace, f"{ChatQnA.name}-nginx", 80, "/", True),
-    "argocd": Backend("argocd", "argocd", "argocd-server", 80, "/healthz", False),
+    name: Backend(spec.name, spec.namespace, ui.service, ui.port, ui.health_path,
+                  spec.namespace in DEFAULT_DENY_NAMESPACES)
+    for name, (spec, ui) in uis().items()
 }
 
 
@@ -110,7 +108,7 @@ def allow_from_vpc(ctx: RenderContext, backend: Backend, target: str) -> Manifes
 def model_ingress(ctx: RenderContext, access: Access, name: str) -> Manifest:
     model = ctx.env.serving.models[name]
     host = f"{name}.{access.domain}"
-    namespace = Namespace.KSERVE
+    namespace = MODEL_SERVING.namespace
     if model.canary is None:
         return ingress(ctx, access, f"model-{name}", namespace, host, predictor_service(name), PREDICTOR_PORT, "/v1/models")
     share = model.canary.traffic_percent
@@ -123,12 +121,8 @@ def model_ingress(ctx: RenderContext, access: Access, name: str) -> Manifest:
                    {f"{_ALB}/actions.{action}": json.dumps(forward)})
 
 
-class SharedAlbAccess(OwnedObjectsComponent):
-    name = "access"
-    # The controller that turns Ingresses into the ALB, and the releases whose Services are targets.
-    depends_on = ("aws-load-balancer-controller", "mlflow", "kube-prometheus-stack",
-                  "argo-workflows", "opea-chatqna", "model-serving", "argocd")
-    timeout = "10m"
+class SharedAlbAccess(DescribedComponent):
+    spec = SHARED_ALB_ACCESS
 
     def enabled(self, ctx: RenderContext) -> bool:
         access = ctx.env.access

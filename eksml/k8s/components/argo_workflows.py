@@ -12,22 +12,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from eksml.contract.names import IrsaKey, Namespace
-from eksml.k8s.components.base import HelmComponent
+from eksml.components.argo_workflows import ARGO_WORKFLOWS
+from eksml.k8s.components.base import DescribedComponent
 from eksml.k8s.context import RenderContext
-from eksml.k8s.model import ChartRef
 
 
-class ArgoWorkflows(HelmComponent):
-    name = "argo-workflows"
-    namespace = Namespace.ARGO
-    chart = ChartRef("argo-workflows", repo="https://argoproj.github.io/argo-helm")
-    addon = "argo_workflows"
-    depends_on = ("kube-prometheus-stack",)  # controller ServiceMonitor
-    provides_api_groups = ("argoproj.io",)
+class ArgoWorkflows(DescribedComponent):
+    spec = ARGO_WORKFLOWS
 
     def values(self, ctx: RenderContext) -> dict[str, Any]:
-        sa = ctx.irsa(IrsaKey.ARGO_WORKFLOWS)
+        sa = ctx.irsa(ARGO_WORKFLOWS)
         return {
             "crds": {"install": True, "full": False},
             # The IRSA trust names exactly this namespace/service account, so workflows that touch

@@ -11,9 +11,9 @@ from typing import Any
 
 from eksml.config.models import PoolKind
 from eksml.contract.names import POOL_LABEL
-from eksml.k8s.components.base import HelmComponent
+from eksml.components.argocd import ARGOCD
+from eksml.k8s.components.base import DescribedComponent
 from eksml.k8s.context import RenderContext
-from eksml.k8s.model import ChartRef
 
 ARGOCD_NAMESPACE = "argocd"
 
@@ -22,14 +22,8 @@ def cpu_pool(ctx: RenderContext) -> str | None:
     return next((name for name, pool in ctx.env.node_pools.items() if pool.kind is PoolKind.cpu), None)
 
 
-class ArgoCd(HelmComponent):
-    name = "argocd"  # the chart then names its Services argocd-server, argocd-repo-server, ...
-    namespace = ARGOCD_NAMESPACE
-    chart = ChartRef("argo-cd", repo="https://argoproj.github.io/argo-helm")
-    addon = "argo_cd"
-
-    def enabled(self, ctx: RenderContext) -> bool:
-        return super().enabled(ctx) and ctx.env.delivery == "gitops"
+class ArgoCd(DescribedComponent):
+    spec = ARGOCD
 
     def values(self, ctx: RenderContext) -> dict[str, Any]:
         pool = cpu_pool(ctx)

@@ -21,11 +21,14 @@ from typing import Any, Optional
 from eksml.config.models import PoolKind
 from eksml.errors import ConfigError, Issue
 from eksml.gpu.sharing import GPU_RESOURCE, cluster_mig_strategy, pool_gpu
-from eksml.k8s.components.argo_workflows import ArgoWorkflows
-from eksml.k8s.components.base import OwnedObjectsComponent
-from eksml.k8s.components.chatqna import ChatQnA
-from eksml.k8s.components.mlflow import MLFLOW_PORT, Mlflow
-from eksml.k8s.components.monitoring import KubePrometheusStack
+from eksml.components.baseline import CLUSTER_BASELINE
+from eksml.k8s.components.base import DescribedComponent
+from eksml.components.argo_workflows import ARGO_WORKFLOWS
+from eksml.components.chatqna import OPEA_CHATQNA
+from eksml.components.mlflow import MLFLOW
+from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
+from eksml.contract.names import KUBERNETES_NAMESPACES
+from eksml.k8s.components.mlflow import MLFLOW_PORT
 from eksml.k8s.context import RenderContext
 from eksml.k8s.manifests import metadata
 from eksml.k8s.model import Manifest
@@ -34,11 +37,13 @@ from eksml.k8s.pod_security_levels import enforced_level
 TEAM_LABEL = "eksml.io/team"
 PLATFORM_LABEL = "eksml.io/platform"
 NAME_LABEL = "kubernetes.io/metadata.name"
-UNOWNED_NAMESPACES = ("kube-system", "default")
-MONITORING_NAMESPACE = KubePrometheusStack.namespace
-MLFLOW_NAMESPACE = Mlflow.namespace
-CHATQNA_NAMESPACE = ChatQnA.namespace
-ARGO_NAMESPACE = ArgoWorkflows.namespace
+UNOWNED_NAMESPACES = KUBERNETES_NAMESPACES
+MONITORING_NAMESPACE = KUBE_PROMETHEUS_STACK.namespace
+MLFLOW_NAMESPACE = MLFLOW.namespace
+CHATQNA_NAMESPACE = OPEA_CHATQNA.namespace
+ARGO_NAMESPACE = ARGO_WORKFLOWS.namespace
+# Platform namespaces that deny ingress by default (besides the teams'): their UIs need a VPC rule.
+DEFAULT_DENY_NAMESPACES = (MLFLOW_NAMESPACE, CHATQNA_NAMESPACE)
 INFERENCE_POD_LABEL = "serving.kserve.io/inferenceservice"
 
 # name -> (value, preemption policy, description)
@@ -129,8 +134,8 @@ def allow_from(name: str, ns: str, sources: list[dict[str, Any]], pod_selector: 
     return _policy(name, ns, {"podSelector": pod_selector or {}, "policyTypes": ["Ingress"], "ingress": [rule]})
 
 
-class ClusterBaseline(OwnedObjectsComponent):
-    name = "cluster-baseline"
+class ClusterBaseline(DescribedComponent):
+    spec = CLUSTER_BASELINE
 
     def prerequisites(self, ctx: RenderContext) -> list[Manifest]:
         env = ctx.env

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from eksml.k8s.components.base import HelmComponent
+from eksml.components.cert_manager import CERT_MANAGER
+from eksml.k8s.components.base import DescribedComponent
 from eksml.k8s.context import RenderContext
-from eksml.k8s.model import ChartRef
 
 
-class CertManager(HelmComponent):
-    name = "cert-manager"
-    namespace = "cert-manager"
-    chart = ChartRef("cert-manager", repo="https://charts.jetstack.io")
-    addon = "cert_manager"
-    provides_api_groups = ("cert-manager.io", "acme.cert-manager.io")
+class CertManager(DescribedComponent):
+    spec = CERT_MANAGER
 
     def values(self, ctx: RenderContext) -> dict[str, Any]:
         # The chart installs its CRDs only when asked to.

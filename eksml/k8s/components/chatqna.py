@@ -12,10 +12,10 @@ from typing import Any
 from eksml.config.models import ChatQnA as ChatQnAConfig
 from eksml.contract.names import POOL_LABEL
 from eksml.gpu.sharing import GPU_RESOURCE, mig_resource_name, pool_gpu
-from eksml.k8s.components.base import HelmComponent
+from eksml.components.chatqna import OPEA_CHATQNA
+from eksml.k8s.components.base import DescribedComponent
 from eksml.k8s.context import RenderContext
 from eksml.k8s.manifests import tolerations_for
-from eksml.k8s.model import ChartRef
 from eksml.k8s.pools import karpenter_pool_taints
 
 LLM_SERVERS = ("vllm", "tgi")
@@ -43,17 +43,8 @@ def llm_tolerations(ctx: RenderContext, pool_name: str) -> list[dict[str, str]]:
     return tolerations
 
 
-class ChatQnA(HelmComponent):
-    name = "opea-chatqna"
-    namespace = "chatqna"
-    chart = ChartRef("oci://ghcr.io/opea-project/charts/chatqna")
-    addon = "opea_chatqna"
-    depends_on = ("gpu-operator", "kube-prometheus-stack")
-    timeout = "30m"  # a GPU node may scale up from zero and the model is downloaded at start
-
-    def enabled(self, ctx: RenderContext) -> bool:
-        chatqna = ctx.env.genai.chatqna
-        return super().enabled(ctx) and chatqna is not None and chatqna.enabled
+class ChatQnA(DescribedComponent):
+    spec = OPEA_CHATQNA
 
     def values(self, ctx: RenderContext) -> dict[str, Any]:
         chatqna = ctx.env.genai.chatqna

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from eksml.k8s.components.base import OwnedObjectsComponent
-from eksml.k8s.components.monitoring import KubePrometheusStack
+from eksml.components.dashboards import GRAFANA_DASHBOARDS
+from eksml.k8s.components.base import DescribedComponent
 from eksml.k8s.context import RenderContext
 from eksml.k8s.dashboards import gpu_dashboard, inference_dashboard
 from eksml.k8s.manifests import metadata
@@ -25,13 +25,8 @@ def dashboard_config_map(name: str, namespace: str, dashboard: dict[str, Any]) -
     }
 
 
-class GrafanaDashboards(OwnedObjectsComponent):
-    name = "grafana-dashboards"
-    namespace = KubePrometheusStack.namespace
-    depends_on = (KubePrometheusStack.name,)
-
-    def enabled(self, ctx: RenderContext) -> bool:
-        return ctx.monitoring_enabled
+class GrafanaDashboards(DescribedComponent):
+    spec = GRAFANA_DASHBOARDS
 
     def objects(self, ctx: RenderContext) -> list[Manifest]:
         return [

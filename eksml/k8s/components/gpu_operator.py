@@ -12,14 +12,15 @@ from typing import Any
 from eksml.catalog.exporter_metrics import dcgm_counters
 from eksml.gpu.operator_config import DEFAULT_DEVICE_PLUGIN_CONFIG, MIG_DISABLED_CONFIG
 from eksml.gpu.sharing import cluster_mig_strategy
-from eksml.k8s.components.base import HelmComponent
+from eksml.components.gpu_operator import GPU_OPERATOR
+from eksml.k8s.components.base import DescribedComponent
 from eksml.k8s.context import RenderContext
 from eksml.k8s.gpu_config import (
     DEVICE_PLUGIN_CONFIGMAP,
     MIG_PARTED_CONFIGMAP,
     configmaps,
 )
-from eksml.k8s.model import ChartRef, Manifest
+from eksml.k8s.model import Manifest
 from eksml.k8s.pools import gpu_pool_taints
 
 DCGM_METRICS_CONFIGMAP = "eksml-dcgm-metrics"
@@ -44,13 +45,8 @@ def operand_tolerations(ctx: RenderContext) -> list[dict[str, str]]:
     return tolerations
 
 
-class GpuOperator(HelmComponent):
-    name = "gpu-operator"
-    namespace = "gpu-operator"
-    chart = ChartRef("gpu-operator", repo="https://helm.ngc.nvidia.com/nvidia")
-    addon = "gpu_operator"
-    depends_on = ("kube-prometheus-stack",)  # the DCGM exporter's ServiceMonitor
-    provides_api_groups = ("nvidia.com", "nfd.k8s-sigs.io")
+class GpuOperator(DescribedComponent):
+    spec = GPU_OPERATOR
 
     def values(self, ctx: RenderContext) -> dict[str, Any]:
         tolerations = operand_tolerations(ctx)

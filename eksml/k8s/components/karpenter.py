@@ -11,14 +11,13 @@ from eksml.contract.names import (
     ENVIRONMENT_TAG,
     KARPENTER_DISCOVERY_TAG,
     POOL_LABEL,
-    IrsaKey,
-    Namespace,
 )
 from eksml.gpu.sharing import pool_gpu
-from eksml.k8s.components.base import HelmComponent
+from eksml.components.karpenter import KARPENTER
+from eksml.k8s.components.base import DescribedComponent
 from eksml.k8s.context import RenderContext
 from eksml.k8s.manifests import metadata
-from eksml.k8s.model import ChartRef, Manifest
+from eksml.k8s.model import Manifest
 from eksml.k8s.pools import (
     KARPENTER_NODEPOOL_LABEL,
     karpenter_gpu_instance_types,
@@ -115,16 +114,11 @@ def node_class(name: str, kpool: KarpenterPool, ctx: RenderContext) -> Manifest:
     }
 
 
-class Karpenter(HelmComponent):
-    name = "karpenter"
-    namespace = Namespace.KARPENTER
-    chart = ChartRef("oci://public.ecr.aws/karpenter/karpenter")
-    addon = "karpenter"
-    depends_on = ("kube-prometheus-stack",)  # its ServiceMonitor needs the monitoring CRDs
-    provides_api_groups = ("karpenter.sh", "karpenter.k8s.aws")
+class Karpenter(DescribedComponent):
+    spec = KARPENTER
 
     def values(self, ctx: RenderContext) -> dict[str, Any]:
-        sa = ctx.irsa(IrsaKey.KARPENTER)
+        sa = ctx.irsa(KARPENTER)
         settings: dict[str, Any] = {
             "clusterName": ctx.outputs.cluster_name,
             "interruptionQueue": ctx.outputs.karpenter_interruption_queue_name,

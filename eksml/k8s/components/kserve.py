@@ -5,29 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from eksml.contract.names import IrsaKey, Namespace
-from eksml.k8s.components.base import HelmComponent
+from eksml.components.kserve import KSERVE, KSERVE_CRD, KSERVE_RUNTIMES
+from eksml.components.serving import MODEL_SERVING
+from eksml.k8s.components.base import DescribedComponent
 from eksml.k8s.context import RenderContext
 from eksml.k8s.manifests import metadata
-from eksml.k8s.model import ChartRef, Manifest
-
-_OCI = "oci://ghcr.io/kserve/charts"
+from eksml.k8s.model import Manifest
 
 
-class KserveCrd(HelmComponent):
-    name = "kserve-crd"
-    namespace = Namespace.KSERVE
-    chart = ChartRef(f"{_OCI}/kserve-crd")
-    addon = "kserve"
-    provides_api_groups = ("serving.kserve.io",)
-
-
-class Kserve(HelmComponent):
-    name = "kserve"
-    namespace = Namespace.KSERVE
-    chart = ChartRef(f"{_OCI}/kserve-resources")
-    addon = "kserve"
-    depends_on = ("kserve-crd", "cert-manager")  # CRDs, and certificates for its webhooks
+class Kserve(DescribedComponent):
+    spec = KSERVE
 
     def values(self, ctx: RenderContext) -> dict[str, Any]:
         return {
@@ -40,7 +27,7 @@ class Kserve(HelmComponent):
 
     def prerequisites(self, ctx: RenderContext) -> list[Manifest]:
         # Model pulls from S3 go through this IRSA service account; the AWS layer trusts exactly this name.
-        sa = ctx.irsa(IrsaKey.KSERVE)
+        sa = ctx.irsa(MODEL_SERVING)
         return [{
             "apiVersion": "v1",
             "kind": "ServiceAccount",
@@ -48,12 +35,8 @@ class Kserve(HelmComponent):
         }]
 
 
-class KserveRuntimes(HelmComponent):
-    name = "kserve-runtime-configs"
-    namespace = Namespace.KSERVE
-    chart = ChartRef(f"{_OCI}/kserve-runtime-configs")
-    addon = "kserve"
-    depends_on = ("kserve",)  # ClusterServingRuntimes pass through the controller's webhook
+class KserveRuntimes(DescribedComponent):
+    spec = KSERVE_RUNTIMES
 
     def values(self, ctx: RenderContext) -> dict[str, Any]:
         return {"kserve": {"servingruntime": {"enabled": True}}}

@@ -4,24 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from eksml.contract.names import IrsaKey, Namespace
-from eksml.k8s.components.base import HelmComponent
+from eksml.components.load_balancer_controller import AWS_LOAD_BALANCER_CONTROLLER
+from eksml.k8s.components.base import DescribedComponent
 from eksml.k8s.context import RenderContext
-from eksml.k8s.model import ChartRef
 
 
-class AwsLoadBalancerController(HelmComponent):
-    name = "aws-load-balancer-controller"
-    namespace = Namespace.KUBE_SYSTEM
-    chart = ChartRef("aws-load-balancer-controller", repo="https://aws.github.io/eks-charts")
-    addon = "aws_load_balancer_controller"
-    provides_api_groups = ("elbv2.k8s.aws",)
-    # Its webhook certificate comes from cert-manager: the chart would otherwise generate a CA and a
-    # private key into the rendered manifest (and so into git in gitops mode).
-    depends_on = ("cert-manager",)
+class AwsLoadBalancerController(DescribedComponent):
+    spec = AWS_LOAD_BALANCER_CONTROLLER
 
     def values(self, ctx: RenderContext) -> dict[str, Any]:
-        sa = ctx.irsa(IrsaKey.LOAD_BALANCER_CONTROLLER)
+        sa = ctx.irsa(AWS_LOAD_BALANCER_CONTROLLER)
         values: dict[str, Any] = {
             "clusterName": ctx.outputs.cluster_name,
             "region": ctx.env.region,

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from eksml.contract.names import IrsaKey, Namespace
-from eksml.k8s.components.base import HelmComponent
+from eksml.components.mlflow import MLFLOW
+from eksml.k8s.components.base import DescribedComponent
 from eksml.k8s.context import RenderContext
 from eksml.k8s.manifests import metadata
-from eksml.k8s.model import ChartRef, Manifest
+from eksml.k8s.model import Manifest
 
 DB_SECRET = "mlflow-db"
 SECRET_STORE = "eksml-aws-secrets-manager"
@@ -53,16 +53,11 @@ def db_external_secret(ctx: RenderContext, namespace: str) -> Manifest:
     }
 
 
-class Mlflow(HelmComponent):
-    name = "mlflow"
-    namespace = Namespace.MLFLOW
-    chart = ChartRef("mlflow", repo="https://community-charts.github.io/helm-charts")
-    addon = "mlflow"
-    # The ExternalSecret below needs its CRDs; the chart's ServiceMonitor needs Prometheus' CRDs.
-    depends_on = ("external-secrets", "kube-prometheus-stack")
+class Mlflow(DescribedComponent):
+    spec = MLFLOW
 
     def values(self, ctx: RenderContext) -> dict[str, Any]:
-        sa = ctx.irsa(IrsaKey.MLFLOW)
+        sa = ctx.irsa(MLFLOW)
         out = ctx.outputs
         return {
             "serviceAccount": {"create": True, "name": sa.name, "annotations": sa.annotations},

@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from eksml.k8s.components.base import HelmComponent
+from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
+from eksml.k8s.components.base import DescribedComponent
 from eksml.k8s.components.external_secrets import external_secrets_enabled
 from eksml.k8s.components.grafana_admin import grafana_admin_objects, grafana_admin_values
 from eksml.k8s.context import RenderContext
 from eksml.k8s.manifests import metadata
-from eksml.k8s.model import ChartRef, Manifest
+from eksml.k8s.model import Manifest
 
 RULES_NAME = "eksml-platform-alerts"
 
@@ -131,15 +132,8 @@ def prometheus_rule(ctx: RenderContext, namespace: str) -> Manifest:
     }
 
 
-class KubePrometheusStack(HelmComponent):
-    name = "kube-prometheus-stack"
-    namespace = "monitoring"
-    chart = ChartRef("kube-prometheus-stack", repo="https://prometheus-community.github.io/helm-charts")
-    addon = "kube_prometheus_stack"
-    provides_api_groups = ("monitoring.coreos.com",)
-    timeout = "15m"
-    # Grafana's admin Secret comes from an ExternalSecret (grafana_admin.py), which needs its CRDs.
-    depends_on = ("external-secrets",)
+class KubePrometheusStack(DescribedComponent):
+    spec = KUBE_PROMETHEUS_STACK
 
     def values(self, ctx: RenderContext) -> dict[str, Any]:
         select_all = {

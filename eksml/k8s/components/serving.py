@@ -14,10 +14,11 @@ from typing import Any, Optional
 
 from eksml.config.gpu_slice import GpuSlice, model_size_gb, model_slice
 from eksml.config.models_serving import HF_PREFIX, ServedModel
-from eksml.contract.names import POOL_LABEL, IrsaKey, Namespace
+from eksml.contract.names import POOL_LABEL
 from eksml.errors import ConfigError, Issue
 from eksml.gpu.sharing import GPU_RESOURCE, mig_resource_name
-from eksml.k8s.components.base import OwnedObjectsComponent
+from eksml.components.serving import MODEL_SERVING
+from eksml.k8s.components.base import DescribedComponent
 from eksml.k8s.components.chatqna import llm_tolerations
 from eksml.k8s.context import RenderContext
 from eksml.k8s.manifests import metadata, tolerations_for
@@ -82,7 +83,7 @@ def inference_service(ctx: RenderContext, name: str, model: ServedModel, source:
     size = model_size_gb(model, source) or gpu_slice.memory_gb
     memory = f"{max(8, int(size * 1.5) + 4)}Gi"  # weights are staged in host memory while loading
     node_selector, tolerations = placement(ctx, model)
-    sa = ctx.irsa(IrsaKey.KSERVE)
+    sa = ctx.irsa(MODEL_SERVING)
     isvc_name = name if version == "stable" else f"{name}-{version}"
     annotations = {"serving.kserve.io/deploymentMode": ctx.env.addons.kserve.deployment_mode}
     if traffic is not None:
@@ -145,15 +146,8 @@ def pod_monitor(name: str, model: ServedModel, namespace: str) -> Manifest:
     }
 
 
-class ModelServing(OwnedObjectsComponent):
-    name = "model-serving"
-    namespace = Namespace.KSERVE
-    # The runtimes the InferenceServices name; Prometheus' CRDs for the PodMonitors.
-    depends_on = ("kserve-runtime-configs", "kube-prometheus-stack")
-    timeout = "30m"  # a GPU node may scale up from zero and the model is downloaded at start
-
-    def enabled(self, ctx: RenderContext) -> bool:
-        return ctx.env.addons.kserve.enabled and bool(ctx.env.serving.models)
+class ModelServing(DescribedComponent):
+    spec = MODEL_SERVING
 
     def objects(self, ctx: RenderContext) -> list[Manifest]:
         manifests: list[Manifest] = []

@@ -1,0 +1,16 @@
+"""Argo Workflows: pipelines, artifacts in S3 through its IRSA role."""
+
+from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
+from eksml.components.spec import AddonSwitch, ArtifactPrefix, Chart, ComponentSpec, Identity, Ui
+
+ARGO_WORKFLOWS = ComponentSpec(
+    name="argo-workflows",
+    namespace="argo",
+    chart=Chart("argo-workflows", repo="https://argoproj.github.io/argo-helm"),
+    addon=AddonSwitch("argo_workflows"),
+    depends_on=(KUBE_PROMETHEUS_STACK,),  # controller ServiceMonitor
+    provides_api_groups=("argoproj.io",),
+    identity=Identity("argo-workflows", service_account="argo-workflow",
+                      grants=(ArtifactPrefix("ArgoArtifacts", prefix="argo", write=True),)),
+    uis=(Ui("argo-workflows", service="argo-workflows-server", port=2746, health_path="/", local_port=2746),),
+)

@@ -1,0 +1,17 @@
+"""OPEA ChatQnA: embedding >> retrieval >> reranking >> llm, when `genai.chatqna` is enabled."""
+
+from eksml.components.gpu_operator import GPU_OPERATOR
+from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
+from eksml.components.spec import AddonSwitch, Chart, ComponentSpec, Gate, Ui
+
+_RELEASE = "opea-chatqna"
+OPEA_CHATQNA = ComponentSpec(
+    name=_RELEASE,
+    namespace="chatqna",
+    chart=Chart("oci://ghcr.io/opea-project/charts/chatqna"),
+    addon=AddonSwitch("opea_chatqna"),
+    gates=(Gate("genai.chatqna.enabled"),),
+    depends_on=(GPU_OPERATOR, KUBE_PROMETHEUS_STACK),
+    uis=(Ui("chatqna-ui", service=f"{_RELEASE}-nginx", port=80, health_path="/", local_port=5173),),
+    timeout="30m",  # a GPU node may scale up from zero and the model is downloaded at start
+)

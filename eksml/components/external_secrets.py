@@ -1,0 +1,15 @@
+"""external-secrets: the RDS master credentials for MLflow, from Secrets Manager. Only MLflow reads
+them, so it runs only with MLflow."""
+
+from eksml.components.spec import AddonSwitch, Chart, ComponentSpec, DatabaseSecretRead, Gate, Identity
+
+EXTERNAL_SECRETS = ComponentSpec(
+    name="external-secrets",
+    namespace="external-secrets",
+    chart=Chart("external-secrets", repo="https://charts.external-secrets.io"),
+    # Pinned here so that files written against the original contract (../shared/spec) stay valid.
+    addon=AddonSwitch("external_secrets", version="0.20.4"),
+    gates=(Gate("addons.mlflow.enabled"),),
+    provides_api_groups=("external-secrets.io", "generators.external-secrets.io"),
+    identity=Identity("external-secrets", service_account="external-secrets", grants=(DatabaseSecretRead(),)),
+)

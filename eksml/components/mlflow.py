@@ -1,0 +1,17 @@
+"""MLflow tracking server: PostgreSQL on RDS, artifacts in S3 through its IRSA role."""
+
+from eksml.components.external_secrets import EXTERNAL_SECRETS
+from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
+from eksml.components.spec import AddonSwitch, ArtifactPrefix, Chart, ComponentSpec, Identity, Ui
+
+MLFLOW = ComponentSpec(
+    name="mlflow",
+    namespace="mlflow",
+    chart=Chart("mlflow", repo="https://community-charts.github.io/helm-charts"),
+    addon=AddonSwitch("mlflow"),
+    # The ExternalSecret needs its CRDs; the chart's ServiceMonitor needs Prometheus' CRDs.
+    depends_on=(EXTERNAL_SECRETS, KUBE_PROMETHEUS_STACK),
+    identity=Identity("mlflow", service_account="mlflow",
+                      grants=(ArtifactPrefix("MlflowArtifacts", prefix="mlflow", write=True),)),
+    uis=(Ui("mlflow", service="mlflow", port=80, health_path="/health", local_port=5000),),
+)

@@ -1,0 +1,17 @@
+"""eksml's served models as KServe InferenceServices, with the IRSA role that reads their weights."""
+
+from eksml.components.kserve import KSERVE_ADDON, KSERVE_NAMESPACE, KSERVE_RUNTIMES
+from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
+from eksml.components.spec import ArtifactPrefix, ComponentSpec, Gate, Identity
+
+MODEL_SERVING = ComponentSpec(
+    name="model-serving",
+    namespace=KSERVE_NAMESPACE,
+    addon=KSERVE_ADDON,
+    gates=(Gate("serving.models"),),
+    # The runtimes the InferenceServices name; Prometheus' CRDs for the PodMonitors.
+    depends_on=(KSERVE_RUNTIMES, KUBE_PROMETHEUS_STACK),
+    identity=Identity("kserve", service_account="kserve-models",
+                      grants=(ArtifactPrefix("KserveModels", prefix="models", write=False),)),
+    timeout="30m",  # a GPU node may scale up from zero and the model is downloaded at start
+)

@@ -1,0 +1,110 @@
+"""What a platform component is, as data: the one description every layer derives its lists from.
+
+The config model (`addons.<key>`), the namespaces, the IRSA roles of the platform stack, the UIs
+(endpoints, port-forward, access rules) and the chart pins (`outdated`, `images`) are all read from
+these descriptions, so adding a component is one description, its values file and, only when the
+chart needs computed values, a class in eksml/k8s/components.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Optional, Union
+
+
+@dataclass(frozen=True)
+class AddonOption:
+    """A setting under `addons.<key>` beside version and enabled, with the values it may take."""
+
+    name: str
+    allowed: tuple[str, ...]
+    default: str
+    aliases: Mapping[str, str] = field(default_factory=dict)  # an older spelling -> the current one
+
+
+@dataclass(frozen=True)
+class AddonSwitch:
+    """`addons.<key>` of the environment file: the chart version pin and the on/off switch."""
+
+    key: str
+    version: Optional[str] = None  # the default pin; None: every environment file must pin it
+    enabled: bool = True
+    options: tuple[AddonOption, ...] = ()
+
+
+@dataclass(frozen=True)
+class Gate:
+    """The component runs only while this environment field holds `equals` (True: any non-empty value)."""
+
+    path: str
+    equals: Any = True
+
+
+@dataclass(frozen=True)
+class Chart:
+    name: str
+    repo: Optional[str] = None  # None: `name` is an oci:// reference
+
+
+@dataclass(frozen=True)
+class ArtifactPrefix:
+    """Objects under one prefix of the artifacts bucket (and its KMS key)."""
+
+    sid: str
+    prefix: str
+    write: bool
+
+
+@dataclass(frozen=True)
+class DatabaseSecretRead:
+    """The RDS-managed master secret of the MLflow database, read-only."""
+
+    sid: str = "ReadMlflowDbSecret"
+
+
+@dataclass(frozen=True)
+class ControllerPolicy:
+    """A controller's own published policy (Karpenter, the load balancer controller), scoped to the cluster."""
+
+    controller: str
+
+
+Grant = Union[ArtifactPrefix, DatabaseSecretRead, ControllerPolicy]
+
+
+@dataclass(frozen=True)
+class Identity:
+    """An IAM role trusted by one service account of the component's namespace (IRSA)."""
+
+    key: str  # the role-name suffix and the key of the irsa_role_arns output
+    service_account: str
+    grants: tuple[Grant, ...]
+
+
+@dataclass(frozen=True)
+class Ui:
+    """A web UI a chart serves: the Service as the chart names it, reached by ALB host or port-forward."""
+
+    name: str
+    service: str
+    port: int
+    health_path: str
+    local_port: int  # port-forward's default on 127.0.0.1
+
+
+@dataclass(frozen=True)
+class ComponentSpec:
+    name: str  # the Helm release name; helm_values/<name>.yaml holds its values
+    namespace: str = ""
+    chart: Optional[Chart] = None
+    addon: Optional[AddonSwitch] = None  # shared by components installed and pinned together
+    gates: tuple[Gate, ...] = ()
+    depends_on: tuple["ComponentSpec", ...] = ()
+    provides_api_groups: tuple[str, ...] = ()
+    identity: Optional[Identity] = None
+    uis: tuple[Ui, ...] = ()
+    timeout: str = "10m"
+
+    @property
+    def dependency_names(self) -> tuple[str, ...]:
+        return tuple(dep.name for dep in self.depends_on)
