@@ -125,3 +125,19 @@ def test_a_privileged_hostpath_pod_from_a_values_overlay_is_refused_with_exit_2(
     assert "hostPath volumes (volume host mounts hostPath /)" in result.output
     assert "Pod Security 'restricted' that namespace argo enforces" in result.output
     assert "Traceback" not in result.output and not (out / "manifests").exists()
+
+
+def test_the_summary_counts_restricted_pods_and_namespaces(dev_render):
+    from eksml.k8s.platform_checks import platform_pss_summary
+
+    summary = platform_pss_summary(dev_render.components, dev_render.charts, "1.35")
+    assert 0 < summary.restricted_pods < summary.pods  # the exception namespaces' pods are not clean
+    assert summary.namespaces - summary.restricted_namespaces == len(
+        [e for e in EXCEPTIONS if e.namespace in levels_of(dev_render)])
+    assert f"{summary.restricted_pods} of {summary.pods} pods pass restricted" in str(summary)
+
+
+def levels_of(render):
+    from eksml.k8s.platform_checks import placed_components
+
+    return namespace_levels(placed_components(render.components, render.charts), "1.35")

@@ -65,6 +65,11 @@ def render(env: str, out_dir: Optional[Path], output_format: str, gitops_dir: Op
     for r in releases:
         if not r.result.rendered:
             click.echo(f"  {r.name}: {r.result.status}")
+    if result.charts is not None:
+        from eksml.k8s.platform_checks import platform_pss_summary
+
+        summary = platform_pss_summary(result.components, result.charts, environment.cluster.kubernetes_version)
+        click.echo(f"Pod Security: {summary}")
     click.echo("Pod Security: every namespace enforces restricted, except:")
     for line in exception_lines():
         click.echo(f"  {line}")

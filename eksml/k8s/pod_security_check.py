@@ -9,11 +9,12 @@ list says otherwise, which is what a cluster without an admission configuration 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, Sequence
 
 from eksml.errors import Issue
 from eksml.k8s.object_checks import Placed
-from eksml.k8s.pod_security import PRIVILEGED, Violation, violations
+from eksml.k8s.pod_security import PRIVILEGED, RESTRICTED, Violation, violations
 from eksml.k8s.pod_security_levels import EXCEPTION_BY_NAMESPACE
 from eksml.k8s.rendered_pods import POD_SPEC_PATHS
 
@@ -77,3 +78,26 @@ def _message(pod: str, namespace: str, level: str, version: str, found: list[Vio
     listed = "; ".join(str(v) for v in dict.fromkeys(found))
     return (f"{pod} breaks Pod Security '{level}' that namespace {namespace} enforces (Kubernetes {version}): "
             f"{listed}")
+
+
+@dataclass(frozen=True)
+class PssSummary:
+    """The measure a reviewer asks for: pods clean at restricted, namespaces enforcing it."""
+
+    restricted_pods: int
+    pods: int
+    restricted_namespaces: int
+    namespaces: int
+
+    def __str__(self) -> str:
+        return (f"{self.restricted_pods} of {self.pods} pods pass restricted; "
+                f"{self.restricted_namespaces} of {self.namespaces} namespaces enforce it")
+
+
+def pss_summary(objects: Sequence[Placed], release_namespaces: Mapping[str, str], kube_version: str) -> PssSummary:
+    levels = namespace_levels(objects, kube_version)
+    pods = [spec_and_annotations for placed in objects
+            for _path, *spec_and_annotations in pod_specs(placed.obj.body, placed.obj.kind)]
+    clean = sum(not violations(spec, RESTRICTED, kube_version, annotations) for spec, annotations in pods)
+    enforcing = sum(level == RESTRICTED for level, _version in levels.values())
+    return PssSummary(clean, len(pods), enforcing, len(levels))
