@@ -7,10 +7,15 @@ AWS resources (Karpenter, the load balancer controller) to the ones they own.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from eksml.components.spec import ArtifactPrefix, DatabaseSecretRead, Grant
+from eksml.contract.names import (
+    EKS_CLUSTER_NAME_TAG, KARPENTER_NODECLAIM_TAG, KARPENTER_NODEPOOL_TAG, LOAD_BALANCER_CLUSTER_TAG, cluster_tag,
+)
+from eksml.components.karpenter import KARPENTER
+from eksml.components.load_balancer_controller import AWS_LOAD_BALANCER_CONTROLLER
+from eksml.components.spec import ArtifactPrefix, ComponentSpec, DatabaseSecretRead, Grant
 from modules.aws_context import AwsArns
 from modules.iam_policy import Condition, Statement
 from modules.workload_identity import RolePermissions
@@ -75,8 +80,8 @@ def karpenter(
     aws: AwsArns, *, cluster_name: str, cluster_arn: str, node_role_arn: str, queue_arn: str
 ) -> RolePermissions:
     """The upstream Karpenter v1 controller policy, with account and region pinned."""
-    owned = f"aws:ResourceTag/kubernetes.io/cluster/{cluster_name}"
-    requested = f"aws:RequestTag/kubernetes.io/cluster/{cluster_name}"
+    owned = f"aws:ResourceTag/{cluster_tag(cluster_name)}"
+    requested = f"aws:RequestTag/{cluster_tag(cluster_name)}"
     in_region = Condition("StringEquals", "aws:RequestedRegion", (aws.region,))
 
     def ec2(resource: str, *, regional: bool = True, in_account: bool = True) -> str:
@@ -98,7 +103,7 @@ def karpenter(
                 actions=("ec2:RunInstances", "ec2:CreateFleet"),
                 resources=(ec2("launch-template/*"),),
                 conditions=(Condition("StringEquals", owned, ("owned",)),
-                            Condition("StringLike", "aws:ResourceTag/karpenter.sh/nodepool", ("*",))),
+                            Condition("StringLike", f"aws:ResourceTag/{KARPENTER_NODEPOOL_TAG}", ("*",))),
             ),
             Statement(
                 sid="AllowScopedEC2InstanceActionsWithTags",
@@ -106,8 +111,8 @@ def karpenter(
                 resources=launched,
                 conditions=(
                     Condition("StringEquals", requested, ("owned",)),
-                    Condition("StringEquals", "aws:RequestTag/eks:eks-cluster-name", (cluster_name,)),
-                    Condition("StringLike", "aws:RequestTag/karpenter.sh/nodepool", ("*",)),
+                    Condition("StringEquals", f"aws:RequestTag/{EKS_CLUSTER_NAME_TAG}", (cluster_name,)),
+                    Condition("StringLike", f"aws:RequestTag/{KARPENTER_NODEPOOL_TAG}", ("*",)),
                 ),
             ),
             Statement(
@@ -116,9 +121,9 @@ def karpenter(
                 resources=launched,
                 conditions=(
                     Condition("StringEquals", requested, ("owned",)),
-                    Condition("StringEquals", "aws:RequestTag/eks:eks-cluster-name", (cluster_name,)),
+                    Condition("StringEquals", f"aws:RequestTag/{EKS_CLUSTER_NAME_TAG}", (cluster_name,)),
                     Condition("StringEquals", "ec2:CreateAction", ("RunInstances", "CreateFleet", "CreateLaunchTemplate")),
-                    Condition("StringLike", "aws:RequestTag/karpenter.sh/nodepool", ("*",)),
+                    Condition("StringLike", f"aws:RequestTag/{KARPENTER_NODEPOOL_TAG}", ("*",)),
                 ),
             ),
             Statement(
@@ -127,10 +132,10 @@ def karpenter(
                 resources=(ec2("instance/*"),),
                 conditions=(
                     Condition("StringEquals", owned, ("owned",)),
-                    Condition("StringLike", "aws:ResourceTag/karpenter.sh/nodepool", ("*",)),
-                    Condition("StringEqualsIfExists", "aws:RequestTag/eks:eks-cluster-name", (cluster_name,)),
+                    Condition("StringLike", f"aws:ResourceTag/{KARPENTER_NODEPOOL_TAG}", ("*",)),
+                    Condition("StringEqualsIfExists", f"aws:RequestTag/{EKS_CLUSTER_NAME_TAG}", (cluster_name,)),
                     Condition("ForAllValues:StringEquals", "aws:TagKeys",
-                              ("eks:eks-cluster-name", "karpenter.sh/nodeclaim", "Name")),
+                              (EKS_CLUSTER_NAME_TAG, KARPENTER_NODECLAIM_TAG, "Name")),
                 ),
             ),
             Statement(
@@ -138,7 +143,7 @@ def karpenter(
                 actions=("ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"),
                 resources=(ec2("instance/*"), ec2("launch-template/*")),
                 conditions=(Condition("StringEquals", owned, ("owned",)),
-                            Condition("StringLike", "aws:ResourceTag/karpenter.sh/nodepool", ("*",))),
+                            Condition("StringLike", f"aws:ResourceTag/{KARPENTER_NODEPOOL_TAG}", ("*",))),
             ),
             Statement(
                 sid="AllowRegionalReadActions",
@@ -172,7 +177,7 @@ def karpenter(
                 resources=instance_profiles,
                 conditions=(
                     Condition("StringEquals", requested, ("owned",)),
-                    Condition("StringEquals", "aws:RequestTag/eks:eks-cluster-name", (cluster_name,)),
+                    Condition("StringEquals", f"aws:RequestTag/{EKS_CLUSTER_NAME_TAG}", (cluster_name,)),
                     Condition("StringEquals", "aws:RequestTag/topology.kubernetes.io/region", (aws.region,)),
                     Condition("StringLike", "aws:RequestTag/karpenter.k8s.aws/ec2nodeclass", ("*",)),
                 ),
@@ -201,7 +206,7 @@ def karpenter(
 def aws_load_balancer_controller(aws: AwsArns, *, cluster_name: str) -> RolePermissions:
     """A subset of the upstream controller policy (no WAF/Shield/Cognito integrations); every
     mutating call is limited to resources carrying the controller's elbv2.k8s.aws/cluster tag."""
-    tag = "elbv2.k8s.aws/cluster"
+    tag = LOAD_BALANCER_CLUSTER_TAG
     tagged = Condition("Null", f"aws:ResourceTag/{tag}", ("false",))
     tag_on_create = Condition("Null", f"aws:RequestTag/{tag}", ("false",))
 
@@ -327,23 +332,24 @@ class GrantTargets:
 
 
 CONTROLLER_POLICIES: dict[str, Callable[[GrantTargets], RolePermissions]] = {
-    "karpenter": lambda t: karpenter(t.aws, cluster_name=t.cluster_name, cluster_arn=t.cluster_arn,
+    KARPENTER.name: lambda t: karpenter(t.aws, cluster_name=t.cluster_name, cluster_arn=t.cluster_arn,
                                      node_role_arn=t.karpenter_node_role_arn, queue_arn=t.karpenter_queue_arn),
-    "aws-load-balancer-controller": lambda t: aws_load_balancer_controller(t.aws, cluster_name=t.cluster_name),
+    AWS_LOAD_BALANCER_CONTROLLER.name: lambda t: aws_load_balancer_controller(t.aws, cluster_name=t.cluster_name),
 }
 
 
-def _granted(grant: Grant, targets: GrantTargets) -> RolePermissions:
+def _granted(component: ComponentSpec, grant: Grant, targets: GrantTargets) -> RolePermissions:
     if isinstance(grant, ArtifactPrefix):
         return _prefix_access(grant.sid, targets.store, grant.prefix, write=grant.write, aws=targets.aws)
     if isinstance(grant, DatabaseSecretRead):
         return database_secret_read(grant.sid, targets.db_master_secret_arn)
-    return CONTROLLER_POLICIES[grant.controller](targets)
+    return CONTROLLER_POLICIES[component.name](targets)
 
 
-def permissions_for(grants: Sequence[Grant], targets: GrantTargets) -> RolePermissions:
+def permissions_for(component: ComponentSpec, targets: GrantTargets) -> RolePermissions:
     """What a component's identity may do: the union of its grants, as the description lists them."""
-    parts = [_granted(grant, targets) for grant in grants]
+    grants = component.identity.grants if component.identity is not None else ()
+    parts = [_granted(component, grant, targets) for grant in grants]
     return RolePermissions(
         managed_policy_arns=tuple(arn for part in parts for arn in part.managed_policy_arns),
         statements=tuple(statement for part in parts for statement in part.statements),

@@ -21,6 +21,7 @@ from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 
+from eksml.contract.names import INTERNAL_ELB_SUBNET_TAG, PUBLIC_ELB_SUBNET_TAG, cluster_tag
 from eksml.config.models import Environment
 from eksml.config.network import plan_subnets
 from eksml.contract.names import FLOW_LOGS_ROLE, KARPENTER_DISCOVERY_TAG, role_name
@@ -69,7 +70,7 @@ class Network(Construct):
     def __init__(self, scope: Construct, construct_id: str, props: NetworkProps) -> None:
         super().__init__(scope, construct_id)
         name = props.cluster_name
-        cluster_tag = {f"kubernetes.io/cluster/{name}": "shared"}
+        shared_with_cluster = {cluster_tag(name): "shared"}
 
         self.vpc = Vpc(
             self, "vpc", cidr_block=props.vpc_cidr, enable_dns_hostnames=True, enable_dns_support=True,
@@ -88,7 +89,7 @@ class Network(Construct):
             subnet = Subnet(
                 self, f"public-{index}", vpc_id=self.vpc.id, cidr_block=cidr, availability_zone=zone,
                 map_public_ip_on_launch=False,  # nothing launched here needs a public IP; NAT uses an EIP
-                tags={"Name": f"{name}-public-{zone}", "kubernetes.io/role/elb": "1", **cluster_tag},
+                tags={"Name": f"{name}-public-{zone}", PUBLIC_ELB_SUBNET_TAG: "1", **shared_with_cluster},
             )
             RouteTableAssociation(self, f"public-{index}-rt", subnet_id=subnet.id, route_table_id=public_rt.id)
             public_subnets.append(subnet)
@@ -111,9 +112,9 @@ class Network(Construct):
                 self, f"private-{index}", vpc_id=self.vpc.id, cidr_block=cidr, availability_zone=zone,
                 tags={
                     "Name": f"{name}-private-{zone}",
-                    "kubernetes.io/role/internal-elb": "1",
+                    INTERNAL_ELB_SUBNET_TAG: "1",
                     KARPENTER_DISCOVERY_TAG: name,
-                    **cluster_tag,
+                    **shared_with_cluster,
                 },
             )
             table = RouteTable(self, f"private-{index}-rt", vpc_id=self.vpc.id, tags={"Name": f"{name}-private-{zone}"})

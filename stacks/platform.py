@@ -56,7 +56,7 @@ class PlatformStack(EnvironmentStack):
                 oidc_issuer=eks.oidc_issuer,
                 accounts={
                     identity.key: (ServiceAccount(spec.namespace, identity.service_account),
-                                   irsa_policies.permissions_for(identity.grants, targets))
+                                   irsa_policies.permissions_for(spec, targets))
                     for spec, identity in identities()
                 },
             ),

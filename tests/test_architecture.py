@@ -147,8 +147,38 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
+def package_of(module: str) -> str:
+    """The package a module belongs to: eksml.<package> (or the top-level module), stacks, modules."""
+    parts = module.split(".")
+    return ".".join(parts[:2]) if parts[0] == "eksml" and len(parts) > 1 else parts[0]
+
+
+def package_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    packages: dict[str, set[str]] = {}
+    for module, targets in graph.items():
+        source = package_of(module)
+        packages.setdefault(source, set()).update(package_of(t) for t in targets if package_of(t) != source)
+    return packages
+
+
+PACKAGES_OF_EKSML = sorted({package_of(m) for m in MODULES if m.startswith("eksml.")})
+
+
 def test_no_import_cycles():
     assert cycles(GRAPH) == []
+
+
+def test_no_package_cycles():
+    assert cycles(package_graph(GRAPH)) == []
+
+
+@pytest.mark.parametrize("package", PACKAGES_OF_EKSML + ["stacks", "modules"])
+def test_every_package_is_named_in_exactly_one_layer(package):
+    """A layer entry names a whole package: none is split across layers, none listed twice."""
+    named = [prefix for prefixes in LAYERS for prefix in prefixes if prefix == package]
+    assert len(named) == 1, f"{package} is named {len(named)} times in LAYERS"
+    inside = [prefix for prefixes in LAYERS for prefix in prefixes if prefix.startswith(package + ".")]
+    assert inside == [], f"{package} is split across layers by {inside}"
 
 
 def test_imports_follow_the_layer_order():
@@ -167,6 +197,14 @@ def test_every_module_has_a_layer():
 ])
 def test_the_cycle_finder_finds_cycles(graph, expected):
     assert cycles(graph) == expected
+
+
+def test_a_package_cycle_is_found_where_no_module_cycle_is():
+    """k8s.render -> aws.synth and aws.run -> k8s.platform: no module imports itself back, the packages do."""
+    graph = {"eksml.k8s.render": {"eksml.aws.synth"}, "eksml.aws.synth": set(),
+             "eksml.aws.run": {"eksml.k8s.platform"}, "eksml.k8s.platform": set()}
+    assert cycles(graph) == []
+    assert cycles(package_graph(graph)) == [["eksml.aws", "eksml.k8s"]]
 
 
 def test_the_layer_check_catches_an_upward_and_a_sideways_import():

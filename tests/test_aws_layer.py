@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from eksml.aws.events import StepFinished, StepResult, StepStarted
-from eksml.aws.run import StackResult, _plan_or_apply, _settled, run_stacks
+from eksml.aws.run import StackResult, _plan_or_apply, _Run, _settled, run_stacks
 from eksml.aws.scheduler import in_dependency_order
 from eksml.deploy.progress_events import ProgressEvents
 from eksml.config import load_environment
@@ -180,8 +180,8 @@ def test_a_declined_plan_applies_nothing_to_its_stack_and_stops_the_run(monkeypa
         return stack != "data"
 
     with pytest.raises(StageError, match="plan of stack data was not approved"):
-        _plan_or_apply(load_environment("dev"), "apply", _stacks(), runners, lambda event: None, None,
-                       preview=False, allow_destroy=False, reconfigure=False, approve=approve)
+        _plan_or_apply(_Run(load_environment("dev"), "apply", _stacks(), runners, lambda event: None, None,
+                            preview=False, allow_destroy=False, reconfigure=False, approve=approve), {})
     assert asked == ["network", "cluster", "data"]  # one prompt at a time, in order
     assert applied == ["network", "cluster"]  # nothing after the refusal
 
@@ -193,8 +193,8 @@ def test_stacks_settled_by_the_all_at_once_plan_are_not_planned_again(monkeypatc
     assert set(settled) == {"network", "cluster", "karpenter"}  # platform reads the changed data stack
     applied: list[str] = []
     runners = {name: StandInRunner(name, applied) for name in GRAPH}
-    results = _plan_or_apply(load_environment("dev"), "apply", _stacks(), runners, lambda event: None, None,
-                             preview=False, allow_destroy=False, reconfigure=False, settled=settled)
+    results = _plan_or_apply(_Run(load_environment("dev"), "apply", _stacks(), runners, lambda event: None, None,
+                                  preview=False, allow_destroy=False, reconfigure=False), settled)
     assert applied == ["data", "platform"]
     assert [r.name for r in results] == list(GRAPH)
     assert all(results[i] is settled[r.name] for i, r in enumerate(results) if r.name in settled)

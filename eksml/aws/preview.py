@@ -162,3 +162,17 @@ def _digest(seed: str, length: int) -> str:
 
 def _uuid(seed: str) -> str:
     return str(uuid.UUID(hashlib.md5(seed.encode()).hexdigest()))
+
+
+def write_stand_in_state(region: str, account_id: str | None, stack_dir: Path, endpoint_url: str) -> dict[str, Any]:
+    """Put a stand-in state for the stack synthesized in `stack_dir` into the throwaway emulator;
+    returns its output values."""
+    from eksml.contract.outputs import DEFAULT_ACCOUNT_ID
+    from eksml.emulator.target import emulator_session
+
+    config = stack_dir / "cdk.tf.json"
+    state = stand_in_state(config, StandInContext(region=region, account_id=account_id or DEFAULT_ACCOUNT_ID))
+    bucket, key = backend_location(config)
+    s3 = emulator_session(region).client("s3", endpoint_url=endpoint_url)
+    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(state).encode())
+    return {name: output["value"] for name, output in state["outputs"].items()}

@@ -6,11 +6,9 @@ Stacks read their upstream stacks' outputs through `terraform_remote_state`, so 
 planned once its upstream stacks have state. How `plan` handles an upstream stack that has never
 been applied depends on where it runs:
 
-- `preview=True` (a throwaway emulator): after an upstream stack is planned, a state holding only
-  stand-in values of its outputs is written into the throwaway emulator (`eksml.aws.preview`), so
-  every downstream stack gets a full plan: exact in which resources change and how, with
-  placeholders where values come from upstream outputs. Nothing is applied, so `eksml plan dev
-  --emulator` shows all of dev in about the time of three plans, without a cloud account.
+- `preview=True` (a throwaway emulator): after an upstream stack is planned, a state of stand-in
+  values of its outputs is written into the emulator (`eksml.aws.preview`), so every downstream
+  stack gets a full plan, with placeholders where values come from upstream outputs.
 - otherwise (real AWS, or the persisted emulator of `local`): nothing is ever applied by a plan; a
   downstream stack whose upstream has no outputs yet is reported as blocked (with the reason), not
   guessed at.
@@ -22,7 +20,6 @@ unless `allow_destroy` is set.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from eksml.aws.events import EventCallback, StepFinished, StepResult, StepStarted, step
+from eksml.aws.preview import write_stand_in_state
 from eksml.aws.protection import protected_changes
 from eksml.aws.scheduler import in_dependency_order
 from eksml.aws.synth import SynthesizedStack, synthesize_if_changed
@@ -102,20 +100,7 @@ def run_stacks(
     snapshotted after every applied stack). `preview`: plan only, and only against a throwaway
     emulator (see the module docstring). `workspace`: instead of .eksml/<env> (tests).
     """
-    if preview and (action != "plan" or emulator is None or emulator.state_dir is not None):
-        raise ValueError("preview is a plan against a throwaway emulator")
-    if target is None or (emulator is not None and target.endpoint_url is None):
-        target = AwsTarget(endpoint_url=emulator.endpoint_url if emulator is not None else None)
-    if env.emulator and target.endpoint_url is None:
-        raise StageError(
-            "plan", f"environment '{env.name}' is an emulator environment: it never runs against a real account",
-            hint="start the local emulator (eksml deploy/plan do that for emulator environments)",
-        )
-    if action == "destroy" and env.protected and not allow_destroy:
-        raise StageError(
-            "destroy", f"environment '{env.name}' is protected ({env.resolved_tier.value}): destroy is refused",
-            hint="pass --allow-destroy if you really mean to delete its data and cluster",
-        )
+    target = _checked_target(env, action, target, emulator, preview, allow_destroy)
     report = on_event or (lambda event: None)
     begun = time.monotonic()
     # A throwaway preview keeps its own working directories: the env's own .terraform dirs stay
@@ -146,35 +131,84 @@ def run_stacks(
         for stack in stacks
     }
     # The emulator's port changes every run: its backend settings change, its state location does not.
-    reconfigure = target.endpoint_url is not None
+    run = _Run(env, action, stacks, runners, report, emulator, preview, allow_destroy,
+               reconfigure=target.endpoint_url is not None, approve=approve)
     if action == "destroy":
-        results = _destroy(stacks, runners, report, emulator, reconfigure)
+        results = _destroy(stacks, runners, report, emulator, run.reconfigure)
     else:
-        results, settled = None, {}
-        # After a complete apply every stack's inputs exist: all stacks can be planned at once. A plan
-        # also tries it without this machine's record of one (a CI runner, an apply made with the
-        # CDKTF CLI); where some stack cannot be planned yet, it goes stack by stack.
-        if not preview and approve is None and (workspace.outputs_file.is_file() or action == "plan"):
-            results = _plan_all_at_once(stacks, runners, report, reconfigure)
-            if results is not None and env.protected and not allow_destroy:
-                for result in results:
-                    _refuse_protected_changes(result.name, result.plan)
-            if action == "apply" and results is not None and any(result.has_changes for result in results):
-                settled = _settled(stacks, results)
-                results = None  # the changes are applied in order; settled stacks are not planned again
-        if results is None:
-            results = _plan_or_apply(env, action, stacks, runners, report, emulator, preview, allow_destroy,
-                                     reconfigure, approve, settled)
+        results = _plan_then_apply(run, at_once=workspace.outputs_file.is_file() or action == "plan")
+    platform_outputs, saved = _record_outputs(env, action, results, workspace)
+    return RunResult(env.name, action, tuple(results), platform_outputs, saved, time.monotonic() - begun, preview)
 
-    platform_outputs, saved = None, None
+
+def _checked_target(env: Environment, action: Action, target: AwsTarget | None, emulator: "Emulator | None",
+                    preview: bool, allow_destroy: bool) -> AwsTarget:
+    """Where the run goes, after refusing what must never run (a preview that is not one, an emulator
+    environment against an account, a protected environment's destroy)."""
+    if preview and (action != "plan" or emulator is None or emulator.state_dir is not None):
+        raise ValueError("preview is a plan against a throwaway emulator")
+    if target is None or (emulator is not None and target.endpoint_url is None):
+        target = AwsTarget(endpoint_url=emulator.endpoint_url if emulator is not None else None)
+    if env.emulator and target.endpoint_url is None:
+        raise StageError(
+            "plan", f"environment '{env.name}' is an emulator environment: it never runs against a real account",
+            hint="start the local emulator (eksml deploy/plan do that for emulator environments)",
+        )
+    if action == "destroy" and env.protected and not allow_destroy:
+        raise StageError(
+            "destroy", f"environment '{env.name}' is protected ({env.resolved_tier.value}): destroy is refused",
+            hint="pass --allow-destroy if you really mean to delete its data and cluster",
+        )
+    return target
+
+
+@dataclass(frozen=True)
+class _Run:
+    """One plan or apply over an environment's stacks, as the steps below need it."""
+
+    env: Environment
+    action: Action
+    stacks: list[SynthesizedStack]
+    runners: dict[str, Terraform]
+    report: EventCallback
+    emulator: "Emulator | None"
+    preview: bool
+    allow_destroy: bool
+    reconfigure: bool
+    approve: Callable[[str, Plan], bool] | None = None
+
+    @property
+    def guarded(self) -> bool:
+        return self.env.protected and not self.allow_destroy
+
+
+def _plan_then_apply(run: _Run, *, at_once: bool) -> list[StackResult]:
+    """After a complete apply every stack's inputs exist: all stacks can be planned at once. A plan
+    also tries it without this machine's record of one (a CI runner, an apply made with the CDKTF
+    CLI); where some stack cannot be planned yet, it goes stack by stack."""
+    settled: dict[str, StackResult] = {}
+    if not run.preview and run.approve is None and at_once:
+        results = _plan_all_at_once(run.stacks, run.runners, run.report, run.reconfigure)
+        if results is not None and run.guarded:
+            for result in results:
+                _refuse_protected_changes(result.name, result.plan)
+        if results is not None and not (run.action == "apply" and any(result.has_changes for result in results)):
+            return results
+        if results is not None:
+            settled = _settled(run.stacks, results)  # changes are applied in order; settled stacks are not planned again
+    return _plan_or_apply(run, settled)
+
+
+def _record_outputs(env: Environment, action: Action, results: list[StackResult],
+                    workspace: Workspace) -> tuple[AwsOutputs | None, Path | None]:
     if action == "apply":
         outputs_by_stack = {r.name: {k: {"value": v} for k, v in r.outputs.items()} for r in results}
         platform_outputs = outputs_from_terraform(env, outputs_by_stack)
-        saved = workspace.outputs_file
-        platform_outputs.save(saved)
-    elif action == "destroy":
+        platform_outputs.save(workspace.outputs_file)
+        return platform_outputs, workspace.outputs_file
+    if action == "destroy":
         workspace.outputs_file.unlink(missing_ok=True)  # nothing left that they describe
-    return RunResult(env.name, action, tuple(results), platform_outputs, saved, time.monotonic() - begun, preview)
+    return None, None
 
 
 def plan_environment(env: Environment, *, preview: bool = False, on_event: EventCallback | None = None) -> RunResult:
@@ -196,79 +230,76 @@ def plan_environment(env: Environment, *, preview: bool = False, on_event: Event
 # -- the two directions --------------------------------------------------------------------------
 
 
-def _plan_or_apply(
-    env: Environment,
-    action: Action,
-    stacks: list[SynthesizedStack],
-    runners: dict[str, Terraform],
-    report: EventCallback,
-    emulator: "Emulator | None",
-    preview: bool,
-    allow_destroy: bool,
-    reconfigure: bool,
-    approve: Callable[[str, Plan], bool] | None = None,
-    settled: dict[str, StackResult] | None = None,
-) -> list[StackResult]:
-    """`settled`: stacks already planned with no changes whose upstream stacks have none either."""
-    settled = settled or {}
-    # Against the emulator nothing is at stake: plan and apply in one terraform run per stack
-    # (unless someone wants to approve each plan). Elsewhere the saved plan is applied, so exactly
-    # what was planned (checked, approved) happens.
-    direct_apply = reconfigure and not env.protected and approve is None
-    needed_downstream = {dep for stack in stacks for dep in stack.depends_on}
+def _plan_or_apply(run: _Run, settled: dict[str, StackResult]) -> list[StackResult]:
+    """Stack by stack in dependency order. `settled`: stacks already planned with no changes whose
+    upstream stacks have none either."""
+    needed_downstream = {dep for stack in run.stacks for dep in stack.depends_on}
 
     def run_one(stack: SynthesizedStack, done: dict[str, StackResult]) -> StackResult:
         if stack.name in settled:
             return settled[stack.name]
-        runner = runners[stack.name]
         begun = time.monotonic()
         missing = tuple(dep for dep in stack.depends_on if not _has_outputs(dep, done[dep].outputs))
         if missing:
             # Only reachable in a plan without preview: apply stops earlier, a preview stands in.
             note = f"waits for outputs of {', '.join(missing)} (not applied yet)"
-            report(StepFinished("plan", stack.name, 0.0, StepResult.SKIPPED, note))
+            run.report(StepFinished("plan", stack.name, 0.0, StepResult.SKIPPED, note))
             return StackResult(stack.name, None, blocked_by=missing)
-        with step(report, "init", stack.name):
-            runner.init(reconfigure=reconfigure)
-        applied = None
-        if action == "apply" and direct_apply:
-            with step(report, "apply", stack.name) as outcome:
-                plan, applied = runner.apply_now()
-                outcome.result = StepResult.of_change(plan.has_changes)
-                outcome.note = applied.summary
-        else:
-            with step(report, "plan", stack.name) as outcome:
-                plan = runner.plan()
-                outcome.result = StepResult.of_change(plan.has_changes)
-                outcome.note = plan.summary
-            if env.protected and not allow_destroy:
-                _refuse_protected_changes(stack.name, plan)
-            if plan.has_changes and action == "apply" and approve is not None and not approve(stack.name, plan):
-                raise StageError("apply", f"the plan of stack {stack.name} was not approved; nothing was applied to it",
-                                 resource=stack.name)
-            if plan.has_changes and action == "apply":
-                with step(report, "apply", stack.name) as outcome:
-                    applied = runner.apply(plan)
-                    outcome.note = applied.summary
-        if applied is not None and emulator is not None and emulator.state_dir is not None:
-            emulator.snapshot()
-        outputs: dict[str, Any] = {}
-        reported = {k: v["value"] for k, v in (applied.outputs or {}).items() if "value" in v} if applied else {}
-        if applied is not None and _has_outputs(stack.name, reported):
-            outputs = reported  # sensitive outputs (cdktf's cross-stack ones) are only read by terraform
-        elif action == "apply" or stack.name in needed_downstream:
-            with step(report, "output", stack.name):
-                outputs = runner.output_values()
-        stood_in = False
-        if preview and stack.name in needed_downstream and not _has_outputs(stack.name, outputs):
-            with step(report, "stand-in", stack.name):
-                outputs = _write_stand_in_state(env, stack, emulator.endpoint_url)
-            stood_in = True
+        plan, applied = _plan_and_apply_one(run, stack)
+        if applied is not None and run.emulator is not None and run.emulator.state_dir is not None:
+            run.emulator.snapshot()
+        outputs, stood_in = _stack_outputs(run, stack, applied, needed=stack.name in needed_downstream)
         return StackResult(stack.name, plan, applied, outputs, time.monotonic() - begun, stood_in=stood_in)
 
     # One person answers one prompt at a time: with approvals, stacks run one after another.
-    results = in_dependency_order(stacks, run_one, side_by_side=approve is None, guard=SIGNALS.relay)
-    return [results[stack.name] for stack in stacks]
+    results = in_dependency_order(run.stacks, run_one, side_by_side=run.approve is None, guard=SIGNALS.relay)
+    return [results[stack.name] for stack in run.stacks]
+
+
+def _plan_and_apply_one(run: _Run, stack: SynthesizedStack) -> tuple[Plan, ApplyResult | None]:
+    """Against the emulator nothing is at stake: plan and apply in one terraform run (unless someone
+    wants to approve each plan). Elsewhere the saved plan is applied, so exactly what was planned
+    (checked, approved) happens."""
+    runner = run.runners[stack.name]
+    with step(run.report, "init", stack.name):
+        runner.init(reconfigure=run.reconfigure)
+    if run.action == "apply" and run.reconfigure and not run.env.protected and run.approve is None:
+        with step(run.report, "apply", stack.name) as outcome:
+            plan, applied = runner.apply_now()
+            outcome.result = StepResult.of_change(plan.has_changes)
+            outcome.note = applied.summary
+        return plan, applied
+    with step(run.report, "plan", stack.name) as outcome:
+        plan = runner.plan()
+        outcome.result = StepResult.of_change(plan.has_changes)
+        outcome.note = plan.summary
+    if run.guarded:
+        _refuse_protected_changes(stack.name, plan)
+    if not (plan.has_changes and run.action == "apply"):
+        return plan, None
+    if run.approve is not None and not run.approve(stack.name, plan):
+        raise StageError("apply", f"the plan of stack {stack.name} was not approved; nothing was applied to it",
+                         resource=stack.name)
+    with step(run.report, "apply", stack.name) as outcome:
+        applied = runner.apply(plan)
+        outcome.note = applied.summary
+    return plan, applied
+
+
+def _stack_outputs(run: _Run, stack: SynthesizedStack, applied: ApplyResult | None,
+                   *, needed: bool) -> tuple[dict[str, Any], bool]:
+    """The stack's outputs, and whether they are stand-ins (a preview whose upstream was never applied)."""
+    outputs: dict[str, Any] = {}
+    reported = {k: v["value"] for k, v in (applied.outputs or {}).items() if "value" in v} if applied else {}
+    if applied is not None and _has_outputs(stack.name, reported):
+        outputs = reported  # sensitive outputs (cdktf's cross-stack ones) are only read by terraform
+    elif run.action == "apply" or needed:
+        with step(run.report, "output", stack.name):
+            outputs = run.runners[stack.name].output_values()
+    if run.preview and needed and not _has_outputs(stack.name, outputs):
+        with step(run.report, "stand-in", stack.name):
+            return write_stand_in_state(run.env.region, run.env.account_id, stack.directory, run.emulator.endpoint_url), True
+    return outputs, False
 
 
 def _settled(stacks: list[SynthesizedStack], planned: list[StackResult]) -> dict[str, StackResult]:
@@ -358,20 +389,6 @@ def _destroy(
 
 def _has_outputs(stack: str, values: dict[str, Any]) -> bool:
     return all(name in values for name in STACK_OUTPUTS.get(stack, ())) and bool(values)
-
-
-def _write_stand_in_state(env: Environment, stack: SynthesizedStack, endpoint_url: str) -> dict[str, Any]:
-    """Put a stand-in state for `stack` into the throwaway emulator; returns its output values."""
-    from eksml.aws.preview import StandInContext, backend_location, stand_in_state
-    from eksml.contract.outputs import DEFAULT_ACCOUNT_ID
-    from eksml.emulator.target import emulator_session
-
-    config = stack.directory / "cdk.tf.json"
-    state = stand_in_state(config, StandInContext(region=env.region, account_id=env.account_id or DEFAULT_ACCOUNT_ID))
-    bucket, key = backend_location(config)
-    s3 = emulator_session(env.region).client("s3", endpoint_url=endpoint_url)
-    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(state).encode())
-    return {name: output["value"] for name, output in state["outputs"].items()}
 
 
 def _ensure_state_bucket(env: Environment, target: AwsTarget) -> None:

@@ -3,6 +3,9 @@
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
 from eksml.components.spec import AddonSwitch, ArtifactPrefix, Chart, ComponentSpec, Identity, Ui
 
+# Of the artifacts bucket: where workflow artifacts go, and all its role may touch.
+ARTIFACT_PREFIX = "argo"
+
 ARGO_WORKFLOWS = ComponentSpec(
     name="argo-workflows",
     namespace="argo",
@@ -11,6 +14,6 @@ ARGO_WORKFLOWS = ComponentSpec(
     depends_on=(KUBE_PROMETHEUS_STACK,),  # controller ServiceMonitor
     provides_api_groups=("argoproj.io",),
     identity=Identity("argo-workflows", service_account="argo-workflow",
-                      grants=(ArtifactPrefix("ArgoArtifacts", prefix="argo", write=True),)),
+                      grants=(ArtifactPrefix("ArgoArtifacts", prefix=ARTIFACT_PREFIX, write=True),)),
     uis=(Ui("argo-workflows", service="argo-workflows-server", port=2746, health_path="/", local_port=2746),),
 )

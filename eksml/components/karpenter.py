@@ -10,5 +10,5 @@ KARPENTER = ComponentSpec(
     addon=AddonSwitch("karpenter"),
     depends_on=(KUBE_PROMETHEUS_STACK,),  # its ServiceMonitor needs the monitoring CRDs
     provides_api_groups=("karpenter.sh", "karpenter.k8s.aws"),
-    identity=Identity("karpenter", service_account="karpenter", grants=(ControllerPolicy("karpenter"),)),
+    identity=Identity("karpenter", service_account="karpenter", grants=(ControllerPolicy(),)),
 )

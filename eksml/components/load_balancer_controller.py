@@ -14,5 +14,5 @@ AWS_LOAD_BALANCER_CONTROLLER = ComponentSpec(
     # private key into the rendered manifest (and so into git in gitops mode).
     depends_on=(CERT_MANAGER,),
     identity=Identity("aws-load-balancer-controller", service_account="aws-load-balancer-controller",
-                      grants=(ControllerPolicy("aws-load-balancer-controller"),)),
+                      grants=(ControllerPolicy(),)),
 )

@@ -4,6 +4,9 @@ from eksml.components.external_secrets import EXTERNAL_SECRETS
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
 from eksml.components.spec import AddonSwitch, ArtifactPrefix, Chart, ComponentSpec, Identity, Ui
 
+# Of the artifacts bucket: MLflow's artifact root, and all its role may touch.
+ARTIFACT_PREFIX = "mlflow"
+
 MLFLOW = ComponentSpec(
     name="mlflow",
     namespace="mlflow",
@@ -12,6 +15,6 @@ MLFLOW = ComponentSpec(
     # The ExternalSecret needs its CRDs; the chart's ServiceMonitor needs Prometheus' CRDs.
     depends_on=(EXTERNAL_SECRETS, KUBE_PROMETHEUS_STACK),
     identity=Identity("mlflow", service_account="mlflow",
-                      grants=(ArtifactPrefix("MlflowArtifacts", prefix="mlflow", write=True),)),
+                      grants=(ArtifactPrefix("MlflowArtifacts", prefix=ARTIFACT_PREFIX, write=True),)),
     uis=(Ui("mlflow", service="mlflow", port=80, health_path="/health", local_port=5000),),
 )

@@ -4,6 +4,9 @@ from eksml.components.kserve import KSERVE_ADDON, KSERVE_NAMESPACE, KSERVE_RUNTI
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
 from eksml.components.spec import ArtifactPrefix, ComponentSpec, Gate, Identity
 
+# Of the artifacts bucket: the only prefix model weights may be read from.
+MODELS_PREFIX = "models"
+
 MODEL_SERVING = ComponentSpec(
     name="model-serving",
     namespace=KSERVE_NAMESPACE,
@@ -12,6 +15,6 @@ MODEL_SERVING = ComponentSpec(
     # The runtimes the InferenceServices name; Prometheus' CRDs for the PodMonitors.
     depends_on=(KSERVE_RUNTIMES, KUBE_PROMETHEUS_STACK),
     identity=Identity("kserve", service_account="kserve-models",
-                      grants=(ArtifactPrefix("KserveModels", prefix="models", write=False),)),
+                      grants=(ArtifactPrefix("KserveModels", prefix=MODELS_PREFIX, write=False),)),
     timeout="30m",  # a GPU node may scale up from zero and the model is downloaded at start
 )

@@ -64,9 +64,8 @@ class DatabaseSecretRead:
 
 @dataclass(frozen=True)
 class ControllerPolicy:
-    """A controller's own published policy (Karpenter, the load balancer controller), scoped to the cluster."""
-
-    controller: str
+    """The component's own published controller policy (Karpenter's, the load balancer controller's),
+    scoped to the cluster; modules/irsa_policies.py holds its statements under the component's name."""
 
 
 Grant = Union[ArtifactPrefix, DatabaseSecretRead, ControllerPolicy]

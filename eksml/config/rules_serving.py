@@ -6,14 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from eksml.catalog import Catalog
+from eksml.components.serving import MODELS_PREFIX as SERVING_MODELS_PREFIX
 from eksml.config.components import ui_installed
 from eksml.config.gpu_slice import GpuSlice, model_size_gb, model_slice
 from eksml.config.models import Environment, Tier
 from eksml.config.rule_base import Finding, names, needs
 from eksml.contract.names import ARTIFACTS_BUCKET
 
-# The KServe IRSA role may read only this prefix of the artifacts bucket (modules/irsa_policies.py).
-MODELS_PREFIX = "models/"
+# The KServe IRSA role may read only this prefix of the artifacts bucket (its description's grant).
+MODELS_PREFIX = f"{SERVING_MODELS_PREFIX}/"
 
 
 def _source_findings(env: Environment, path: str, source: str) -> Iterator[Finding]:

@@ -12,6 +12,7 @@ from typing import Callable
 
 import boto3
 
+from eksml.contract.names import EKS_CLUSTER_NAME_TAG, LOAD_BALANCER_CLUSTER_TAG, cluster_tag
 from eksml.contract.names import ENVIRONMENT_TAG
 
 
@@ -29,10 +30,10 @@ def _cluster_tag_filters(cluster: str) -> list[tuple[str, list[str] | None]]:
     # Only tags that name this cluster: `ebs.csi.aws.com/cluster=true` alone would match every
     # cluster's volumes in the account (the EBS CSI add-on is configured with k8sTagClusterId).
     return [
-        (f"kubernetes.io/cluster/{cluster}", ["owned"]),
-        ("elbv2.k8s.aws/cluster", [cluster]),
+        (cluster_tag(cluster), ["owned"]),
+        (LOAD_BALANCER_CLUSTER_TAG, [cluster]),
         ("karpenter.k8s.aws/cluster", [cluster]),
-        ("eks:eks-cluster-name", [cluster]),
+        (EKS_CLUSTER_NAME_TAG, [cluster]),
     ]
 
 
@@ -46,7 +47,7 @@ def find_leftovers(cluster: str, vpc_id: str | None, session: boto3.session.Sess
         if vpc_id and lb.get("VpcId") != vpc_id:
             continue
         tags = {t["Key"]: t["Value"] for d in elbv2.describe_tags(ResourceArns=[lb["LoadBalancerArn"]])["TagDescriptions"] for t in d["Tags"]}
-        if tags.get("elbv2.k8s.aws/cluster") == cluster or tags.get(f"kubernetes.io/cluster/{cluster}") == "owned":
+        if tags.get(LOAD_BALANCER_CLUSTER_TAG) == cluster or tags.get(cluster_tag(cluster)) == "owned":
             found.append(Leftover("load-balancer", lb["LoadBalancerArn"], "created by the AWS Load Balancer Controller"))
 
     seen: set[tuple[str, str]] = set()

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Awaitable, Callable, Literal, Optional, TypeVar
 
+from eksml.components.baseline import CLUSTER_BASELINE
 from eksml.config.models import Environment
 from eksml.errors import StageError, first_line
 from eksml.k8s.apply import (
@@ -226,7 +227,7 @@ class _Installer:
             m for c in components for m in c.prerequisites
             if m["kind"] == "Namespace" and TEAM_LABEL in m["metadata"].get("labels", {})
         )
-        await self._delete_all("cluster-baseline", team_namespaces, wait=True)
+        await self._delete_all(CLUSTER_BASELINE.name, team_namespaces, wait=True)
         removed = []
         for component in reversed(components):
             self.emit(InstallEvent(component.name, "start"))

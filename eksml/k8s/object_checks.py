@@ -16,6 +16,7 @@ from typing import Any, Optional
 import jsonschema
 
 from eksml.charts.kube_yaml import ManifestObject
+from eksml.components.cert_manager import CERT_MANAGER as CERT_MANAGER_SPEC
 from eksml.errors import Issue
 from eksml.k8s.crd_schema import custom_resource_errors, field_path
 
@@ -27,7 +28,7 @@ BUILTIN_GROUPS = frozenset({
 })
 # Namespaces every EKS cluster has before anything is installed.
 SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
-CERT_MANAGER = "cert-manager"
+CERT_MANAGER = CERT_MANAGER_SPEC.name
 MAX_ISSUES_PER_OBJECT = 5
 _INJECT_CA = "cert-manager.io/inject-ca-from"
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Optional
 
+from eksml.contract.names import KARPENTER_NODEPOOL_TAG
 from eksml.catalog import Catalog, Gpu
 from eksml.config.models import Environment, KarpenterPool, NodePool
 from eksml.contract.names import POOL_LABEL
 from eksml.gpu.sharing import GPU_RESOURCE, gpus_per_node, node_labels, pool_gpu, sharing_resources
 from eksml.k8s.model import NodeTaint, PoolTarget
 
-KARPENTER_NODEPOOL_LABEL = "karpenter.sh/nodepool"
+KARPENTER_NODEPOOL_LABEL = KARPENTER_NODEPOOL_TAG  # Karpenter labels its nodes as it tags their instances
 
 
 def _taints(taints) -> tuple[NodeTaint, ...]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Optional, Sequence
 
+from eksml.components.gpu_operator import GPU_OPERATOR
 from eksml.errors import ConfigError, Issue
 from eksml.k8s.manifests import object_path, values_file
 from eksml.k8s.model import Manifest, NodeTaint, Placement, PoolTarget, Toleration, Workload
@@ -195,7 +196,7 @@ def operand_gaps(platform: KubernetesLayer) -> list[tuple[PoolTarget, NodeTaint]
     """GPU pools whose taints the GPU operator's DaemonSets do not tolerate: those nodes would
     never advertise a GPU."""
     try:
-        values = platform.component("gpu-operator").values
+        values = platform.component(GPU_OPERATOR.name).values
     except KeyError:
         return []
     tolerations = [Toleration.from_manifest(t) for t in (values.get("daemonsets") or {}).get("tolerations") or []]

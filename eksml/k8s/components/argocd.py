@@ -15,7 +15,7 @@ from eksml.components.argocd import ARGOCD
 from eksml.k8s.components.base import DescribedComponent
 from eksml.k8s.context import RenderContext
 
-ARGOCD_NAMESPACE = "argocd"
+ARGOCD_NAMESPACE = ARGOCD.namespace
 
 
 def cpu_pool(ctx: RenderContext) -> str | None:

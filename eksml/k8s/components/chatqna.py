@@ -13,6 +13,7 @@ from eksml.config.models import ChatQnA as ChatQnAConfig
 from eksml.contract.names import POOL_LABEL
 from eksml.gpu.sharing import GPU_RESOURCE, mig_resource_name, pool_gpu
 from eksml.components.chatqna import OPEA_CHATQNA
+from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
 from eksml.k8s.components.base import DescribedComponent
 from eksml.k8s.context import RenderContext
 from eksml.k8s.manifests import tolerations_for
@@ -71,8 +72,8 @@ class ChatQnA(DescribedComponent):
             "teirerank": {"enabled": "reranking" in stages, "RERANK_MODEL_ID": chatqna.reranking_model},
             "global": {
                 "monitoring": ctx.monitoring_enabled,
-                "prometheusNamespace": "monitoring",
-                "prometheusRelease": "kube-prometheus-stack",
+                "prometheusNamespace": KUBE_PROMETHEUS_STACK.namespace,
+                "prometheusRelease": KUBE_PROMETHEUS_STACK.name,
             },
         })
         if not retrieval:  # the chart's UI and gateway need data-prep

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from eksml.contract.names import KARPENTER_CAPACITY_TYPE_LABEL
 from eksml.config.models import Environment, KarpenterPool
 from eksml.contract.names import (
     ENVIRONMENT_TAG,
@@ -54,7 +55,7 @@ def node_pool(name: str, kpool: KarpenterPool, ctx: RenderContext) -> Manifest:
     labels = karpenter_pool_labels(env, name, kpool)
     requirements: list[dict[str, Any]] = [
         # Both values: Karpenter launches spot when it can and falls back to on-demand.
-        {"key": "karpenter.sh/capacity-type", "operator": "In", "values": list(kpool.capacity_types)},
+        {"key": KARPENTER_CAPACITY_TYPE_LABEL, "operator": "In", "values": list(kpool.capacity_types)},
         {"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": list(kpool.instance_families)},
         {"key": "kubernetes.io/arch", "operator": "In", "values": _architectures(kpool, ctx)},
     ]

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from eksml.components.mlflow import MLFLOW
+from eksml.components.mlflow import ARTIFACT_PREFIX, MLFLOW
+from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
 from eksml.k8s.components.base import DescribedComponent
 from eksml.k8s.context import RenderContext
 from eksml.k8s.manifests import metadata
@@ -70,12 +71,12 @@ class Mlflow(DescribedComponent):
             },
             "artifactRoot": {
                 "proxiedArtifactStorage": True,
-                "s3": {"enabled": True, "bucket": ctx.bucket("artifacts"), "path": "mlflow"},
+                "s3": {"enabled": True, "bucket": ctx.bucket("artifacts"), "path": ARTIFACT_PREFIX},
             },
             "extraEnvVars": {"AWS_DEFAULT_REGION": ctx.env.region},
             # Also starts the server with --expose-prometheus; the ServiceMonitor sits beside MLflow.
             "serviceMonitor": {"enabled": ctx.monitoring_enabled, "namespace": self.namespace,
-                               "labels": {"release": "kube-prometheus-stack"}},
+                               "labels": {"release": KUBE_PROMETHEUS_STACK.name}},
         }
 
     def prerequisites(self, ctx: RenderContext) -> list[Manifest]:

@@ -10,7 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from eksml.components.chatqna import OPEA_CHATQNA
+from eksml.components.mlflow import MLFLOW
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
+from eksml.components.serving import MODEL_SERVING
+from eksml.config.components import component_enabled
 from eksml.k8s.components.base import DescribedComponent
 from eksml.k8s.components.external_secrets import external_secrets_enabled
 from eksml.k8s.components.grafana_admin import grafana_admin_objects, grafana_admin_values
@@ -32,9 +36,9 @@ class AlertRule:
 
 
 def inference_namespaces(ctx: RenderContext) -> list[str]:
-    names = ["kserve", *ctx.env.teams]
-    if ctx.env.genai.chatqna is not None and ctx.env.genai.chatqna.enabled and ctx.env.addons.opea_chatqna.enabled:
-        names.append("chatqna")
+    names = [MODEL_SERVING.namespace, *ctx.env.teams]
+    if component_enabled(ctx.env, OPEA_CHATQNA):
+        names.append(OPEA_CHATQNA.namespace)
     return names
 
 
@@ -62,8 +66,8 @@ def alert_rules(ctx: RenderContext) -> list[AlertRule]:
         ),
         AlertRule(
             "MLflowDown",
-            'sum(kube_deployment_status_replicas_available{namespace="mlflow"}) < 1'
-            ' or absent(kube_deployment_status_replicas_available{namespace="mlflow"})',
+            f'sum(kube_deployment_status_replicas_available{{namespace="{MLFLOW.namespace}"}}) < 1'
+            f' or absent(kube_deployment_status_replicas_available{{namespace="{MLFLOW.namespace}"}})',
             "2m", "critical", "no MLflow tracking server replica available for 2 minutes",
         ),
         AlertRule(
