@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
+from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
 from eksml.errors import Issue
 from eksml.k8s.object_checks import Placed
 
 # (namespace, Secret name, data key) -> why the value is not a credential
 ALLOWED_SECRET_DATA: Mapping[tuple[str, str, str], str] = {
-    ("monitoring", "alertmanager-kube-prometheus-stack-alertmanager", "alertmanager.yaml"):
+    (KUBE_PROMETHEUS_STACK.namespace, f"alertmanager-{KUBE_PROMETHEUS_STACK.name}-alertmanager", "alertmanager.yaml"):
         "Alertmanager's routing configuration; eksml configures no receiver, so it carries no webhook or key",
 }
 # An Argo CD repository entry (label argocd.argoproj.io/secret-type: repository) eksml writes in
