@@ -31,6 +31,7 @@ NOT_A_COMPONENT: dict[tuple[str, str], str] = {
     ("eksml/contract/names.py", "karpenter"): "the Karpenter stack's name (AWS layer)",
     ("eksml/contract/names.py", "mlflow"): "the MLflow database's name and user in PostgreSQL",
     ("eksml/contract/names.py", "kube-system"): "the namespace Kubernetes owns, defined in the contract",
+    ("eksml/k8s/components/monitoring.py", "grafana"): "the Grafana subchart's key in kube-prometheus-stack's values",
     ("eksml/k8s/object_checks.py", "kube-system"): "the namespaces every EKS cluster has before any install",
     ("stacks/karpenter.py", "karpenter"): "a construct id in the Karpenter stack",
     ("eksml/k8s/components/kserve.py", "kserve"): "the kserve charts' top-level values key",

@@ -164,12 +164,12 @@ def test_team_namespaces_quotas_and_pod_security():
     namespaces = {m["metadata"]["name"]: m["metadata"]["labels"] for m in objects if m["kind"] == "Namespace"}
     for team in env.teams:
         labels = namespaces[team]
-        assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
+        assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
         assert labels["pod-security.kubernetes.io/warn"] == "restricted"
         assert labels["pod-security.kubernetes.io/enforce-version"] == f"v{env.cluster.kubernetes_version}"
         assert labels["eksml.io/team"] == team
     assert namespaces["gpu-operator"]["pod-security.kubernetes.io/enforce"] == "privileged"
-    assert namespaces["mlflow"]["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert namespaces["mlflow"]["pod-security.kubernetes.io/enforce"] == "restricted"
     assert "kube-system" not in namespaces
     quotas = {m["metadata"]["namespace"]: m["spec"]["hard"] for m in objects if m["kind"] == "ResourceQuota"}
     assert quotas["research"]["requests.nvidia.com/gpu"] == "8"

@@ -194,6 +194,8 @@ def test_cli_render_uses_the_last_apply_and_lists_every_release_as_json(cli_char
     assert (karpenter["chart"], karpenter["namespace"], karpenter["rendered"]) == ("karpenter", "karpenter", True)
     assert Path(karpenter["manifest"]) == out / "manifests" / "karpenter.yaml" and karpenter["objects"] > 5
     assert report["kubernetes_version"] == "1.35"
+    exceptions = {e["namespace"]: e for e in report["pod_security_exceptions"]}
+    assert exceptions["gpu-operator"]["enforce"] == "privileged" and exceptions["gpu-operator"]["reason"]
     lb = one_in(out / "manifests" / "aws-load-balancer-controller.yaml", "Deployment")
     assert "--aws-vpc-id=vpc-0fromapply" in lb["spec"]["template"]["spec"]["containers"][0]["args"]
 

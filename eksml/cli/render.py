@@ -28,6 +28,7 @@ def render(env: str, out_dir: Optional[Path], output_format: str, gitops_dir: Op
     Every object is checked against its schema or CRD and every pod placed on a pool; any problem
     stops the render (exit 2, nothing written).
     """
+    from eksml.k8s.pod_security_levels import EXCEPTIONS, exception_lines
     from eksml.k8s.render import current_outputs, render_platform
 
     environment = load(env)
@@ -57,6 +58,8 @@ def render(env: str, out_dir: Optional[Path], output_format: str, gitops_dir: Op
                 "values": str(result.out_dir / f"{r.name}.values.yaml"),
             } for r in releases],
             "files": [str(p) for p in result.files],
+            "pod_security_exceptions": [{"namespace": e.namespace, "enforce": e.level, "reason": e.reason}
+                                        for e in EXCEPTIONS],
         }, indent=2))
         return
     source = "predicted outputs" if result.predicted else "outputs of the last apply"
@@ -66,4 +69,12 @@ def render(env: str, out_dir: Optional[Path], output_format: str, gitops_dir: Op
     for r in releases:
         if not r.result.rendered or r.result.without_subcharts:
             click.echo(f"  {r.name}: {r.result.status}")
+    if result.charts is not None:
+        from eksml.k8s.platform_checks import platform_pss_summary
+
+        summary = platform_pss_summary(result.components, result.charts, environment.cluster.kubernetes_version)
+        click.echo(f"Pod Security: {summary}")
+    click.echo("Pod Security: every namespace enforces restricted, except:")
+    for line in exception_lines():
+        click.echo(f"  {line}")
     click.echo(f"index: {result.index}")

@@ -21,6 +21,7 @@ from eksml.k8s.components.argocd import ARGOCD_NAMESPACE
 from eksml.k8s.manifests import metadata, object_path
 from eksml.k8s.model import Manifest, RenderedComponent
 from eksml.k8s.platform import KubernetesLayer
+from eksml.k8s.secret_check import secret_message, unallowed_keys
 
 IN_CLUSTER = "https://kubernetes.default.svc"
 WAVE_ANNOTATION = "argocd.argoproj.io/sync-wave"
@@ -97,7 +98,22 @@ def gitops_files(env: Environment, platform: KubernetesLayer) -> dict[str, str |
     root_source = {**git, "path": f"{base}/{APPS_DIR}", "directory": {"recurse": False}}
     files[ROOT_APP] = _application(env, f"{env.name}-platform", 0, root_source, ARGOCD_NAMESPACE)
     files["README.md"] = _readme(env, base)
+    _refuse_secret_data(files)
     return files
+
+
+def _refuse_secret_data(files: dict[str, str | Manifest]) -> None:
+    """The folder is committed to git: no Secret in it may carry data eksml did not allow. (What the
+    charts render at sync time comes from the same values `eksml render` checks.)"""
+    issues = []
+    for path, manifest in files.items():
+        if isinstance(manifest, dict):
+            namespace = str((manifest.get("metadata") or {}).get("namespace", "default"))
+            for field, keys in unallowed_keys(namespace, manifest).items():
+                name = str((manifest.get("metadata") or {}).get("name", ""))
+                issues.append(Issue(path, field, secret_message(namespace, name, keys)))
+    if issues:
+        raise ConfigError(issues)
 
 
 def _readme(env: Environment, base: str) -> str:

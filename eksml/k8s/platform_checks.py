@@ -14,10 +14,13 @@ from eksml.errors import ConfigError, Issue
 from eksml.k8s.chart_render import ChartRenders
 from eksml.charts.kube_yaml import ManifestObject
 from eksml.k8s.manifests import manifest_file, object_path
-from eksml.k8s.model import Placement, PoolTarget, Workload
+from eksml.k8s.model import Placement, PoolTarget, RenderedComponent, Workload
 from eksml.k8s.object_checks import Placed, check_objects
 from eksml.k8s.platform import KubernetesLayer, dependencies_of
 from eksml.k8s.replica_check import single_replica_issues
+from eksml.k8s.pod_security_check import PssSummary, pod_security_issues, pss_summary
+from eksml.k8s.secret_check import secret_data_issues
+from eksml.k8s.image_check import image_issues
 from eksml.k8s.rendered_pods import OPERAND_LABEL_PREFIX, OPERANDS, workloads_of_object
 from eksml.k8s.scheduling import place
 
@@ -41,10 +44,14 @@ def runtime_pools(pools: Sequence[PoolTarget]) -> tuple[PoolTarget, ...]:
 
 def placed_objects(platform: KubernetesLayer, charts: ChartRenders) -> list[Placed]:
     """Every object in install order: prerequisites, then the release's manifest, then owned objects."""
+    return placed_components(platform.components, charts)
+
+
+def placed_components(components: Sequence[RenderedComponent], charts: ChartRenders) -> list[Placed]:
     by_release = {r.name: r for r in charts.releases}
     placed: list[Placed] = []
-    for component in platform.components:
-        before = frozenset(dependencies_of(component.name, platform.components))
+    for component in components:
+        before = frozenset(dependencies_of(component.name, components))
         for manifest in component.prerequisites:
             placed.append(Placed(component.name, ManifestObject("eksml", manifest), before,
                                  object_path(component.name, manifest)))
@@ -93,11 +100,21 @@ def check_rendered_platform(env: Environment, platform: KubernetesLayer, charts:
     objects = placed_objects(platform, charts)
     namespaces = {r.name: r.component.namespace for r in charts.releases}
     issues = check_objects(objects, env.cluster.kubernetes_version, namespaces)
+    issues += pod_security_issues(objects, namespaces, env.cluster.kubernetes_version)
+    issues += secret_data_issues(objects, namespaces)
     if env.resolved_tier is Tier.prod:
         issues += single_replica_issues(objects, namespaces)
+        issues += image_issues(objects)
     pools = runtime_pools(platform.pools)
     placements = [place(w, pools) for w in platform_pods(objects)]
     issues += scheduling_issues(placements, pools)
     if issues:
         raise ConfigError(list(dict.fromkeys(issues)))
     return placements
+
+
+def platform_pss_summary(components: Sequence[RenderedComponent], charts: ChartRenders,
+                         kube_version: str) -> PssSummary:
+    """Pods clean at restricted and namespaces enforcing it, over a checked render."""
+    namespaces = {r.name: r.component.namespace for r in charts.releases}
+    return pss_summary(placed_components(components, charts), namespaces, kube_version)

@@ -1,12 +1,9 @@
 """Cluster baseline eksml owns outright (no chart): namespaces with Pod Security Standards labels,
 team GPU quotas, PriorityClasses and NetworkPolicies. Applied before every release.
 
-Pod Security: every namespace *enforces* `baseline` and *warns/audits* `restricted`. Baseline blocks
-the real escapes (privileged containers, host namespaces, hostPath); restricted would also reject
-pods that merely run as root or omit a seccomp profile, which most CUDA / vLLM / TGI images do, so
-enforcing it would break the GPU workloads the platform exists for. The warnings show teams what
-restricted would need. Two platform namespaces must be `privileged`: the GPU operator (its operands
-load kernel state and mount host paths) and monitoring (node-exporter uses the host network/PID).
+Pod Security: every namespace *enforces* `restricted` (and warns/audits it), except the namespaces
+of the one exception list in eksml/k8s/pod_security_levels.py, each with its level and reason. The
+render's own PSS evaluation (pod_security_check.py) refuses a pod that breaks its namespace's level.
 
 NetworkPolicies (need the VPC CNI's network policy agent): team namespaces, MLflow and ChatQnA deny
 ingress by default and allow only their own namespace, Prometheus scraping from `monitoring`, and
@@ -28,7 +25,6 @@ from eksml.components.baseline import CLUSTER_BASELINE
 from eksml.k8s.components.base import DescribedComponent
 from eksml.components.argo_workflows import ARGO_WORKFLOWS
 from eksml.components.chatqna import OPEA_CHATQNA
-from eksml.components.gpu_operator import GPU_OPERATOR
 from eksml.components.mlflow import MLFLOW
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
 from eksml.contract.names import KUBERNETES_NAMESPACES
@@ -36,11 +32,11 @@ from eksml.k8s.components.mlflow import MLFLOW_PORT
 from eksml.k8s.context import RenderContext
 from eksml.k8s.manifests import metadata
 from eksml.k8s.model import Manifest
+from eksml.k8s.pod_security_levels import enforced_level
 
 TEAM_LABEL = "eksml.io/team"
 PLATFORM_LABEL = "eksml.io/platform"
 NAME_LABEL = "kubernetes.io/metadata.name"
-PRIVILEGED_NAMESPACES = (GPU_OPERATOR.namespace, KUBE_PROMETHEUS_STACK.namespace)
 UNOWNED_NAMESPACES = KUBERNETES_NAMESPACES
 MONITORING_NAMESPACE = KUBE_PROMETHEUS_STACK.namespace
 MLFLOW_NAMESPACE = MLFLOW.namespace
@@ -155,10 +151,9 @@ class ClusterBaseline(DescribedComponent):
         version = env.cluster.kubernetes_version
         manifests: list[Manifest] = []
         for ns in platform:
-            level = "privileged" if ns in PRIVILEGED_NAMESPACES else "baseline"
-            manifests.append(namespace(ns, level, version, {PLATFORM_LABEL: "true"}))
+            manifests.append(namespace(ns, enforced_level(ns), version, {PLATFORM_LABEL: "true"}))
         for team in env.teams:
-            manifests.append(namespace(team, "baseline", version, {TEAM_LABEL: team}))
+            manifests.append(namespace(team, enforced_level(team), version, {TEAM_LABEL: team}))
         manifests += [priority_class(name, *spec) for name, spec in PRIORITY_CLASSES.items()]
         manifests += [team_gpu_quota(ctx, team, config.gpu_quota) for team, config in env.teams.items()]
         manifests += self._network_policies(ctx, platform)

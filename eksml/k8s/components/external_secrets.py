@@ -10,8 +10,14 @@ from typing import Any
 
 from eksml.components.external_secrets import EXTERNAL_SECRETS
 from eksml.k8s.components.availability import ha_part
+from eksml.config.components import component_enabled
 from eksml.k8s.components.base import DescribedComponent
 from eksml.k8s.context import RenderContext
+
+
+def external_secrets_enabled(ctx: RenderContext) -> bool:
+    """Whether external-secrets is installed (Grafana's admin Secret needs it too)."""
+    return component_enabled(ctx.env, EXTERNAL_SECRETS)
 
 
 class ExternalSecrets(DescribedComponent):

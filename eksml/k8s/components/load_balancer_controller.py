@@ -18,6 +18,7 @@ class AwsLoadBalancerController(DescribedComponent):
             "clusterName": ctx.outputs.cluster_name,
             "region": ctx.env.region,
             "serviceAccount": {"create": True, "name": sa.name, "annotations": sa.annotations},
+            "enableCertManager": True,
         }
         # Given rather than discovered: discovery reads instance metadata, which pods may not reach.
         # A render from predicted outputs has no VPC id yet; the deploy renders again after the apply.

@@ -17,6 +17,8 @@ from eksml.components.serving import MODEL_SERVING
 from eksml.config.components import component_enabled
 from eksml.k8s.components.availability import HA_REPLICAS, highly_available, zone_spread
 from eksml.k8s.components.base import DescribedComponent
+from eksml.k8s.components.external_secrets import external_secrets_enabled
+from eksml.k8s.components.grafana_admin import grafana_admin_objects, grafana_admin_values
 from eksml.k8s.context import RenderContext
 from eksml.k8s.manifests import metadata
 from eksml.k8s.model import Manifest
@@ -162,6 +164,7 @@ class KubePrometheusStack(DescribedComponent):
         }
         # kube_node_labels carries the pool label, so dashboards and alerts can group GPUs by pool.
         values: dict[str, Any] = {"prometheus": {"prometheusSpec": select_all},
+                                  "grafana": grafana_admin_values(external_secrets_enabled(ctx)),
                                   "kube-state-metrics": {"metricLabelsAllowlist": ["nodes=[eksml.io/pool]"]}}
         if highly_available(ctx):
             # The operator's chart runs one replica; its admission webhook moves to a Deployment of its own.
@@ -171,6 +174,9 @@ class KubePrometheusStack(DescribedComponent):
                 "topologySpreadConstraints": zone_spread({"app": f"{self.name}-operator-webhook"}),
             }}}
         return values
+
+    def prerequisites(self, ctx: RenderContext) -> list[Manifest]:
+        return grafana_admin_objects(self.namespace) if external_secrets_enabled(ctx) else []
 
     def objects(self, ctx: RenderContext) -> list[Manifest]:
         return [prometheus_rule(ctx, self.namespace)]

@@ -23,10 +23,13 @@ from eksml.k8s.components.base import DescribedComponent
 from eksml.k8s.components.chatqna import llm_tolerations
 from eksml.k8s.context import RenderContext
 from eksml.k8s.manifests import metadata, tolerations_for
+from eksml.k8s.hardening import restricted_container_context, restricted_pod_context, writable_dirs
 from eksml.k8s.model import Manifest
 from eksml.k8s.pools import karpenter_pool_labels, karpenter_pool_taints
 
 MODEL_LABEL = "eksml.io/model"
+# Where the runtimes write under a read-only root file system: HOME (compile and download caches) and /tmp.
+WRITABLE_DIRS = {"home": "/home/model", "tmp": "/tmp"}
 VERSION_LABEL = "eksml.io/model-version"
 TRAFFIC_ANNOTATION = "eksml.io/traffic-percent"
 ISVC_LABEL = "serving.kserve.io/inferenceservice"
@@ -88,8 +91,11 @@ def inference_service(ctx: RenderContext, name: str, model: ServedModel, source:
         annotations[TRAFFIC_ANNOTATION] = str(traffic)
     if model.autoscaling is not None:
         annotations[AUTOSCALER_ANNOTATION] = "external"  # KEDA's ScaledObject, not KServe's HPA
+    volumes, mounts = writable_dirs(WRITABLE_DIRS)
     predictor: dict[str, Any] = {
         "serviceAccountName": sa.name,
+        "securityContext": restricted_pod_context(),
+        "volumes": volumes,
         **predictor_replicas(model.autoscaling, model.replicas),
         "nodeSelector": node_selector,
         "tolerations": tolerations,
@@ -98,6 +104,10 @@ def inference_service(ctx: RenderContext, name: str, model: ServedModel, source:
             "runtime": runtime,
             "storageUri": storage_uri(source),
             "args": [*runtime_args, *vllm_args(model, gpu_slice)],
+            "env": [{"name": "HOME", "value": WRITABLE_DIRS["home"]},
+                    {"name": "HF_HOME", "value": f"{WRITABLE_DIRS['home']}/huggingface"}],
+            "securityContext": restricted_container_context(),
+            "volumeMounts": mounts,
             "resources": {
                 "requests": {"cpu": "2", "memory": memory, resource: 1},
                 "limits": {"memory": memory, resource: 1},
