@@ -40,7 +40,7 @@ def test_time_slicing_model_gets_a_replica_and_its_share_of_memory():
     # 4 replicas of a 40 GB A100: vLLM may take 0.9 of a quarter of the GPU it sees whole.
     assert "--gpu-memory-utilization=0.22" in predictor["model"]["args"]
     assert "--max-model-len=2048" in predictor["model"]["args"]
-    assert predictor["model"]["storageUri"] == "hf://TinyLlama/TinyLlama-1.1B-Chat-v1.0"
+    assert predictor["model"]["storageUri"] == "s3://mlplatform-dev-artifacts/models/registry/tinyllama/candidate/"
 
 
 def test_canary_has_both_versions_with_complementary_traffic():
@@ -76,6 +76,7 @@ def test_model_too_large_for_its_slice_is_refused(tmp_path):
 def test_seven_b_on_a_time_slicing_replica_is_refused(tmp_path):
     def edit(data):
         data["serving"]["models"]["tinyllama"]["source"] = "codellama/CodeLlama-7b-hf"
+        del data["serving"]["models"]["tinyllama"]["size_gb"]
     assert "time-slicing replica" in issues_of(edited("dev", tmp_path, edit))["serving.models.tinyllama.source"]
 
 
