@@ -8,6 +8,7 @@ from cdktf import TerraformResourceLifecycle, Token
 from cdktf_cdktf_provider_aws.eks_node_group import (
     EksNodeGroup,
     EksNodeGroupLaunchTemplate,
+    EksNodeGroupNodeRepairConfig,
     EksNodeGroupScalingConfig,
     EksNodeGroupTaint,
     EksNodeGroupUpdateConfig,
@@ -66,6 +67,8 @@ class PoolSpec:
     imds_hop_limit: int
     labels: tuple[tuple[str, str], ...]
     taints: tuple[Taint, ...]
+    # EKS replaces a GPU node its monitoring reports unhealthy (XID errors, a GPU that drops off).
+    node_repair: bool = False
 
     @classmethod
     def from_pool(cls, name: str, pool: NodePool) -> "PoolSpec":
@@ -83,6 +86,7 @@ class PoolSpec:
             imds_hop_limit=imds_hop_limit(pool.kind),
             labels=tuple(sorted(labels.items())),
             taints=tuple(Taint(t.key, t.value, _TAINT_EFFECTS[t.effect]) for t in pool.taints),
+            node_repair=pool.kind.is_gpu,
         )
 
     @property
@@ -177,6 +181,7 @@ class NodePools(Construct):
                 launch_template=EksNodeGroupLaunchTemplate(id=template.id, version=Token.as_string(template.latest_version)),
                 labels=dict(pool.labels),
                 taint=[EksNodeGroupTaint(key=t.key, value=t.value, effect=t.effect) for t in pool.taints] or None,
+                node_repair_config=EksNodeGroupNodeRepairConfig(enabled=True) if pool.node_repair else None,
                 # Autoscalers move desired_size; a plan must not fight them over it.
                 lifecycle=TerraformResourceLifecycle(ignore_changes=["scaling_config[0].desired_size"]),
                 depends_on=attachments,

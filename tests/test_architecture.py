@@ -19,7 +19,7 @@ PACKAGES = ("eksml", "stacks", "modules")
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("eksml.__main__",),
     ("eksml.cli",),
-    ("eksml.deploy", "eksml.doctor", "eksml.promote", "eksml.versions"),
+    ("eksml.deploy", "eksml.doctor", "eksml.promote", "eksml.versions", "eksml.capacity"),
     ("eksml.aws", "eksml.k8s"),
     ("stacks",),
     ("modules",),

@@ -163,6 +163,13 @@ def test_node_group_labels_carry_no_other_sharing_label(dev):
         assert (MIG_CONFIG_LABEL in labels) == (pool.kind is PoolKind.gpu_mig), name
 
 
+def test_gpu_node_groups_auto_repair_and_cpu_groups_do_not(dev):
+    groups = dev.resources("cluster", "aws_eks_node_group")
+    for name, pool in dev.env.node_pools.items():
+        repair = one(groups, node_group_name=name).get("node_repair_config")
+        assert (repair == {"enabled": True}) == pool.kind.is_gpu, (name, repair)
+
+
 def test_node_groups_ignore_autoscaler_desired_size(dev):
     for body in dev.resources("cluster", "aws_eks_node_group").values():
         assert body["lifecycle"]["ignore_changes"] == ["scaling_config[0].desired_size"]

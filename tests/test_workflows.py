@@ -192,3 +192,17 @@ def test_the_workflow_step_finds_the_environments_of_a_real_commit(tmp_path: Pat
         output.write_text("")
         subprocess.run(["bash", "-eo", "pipefail", "-c", step["run"]], cwd=repo, env=env, check=True, capture_output=True, timeout=60)
         assert output.read_text().strip() == 'environments=["dev", "staging", "prod"]'
+
+
+def test_the_plan_comment_carries_the_capacity_change_against_the_base():
+    plan = load_workflow("pull-request.yml")["jobs"]["plan"]
+    (checkout,) = step_uses(plan, "actions/checkout")
+    assert checkout["with"]["fetch-depth"] == 0, "the base commit must be there to compare with"
+    (capacity,) = [step for step in plan["steps"] if step.get("id") == "capacity"]
+    assert capacity["env"]["BASE_SHA"] == "${{ github.event.pull_request.base.sha }}"
+    assert 'eksml capacity "$ENVIRONMENT" --against "$BASE_SHA" --output markdown' in capacity["run"]
+    assert 'capacity-$ENVIRONMENT.md' in capacity["run"]
+    (comment,) = step_uses(plan, "actions/github-script")
+    assert "capacity-${env}.md" in comment["with"]["script"], "the comment posts the capacity change"
+    (artifact,) = step_uses(plan, "actions/upload-artifact")
+    assert "capacity-${{ matrix.environment }}.md" in artifact["with"]["path"]

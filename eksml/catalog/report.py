@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from eksml.catalog.model import Catalog, InstanceType
+from eksml.catalog.prices import PriceTable
 from eksml.table import text_table
 
 
@@ -86,3 +87,16 @@ def format_catalog(catalog: Catalog) -> str:
         rows.append((it.name, gpu, f"{it.vcpus} vCPU", f"{it.memory_gib} GiB", it.architecture, " ".join(features)))
     return "\n".join(text_table(rows, rule=False))
 
+
+
+def format_prices(prices: PriceTable, calendar_prices: dict[str, float], calendar_source: str) -> str:
+    """Every sourced price with its page and date; what is not listed is not priced."""
+    rows = [("region", "item", "USD", "unit", "date", "source")]
+    for region, item, price in prices.rows():
+        rows.append((region, item, f"{price.usd:g}", price.unit, price.date, price.source))
+    for tier, usd in calendar_prices.items():
+        rows.append(("all US", f"EKS control plane ({tier} support)", f"{usd:g}", "per cluster hour", prices.eks_control_plane_date,
+                     calendar_source))
+    note = ("Prices (on-demand, Linux; spot is not priced; anything not listed is not priced; "
+            f"a month is {prices.hours_per_month} hours):")
+    return "\n".join([note, *("  " + line for line in text_table(rows))])

@@ -18,6 +18,7 @@ from eksml.toolchain import prefer_supported_node
 COMMANDS = {
     "validate": "eksml.cli.validate:validate",
     "catalog": "eksml.cli.catalog:catalog",
+    "capacity": "eksml.cli.capacity:capacity",
     "synth": "eksml.cli.synth:synth",
     "plan": "eksml.cli.plan:plan",
     "deploy": "eksml.cli.deploy:deploy",

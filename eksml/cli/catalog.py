@@ -3,7 +3,9 @@ import json
 import click
 
 from eksml.catalog import load_catalog
-from eksml.catalog.report import describe_instance_type, format_catalog, format_instance_type
+from eksml.catalog.kubernetes_calendar import load_kubernetes_calendar
+from eksml.catalog.prices import load_price_table
+from eksml.catalog.report import describe_instance_type, format_catalog, format_instance_type, format_prices
 from eksml.cli.common import output_option
 
 
@@ -17,7 +19,9 @@ def catalog(instance_type: str | None, output_format: str) -> None:
         if output_format == "json":
             click.echo(json.dumps([describe_instance_type(it, hardware) for it in hardware.instance_types()], indent=2))
         else:
+            calendar = load_kubernetes_calendar()
             click.echo(format_catalog(hardware))
+            click.echo("\n" + format_prices(load_price_table(), calendar.price_per_hour, calendar.pricing_source))
         return
     found = hardware.instance_type(instance_type)
     if found is None:

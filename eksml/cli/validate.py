@@ -26,6 +26,9 @@ def validate(env: str, output_format: str) -> None:
         chart_issues = cached_chart_issues(environment, str(resolve_environment_file(env)))
         if chart_issues:
             raise ConfigError(chart_issues)
+    from eksml.capacity import check_capacity
+
+    check_capacity(environment, str(resolve_environment_file(env)))  # a pod that fits not even at max size
     warnings = environment_warnings(env, environment)
     if output_format == "json":
         click.echo(json.dumps({"ok": True, "environment": environment.name, "issues": [],

@@ -18,7 +18,8 @@ from eksml.contract.outputs import AwsOutputs
 from eksml.emulator.deviations import NOT_EMULATED
 from eksml.k8s.live import ReleaseChange, format_changes, release_changes
 from eksml.k8s.object_diff import ObjectPlan, has_object_render, plan_objects
-from eksml.k8s.render import PlanDiff, current_outputs, default_render_dir, plan_diff
+from eksml.k8s.render import current_outputs, default_render_dir
+from eksml.k8s.values_plan import PlanDiff, plan_diff
 from eksml.aws.events import EventCallback
 
 _SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "read": "<="}

@@ -8,15 +8,8 @@ Library entry points for the CLI and the deploy:
 """
 
 from eksml.k8s.install import InstallEvent, InstallResult, ReleaseOutcome, RetryPolicy, install_platform
-from eksml.k8s.render import (
-    FileChange,
-    PlanDiff,
-    RenderResult,
-    current_outputs,
-    default_render_dir,
-    plan_diff,
-    render_platform,
-)
+from eksml.k8s.render import RenderResult, current_outputs, default_render_dir, render_platform
+from eksml.k8s.values_plan import FileChange, PlanDiff, plan_diff
 
 __all__ = [
     "FileChange",

@@ -117,7 +117,7 @@ def write_gitops(env: Environment, platform: KubernetesLayer, out: Path) -> list
     from Git (and Argo CD prunes it) instead of lingering as a stale file."""
     import shutil
 
-    from eksml.k8s.render import to_yaml
+    from eksml.k8s.yaml_out import to_yaml
 
     files = gitops_files(env, platform)
     for owned in (APPS_DIR, "objects"):

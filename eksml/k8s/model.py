@@ -145,6 +145,8 @@ class Workload:
     cpu: float = 0.0  # requested vCPUs of one pod
     memory_gib: float = 0.0  # requested memory of one pod
     must_cover_gpu_pools: bool = False  # a DaemonSet every GPU node needs (device plugin, exporters, NFD)
+    replicas: int = 1  # copies the controller keeps (a DaemonSet: one per matching node)
+    max_replicas: Optional[int] = None  # the autoscaling ceiling, where one is declared
 
     @property
     def gpu_requests(self) -> dict[str, int]:

@@ -16,7 +16,8 @@ from eksml.config.models import Environment
 from eksml.contract.outputs import AwsOutputs
 from eksml.k8s.manifests import MANIFESTS_DIR, OBJECTS_DIR
 from eksml.k8s.model import ChangeStatus, change_status, count_changes
-from eksml.k8s.render import render_platform, to_yaml
+from eksml.k8s.render import render_platform
+from eksml.k8s.yaml_out import to_yaml
 
 MAX_DIFF_LINES = 40  # per object: a chart upgrade changes hundreds of lines; the plan stays readable
 Objects = dict[str, dict[str, dict]]  # release -> "Kind namespace/name" -> object

@@ -13,6 +13,7 @@ from typing import Any, Iterator, Optional
 
 from eksml.charts.kube_yaml import ManifestObject
 from eksml.k8s.model import Toleration, Workload
+from eksml.k8s.replicas import replica_counts
 from eksml.k8s.scheduling import _affinity_terms
 
 # kind -> where its pod spec sits
@@ -81,8 +82,9 @@ def pod_requests(spec: dict[str, Any]) -> dict[str, float]:
 
 
 def workload_of_spec(release: str, file: str, label: str, path: str, kind: str, spec: dict[str, Any],
-                     must_cover: bool = False) -> Workload:
+                     must_cover: bool = False, owner: Optional[dict[str, Any]] = None) -> Workload:
     requests = pod_requests(spec)
+    replicas, max_replicas = replica_counts(spec, owner)
     gpus = {name: str(int(q)) for name, q in requests.items() if name.startswith("nvidia.com/")}
     return Workload(
         name=f"{release}: {label}",
@@ -97,6 +99,8 @@ def workload_of_spec(release: str, file: str, label: str, path: str, kind: str, 
         cpu=requests.get("cpu", 0.0),
         memory_gib=requests.get("memory", 0.0) / 2**30,
         must_cover_gpu_pools=must_cover,
+        replicas=replicas,
+        max_replicas=max_replicas,
     )
 
 
@@ -106,7 +110,8 @@ def workloads_of_object(release: str, file: str, obj: ManifestObject) -> Iterato
         spec = _dig(obj.body, path)
         if spec is not None:
             must_cover = obj.kind == "DaemonSet" and bool(_MUST_COVER.search(obj.name))
-            yield workload_of_spec(release, file, str(obj), f"{obj}.{'.'.join(path)}", obj.kind, spec, must_cover)
+            yield workload_of_spec(release, file, str(obj), f"{obj}.{'.'.join(path)}", obj.kind, spec, must_cover,
+                                   owner=obj.body.get("spec") if isinstance(obj.body.get("spec"), dict) else None)
     elif obj.kind == "ClusterPolicy" and obj.body.get("apiVersion", "").startswith("nvidia.com/"):
         yield from operand_workloads(release, file, obj)
     elif obj.kind == "InferenceService":  # KServe creates its pods from the predictor (and transformer)

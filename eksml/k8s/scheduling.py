@@ -20,6 +20,7 @@ from eksml.errors import ConfigError, Issue
 from eksml.k8s.manifests import object_path, values_file
 from eksml.k8s.model import Manifest, NodeTaint, Placement, PoolTarget, Toleration, Workload
 from eksml.k8s.platform import KubernetesLayer
+from eksml.k8s.replicas import replica_counts
 
 _BLOCKING_EFFECTS = ("NoSchedule", "NoExecute")
 
@@ -49,7 +50,8 @@ def _quantities(resources: Any) -> dict[str, str]:
 
 
 def _workload(component: str, source: str, path: str, label: str, node: dict[str, Any],
-              resources: dict[str, str]) -> Workload:
+              resources: dict[str, str], owner: Optional[dict[str, Any]] = None) -> Workload:
+    replicas, max_replicas = replica_counts(node, owner)
     return Workload(
         name=f"{component}: {label}",
         component=component,
@@ -59,6 +61,8 @@ def _workload(component: str, source: str, path: str, label: str, node: dict[str
         affinity_terms=_affinity_terms(node.get("affinity")),
         tolerations=tuple(Toleration.from_manifest(t) for t in node.get("tolerations") or [] if isinstance(t, dict)),
         resources=tuple(sorted(resources.items())),
+        replicas=replicas,
+        max_replicas=max_replicas,
     )
 
 
@@ -111,7 +115,8 @@ def workloads_in_manifest(component: str, manifest: Manifest) -> list[Workload]:
                 if name.startswith("nvidia.com/"):
                     totals[name] = totals.get(name, 0) + float(qty)
         resources = {name: str(int(total)) for name, total in totals.items()}
-        workloads.append(_workload(component, object_path(component, manifest), path, label, spec, resources))
+        workloads.append(_workload(component, object_path(component, manifest), path, label, spec, resources,
+                                   owner=manifest.get("spec") if isinstance(manifest.get("spec"), dict) else None))
     return workloads
 
 

@@ -19,6 +19,7 @@ from eksml.k8s.components.base import DescribedComponent
 from eksml.k8s.context import RenderContext
 from eksml.k8s.manifests import metadata
 from eksml.k8s.model import Manifest
+from eksml.k8s.node_overlays import FEATURE_GATE, node_overlays
 from eksml.k8s.pools import (
     KARPENTER_NODEPOOL_LABEL,
     karpenter_gpu_instance_types,
@@ -82,7 +83,10 @@ def node_pool(name: str, kpool: KarpenterPool, ctx: RenderContext) -> Manifest:
                 "expireAfter": "720h",
             },
         },
-        "disruption": {"consolidationPolicy": "WhenEmptyOrUnderutilized", "consolidateAfter": kpool.consolidate_after},
+        # A GPU node is consolidated only once empty: moving a training or inference pod off an
+        # underused GPU node throws away hours of work or a loaded model.
+        "disruption": {"consolidationPolicy": "WhenEmpty" if _has_gpus(kpool, ctx) else "WhenEmptyOrUnderutilized",
+                       "consolidateAfter": kpool.consolidate_after},
     }
     taints = [t.as_manifest() for t in karpenter_pool_taints(env, kpool)]
     if taints:
@@ -126,6 +130,8 @@ class Karpenter(DescribedComponent):
         }
         if ctx.outputs.cluster_endpoint:
             settings["clusterEndpoint"] = ctx.outputs.cluster_endpoint
+        if node_overlays(ctx.env, ctx.catalog):  # alpha: on only when eksml renders overlays
+            settings["featureGates"] = {FEATURE_GATE: True}
         return {
             "serviceAccount": {"create": True, "name": sa.name, "annotations": sa.annotations},
             "settings": settings,
@@ -136,4 +142,4 @@ class Karpenter(DescribedComponent):
         manifests: list[Manifest] = []
         for name, kpool in ctx.env.karpenter.node_pools.items():
             manifests += [node_class(name, kpool, ctx), node_pool(name, kpool, ctx)]
-        return manifests
+        return manifests + node_overlays(ctx.env, ctx.catalog)

@@ -31,6 +31,14 @@ class AlertRule:
     severity: str
     summary: str
     labels: tuple[tuple[str, str], ...] = ()  # besides severity, e.g. the pool an alert is about
+    runbook: Optional[str] = None  # what the on-call does, in one line
+
+
+GPU_NODE_RUNBOOK = (
+    "GPU node groups repair themselves (EKS node auto-repair replaces the node once the node monitoring agent "
+    "reports it); on a Karpenter node, cordon and drain it (kubectl drain NODE --ignore-daemonsets) and delete its "
+    "NodeClaim so Karpenter launches a healthy one; keep `dmesg | grep -i xid` from the node for the AWS case"
+)
 
 
 def inference_namespaces(ctx: RenderContext) -> list[str]:
@@ -89,7 +97,15 @@ def gpu_alert_rules(ctx: RenderContext) -> list[AlertRule]:
 
     rules = [
         AlertRule("GPUXidError", "max by (Hostname, gpu, modelName) (DCGM_FI_DEV_XID_ERRORS{}) > 0", "1m", "critical",
-                  "a GPU reported an XID error (driver or hardware fault); drain the node and check dmesg"),
+                  "a GPU reported an XID error (driver or hardware fault); drain the node and check dmesg",
+                  runbook=GPU_NODE_RUNBOOK),
+        # The device plugin stops advertising a GPU it finds unhealthy (fallen off the bus, XID 79):
+        # the node then offers fewer GPUs than it has, and its pods wait or fail.
+        AlertRule("GPUNodeLostGPUs",
+                  'kube_node_status_capacity{resource="nvidia_com_gpu"}'
+                  ' - kube_node_status_allocatable{resource="nvidia_com_gpu"} > 0',
+                  "5m", "critical", "a node advertises fewer GPUs than it has: a GPU dropped off or is unhealthy",
+                  runbook=GPU_NODE_RUNBOOK),
         AlertRule("GPUUncorrectableEccErrors",
                   "increase(DCGM_FI_DEV_ECC_DBE_VOL_TOTAL{}[15m]) > 0 or DCGM_FI_DEV_ROW_REMAP_FAILURE{} > 0",
                   None, "critical", "a GPU had uncorrectable (double-bit) ECC errors or failed to remap a memory row"),
@@ -119,7 +135,7 @@ def _rule_entries(rules: list[AlertRule]) -> list[dict[str, Any]]:
         if rule.duration:
             entry["for"] = rule.duration
         entry["labels"] = {"severity": rule.severity, **dict(rule.labels)}
-        entry["annotations"] = {"summary": rule.summary}
+        entry["annotations"] = {"summary": rule.summary, **({"runbook": rule.runbook} if rule.runbook else {})}
         entries.append(entry)
     return entries
 
