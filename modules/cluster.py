@@ -25,7 +25,7 @@ from eksml.config.models import Environment
 from modules.aws_context import AwsArns
 from modules.iam_policy import service_trust
 from modules.kms import EncryptionKey, EncryptionKeyProps
-from modules.log_group import RETENTION_DAYS_BY_TIER, EncryptedLogGroup, LogGroupProps
+from modules.log_group import EncryptedLogGroup, LogGroupProps, retention_days
 
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
 # EKS OIDC issuers are verified against AWS's trusted CA store; IAM still wants a thumbprint on
@@ -61,7 +61,7 @@ class ClusterProps:
             endpoint_private_access=cluster.endpoint_private_access,
             public_access_cidrs=tuple(cluster.public_access_cidrs),
             log_types=tuple(cluster.log_types),
-            log_retention_days=RETENTION_DAYS_BY_TIER[env.resolved_tier],
+            log_retention_days=retention_days(env),
             admin_arns=tuple(cluster.admins),
             role_name=role_name,
             aws=aws,

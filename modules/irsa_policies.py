@@ -32,8 +32,19 @@ class ArtifactStore:
     key_arn: str
 
 
-def ebs_csi(aws: AwsArns) -> RolePermissions:
-    return RolePermissions(managed_policy_arns=(aws.managed_policy("service-role/AmazonEBSCSIDriverPolicy"),))
+def ebs_csi(aws: AwsArns, volume_key_arn: str) -> RolePermissions:
+    """The managed policy, and the environment's EBS key for encrypted volumes, used through EC2 only."""
+    via_ec2 = (Condition("StringEquals", "kms:ViaService", (f"ec2.{aws.region}.amazonaws.com",)),)
+    return RolePermissions(
+        managed_policy_arns=(aws.managed_policy("service-role/AmazonEBSCSIDriverPolicy"),),
+        statements=(
+            Statement(sid="VolumeKeyUse", actions=("kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext",
+                                                   "kms:ReEncryptFrom", "kms:ReEncryptTo"),
+                      resources=(volume_key_arn,), conditions=via_ec2),
+            Statement(sid="VolumeKeyGrants", actions=("kms:CreateGrant",), resources=(volume_key_arn,),
+                      conditions=(*via_ec2, Condition("Bool", "kms:GrantIsForAWSResource", ("true",)))),
+        ),
+    )
 
 
 def efs_csi(aws: AwsArns) -> RolePermissions:

@@ -7,12 +7,17 @@ from dataclasses import dataclass
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from constructs import Construct
 
-from eksml.config.models import Tier
+from eksml.config.models import Environment, Tier
 from modules.aws_context import AwsArns
 from modules.kms import EncryptionKey, EncryptionKeyProps, KeyUser
 
 # Audit trails are kept a year where it matters; short-lived tiers keep just enough to debug.
 RETENTION_DAYS_BY_TIER: dict[Tier, int] = {Tier.local: 7, Tier.dev: 30, Tier.staging: 365, Tier.prod: 365}
+
+
+def retention_days(env: Environment) -> int:
+    """`logs.retention_days` when the file sets it (validated against what CloudWatch accepts), else the tier's."""
+    return env.logs.retention_days or RETENTION_DAYS_BY_TIER[env.resolved_tier]
 
 
 @dataclass(frozen=True)

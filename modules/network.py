@@ -27,7 +27,7 @@ from eksml.config.network import plan_subnets
 from eksml.contract.names import FLOW_LOGS_ROLE, KARPENTER_DISCOVERY_TAG, role_name
 from modules.aws_context import AwsArns
 from modules.iam_policy import PolicyDocument, Statement, service_trust
-from modules.log_group import RETENTION_DAYS_BY_TIER, EncryptedLogGroup, LogGroupProps
+from modules.log_group import EncryptedLogGroup, LogGroupProps, retention_days
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class NetworkProps:
             public_cidrs=plan.public,
             nat_gateways=env.network.nat_gateways,
             interface_endpoints=tuple(env.network.interface_endpoints),
-            flow_log_retention_days=RETENTION_DAYS_BY_TIER[env.resolved_tier],
+            flow_log_retention_days=retention_days(env),
             aws=aws,
         )
 

@@ -8,12 +8,14 @@ from constructs import Construct
 
 from eksml.config.models import Environment
 from eksml.contract.names import (
-    ADDON_SERVICE_ACCOUNTS, CLUSTER_ROLE, EBS_CSI_IDENTITY, EFS_CSI_IDENTITY, NODE_ROLE, Output, StackName, role_name,
+    ADDON_SERVICE_ACCOUNTS, CLUSTER_ROLE, EBS_CSI_IDENTITY, EFS_CSI_IDENTITY, NODE_ROLE, Output, StackName, ebs_key_alias,
+    role_name,
 )
 from modules import irsa_policies
 from modules.cluster import Cluster, ClusterProps
 from modules.cluster_addons import AddonSpec, ClusterAddons, ClusterAddonsProps
 from modules.discovery_tag import DiscoveryTag, DiscoveryTagProps
+from modules.kms import EncryptionKey, EncryptionKeyProps
 from modules.emulator_stand_ins import ClusterSecurityGroupStandIn, ClusterSecurityGroupStandInProps
 from modules.node_pools import NodePools, NodePoolsProps
 from modules.workload_identity import WorkloadIdentity, WorkloadIdentityProps
@@ -34,6 +36,10 @@ class ClusterStack(EnvironmentStack):
             NodePoolsProps.from_environment(env, cluster_name=self.cluster.name, subnet_ids=subnets,
                                             node_role_name=role_name(env.cluster.name, NODE_ROLE), aws=self.aws),
         )
+        # The gp3 and io2 StorageClasses encrypt every volume with this key (eksml/k8s/components/storage.py).
+        self.ebs_key = EncryptionKey(self, "ebs-key", EncryptionKeyProps(
+            alias=ebs_key_alias(env.cluster.name), description=f"EBS volumes of {env.cluster.name}",
+            account_root_arn=self.aws.account_root))
         self.addon_identity = WorkloadIdentity(
             self, "addon-identity",
             WorkloadIdentityProps.for_accounts(
@@ -41,7 +47,8 @@ class ClusterStack(EnvironmentStack):
                 oidc_provider_arn=self.cluster.oidc_provider_arn,
                 oidc_issuer=self.cluster.oidc_issuer,
                 accounts={
-                    EBS_CSI_IDENTITY: (ADDON_SERVICE_ACCOUNTS[EBS_CSI_IDENTITY], irsa_policies.ebs_csi(self.aws)),
+                    EBS_CSI_IDENTITY: (ADDON_SERVICE_ACCOUNTS[EBS_CSI_IDENTITY],
+                                       irsa_policies.ebs_csi(self.aws, self.ebs_key.key_arn)),
                     EFS_CSI_IDENTITY: (ADDON_SERVICE_ACCOUNTS[EFS_CSI_IDENTITY], irsa_policies.efs_csi(self.aws)),
                 },
             ),
@@ -59,7 +66,7 @@ class ClusterStack(EnvironmentStack):
                     # Volumes tagged kubernetes.io/cluster/<name>: destroy finds leftovers of this cluster only.
                     AddonSpec("aws-ebs-csi-driver", arns[EBS_CSI_IDENTITY],
                               json.dumps({"controller": {"k8sTagClusterId": env.cluster.name}})),
-                    AddonSpec("aws-efs-csi-driver", arns[EFS_CSI_IDENTITY]),
+                    # The EFS CSI driver is a chart of the Kubernetes layer (its pods are checked there).
                 ),
                 nodes=tuple(self.node_pools.node_groups.values()),
             ),

@@ -97,7 +97,7 @@ def test_argo_installs_its_crds_from_the_chart_not_from_github(dev_render: Rende
 def test_irsa_annotations_reach_the_rendered_service_accounts(dev_render: RenderResult):
     arns = predict_outputs(load_environment("dev")).irsa_role_arns
     for key, (namespace, name) in SERVICE_ACCOUNTS.items():
-        if key in ("ebs-csi", "efs-csi", "mlflow", "kserve"):  # EKS add-ons; mlflow not templated; kserve's is eksml's own
+        if key in ("ebs-csi", "mlflow", "kserve"):  # EKS add-on; mlflow not templated; kserve's is eksml's own
             continue
         [account] = [o for r in dev_render.charts.releases for o in r.objects
                      if o.kind == "ServiceAccount" and o.name == name and (o.namespace or r.component.namespace) == namespace]
@@ -122,12 +122,13 @@ def test_irsa_service_accounts_match_the_aws_layer(env_name):
         "karpenter": by_release("karpenter", "serviceAccount"),
         "mlflow": by_release("mlflow", "serviceAccount"),
         "external-secrets": by_release("external-secrets", "serviceAccount"),
+        "efs-csi": by_release("aws-efs-csi-driver", "controller", "serviceAccount"),
         "argo-workflows": by_release("argo-workflows", "workflow", "serviceAccount"),
         "kserve": (kserve_sa["metadata"]["namespace"], kserve_sa["metadata"]["name"],
                    kserve_sa["metadata"]["annotations"][IRSA_ANNOTATION]),
     }
-    # The CSI drivers are EKS add-ons of the AWS layer, not charts of this layer.
-    assert set(found) == set(SERVICE_ACCOUNTS) - {"ebs-csi", "efs-csi"}
+    # The EBS CSI driver is an EKS add-on of the AWS layer, not a chart of this layer.
+    assert set(found) == set(SERVICE_ACCOUNTS) - {"ebs-csi"}
     for key, (namespace, name, arn) in found.items():
         assert (namespace, name) == SERVICE_ACCOUNTS[key], key
         assert arn == arns[key], key

@@ -14,25 +14,31 @@ from eksml.components.baseline import CLUSTER_BASELINE
 from eksml.components.cert_manager import CERT_MANAGER
 from eksml.components.chatqna import OPEA_CHATQNA
 from eksml.components.dashboards import GRAFANA_DASHBOARDS
+from eksml.components.efs_csi import AWS_EFS_CSI_DRIVER
 from eksml.components.external_secrets import EXTERNAL_SECRETS
 from eksml.components.gpu_operator import GPU_OPERATOR
 from eksml.components.karpenter import KARPENTER
+from eksml.components.keda import KEDA
 from eksml.components.kserve import KSERVE, KSERVE_CRD, KSERVE_RUNTIMES
 from eksml.components.load_balancer_controller import AWS_LOAD_BALANCER_CONTROLLER
 from eksml.components.metrics_server import METRICS_SERVER
 from eksml.components.mlflow import MLFLOW
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
 from eksml.components.serving import MODEL_SERVING
+from eksml.components.storage import STORAGE_CLASSES
 from eksml.components.spec import AddonSwitch, ComponentSpec, Identity, Ui
 
 COMPONENTS: tuple[ComponentSpec, ...] = (
     CLUSTER_BASELINE,
+    STORAGE_CLASSES,
+    AWS_EFS_CSI_DRIVER,
     ARGOCD,
     CERT_MANAGER,
     AWS_LOAD_BALANCER_CONTROLLER,
     METRICS_SERVER,
     EXTERNAL_SECRETS,
     KUBE_PROMETHEUS_STACK,
+    KEDA,
     KARPENTER,
     GPU_OPERATOR,
     KSERVE_CRD,

@@ -1,5 +1,6 @@
 """eksml's served models as KServe InferenceServices, with the IRSA role that reads their weights."""
 
+from eksml.components.keda import KEDA
 from eksml.components.kserve import KSERVE_ADDON, KSERVE_NAMESPACE, KSERVE_RUNTIMES
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
 from eksml.components.spec import ArtifactPrefix, ComponentSpec, Gate, Identity
@@ -15,8 +16,8 @@ MODEL_SERVING = ComponentSpec(
     namespace=KSERVE_NAMESPACE,
     addon=KSERVE_ADDON,
     gates=(Gate("serving.models"),),
-    # The runtimes the InferenceServices name; Prometheus' CRDs for the PodMonitors.
-    depends_on=(KSERVE_RUNTIMES, KUBE_PROMETHEUS_STACK),
+    # The runtimes the InferenceServices name; Prometheus' CRDs for the PodMonitors; KEDA's for the ScaledObjects.
+    depends_on=(KSERVE_RUNTIMES, KUBE_PROMETHEUS_STACK, KEDA),
     identity=Identity("kserve", service_account="kserve-models",
                       grants=(ArtifactPrefix("KserveModels", prefix=MODELS_PREFIX, write=False),)),
     timeout="30m",  # a GPU node may scale up from zero and the model is downloaded at start

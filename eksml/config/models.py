@@ -25,6 +25,7 @@ from pydantic import (
 
 from eksml.config.models_addons import Addon, Addons  # noqa: F401 (Addon: re-exported)
 from eksml.config.models_delivery import GitOps
+from eksml.config.models_operations import Backups, Logs
 from eksml.config.models_serving import Access, Serving
 from eksml.config.value_checks import admin_arn, chart_version, instance_family, model_id
 from eksml.contract.names import bucket_name
@@ -334,6 +335,8 @@ class Environment(Strict):
     access: Optional[Access] = None  # UIs and endpoints behind the shared ALB; none exposed when absent
     delivery: Literal["helm", "gitops"] = "helm"  # gitops: Argo CD syncs what `render --gitops` writes
     gitops: Optional[GitOps] = None
+    backups: Optional[Backups] = None  # Velero schedule and retention; prod refuses none (rules_operations.py)
+    logs: Logs = Field(default_factory=Logs)  # pod logs in CloudWatch Logs
 
     @field_validator("region")
     @classmethod

@@ -13,6 +13,7 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
 
+from eksml.config.models_operations import Autoscaling
 from eksml.components import uis
 from eksml.config.value_checks import model_id
 
@@ -149,6 +150,7 @@ class ServedModel(_Strict):
     size_gb: Optional[float] = Field(default=None, gt=0, le=2000)  # else looked up in the catalog
     max_model_len: Optional[StrictInt] = Field(default=None, ge=128, le=1_048_576)
     canary: Optional[Canary] = None
+    autoscaling: Optional[Autoscaling] = None  # else a fixed `replicas`
 
 
 class Serving(_Strict):

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from eksml.catalog import Catalog, load_catalog
-from eksml.config import aws_names, rules_facts, rules_network, rules_pools, rules_serving, rules_teams, rules_versions
+from eksml.config import (aws_names, rules_facts, rules_network, rules_operations, rules_pools, rules_serving,
+                          rules_teams, rules_versions)
 from eksml.config.models import Environment
 from eksml.config.rule_base import Finding, Rule, is_warning, names as _names, needs, runnable
 
@@ -89,6 +90,7 @@ RULES: tuple[Rule, ...] = (
     mlflow_has_its_secret_delivery,
     *rules_versions.RULES,
     *rules_serving.RULES,
+    *rules_operations.RULES,
     *rules_teams.RULES,
 )
 

@@ -158,6 +158,11 @@ def database_identifier(cluster_name: str) -> str:
     return f"{cluster_name}-mlflow"
 
 
+def ebs_key_alias(cluster_name: str) -> str:
+    """The KMS key (alias, without `alias/`) the gp3 and io2 StorageClasses encrypt volumes with."""
+    return f"{cluster_name}-ebs"
+
+
 def karpenter_queue_name(cluster_name: str) -> str:
     return f"{cluster_name}-karpenter"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Sequence
 
-from eksml.config.models import Environment
+from eksml.config.models import Environment, Tier
 from eksml.contract.names import POOL_LABEL
 from eksml.errors import ConfigError, Issue
 from eksml.k8s.chart_render import ChartRenders
@@ -17,6 +17,7 @@ from eksml.k8s.manifests import manifest_file, object_path
 from eksml.k8s.model import Placement, PoolTarget, Workload
 from eksml.k8s.object_checks import Placed, check_objects
 from eksml.k8s.platform import KubernetesLayer, dependencies_of
+from eksml.k8s.replica_check import single_replica_issues
 from eksml.k8s.rendered_pods import OPERAND_LABEL_PREFIX, OPERANDS, workloads_of_object
 from eksml.k8s.scheduling import place
 
@@ -92,6 +93,8 @@ def check_rendered_platform(env: Environment, platform: KubernetesLayer, charts:
     objects = placed_objects(platform, charts)
     namespaces = {r.name: r.component.namespace for r in charts.releases}
     issues = check_objects(objects, env.cluster.kubernetes_version, namespaces)
+    if env.resolved_tier is Tier.prod:
+        issues += single_replica_issues(objects, namespaces)
     pools = runtime_pools(platform.pools)
     placements = [place(w, pools) for w in platform_pods(objects)]
     issues += scheduling_issues(placements, pools)

@@ -271,6 +271,16 @@ BAD: dict[str, Case] = {
     "bucket-items-repeated": case(Set("storage.buckets", ["artifacts", "logs", "logs"]), path="storage.buckets", fragment="unique"),
     "bucket-no-artifacts": case(Set("storage.buckets", ["datasets", "logs"]), path="storage.buckets", fragment="needs an 'artifacts' bucket"),
     "bucket-item-uppercase": case(Set("storage.buckets", ["artifacts", "Logs"]), path="storage.buckets[1]", fragment="DNS-1123"),
+    # --- day two: backups, logs, autoscaling -----------------------------------------------------
+    "prod-without-backups": case(Delete("backups"), base="prod", path="backups", fragment="prod needs backups"),
+    "prod-lowered-without-backups": case(Delete("backups"), Set("tier", "dev"), base="prod", path="backups", fragment="prod needs backups"),
+    "backups-not-cron": case(Set("backups.schedule", "daily"), path="backups.schedule", fragment="not a cron schedule"),
+    "backups-retention-zero": case(Set("backups.retention_days", 0), path="backups.retention_days", fragment="greater than or equal to 1"),
+    "logs-retention-not-cloudwatch": case(Set("logs", {"retention_days": 45}), path="logs.retention_days", fragment="not a retention CloudWatch Logs accepts"),
+    "prod-scale-to-zero-behind-ingress": case(Set("serving.models.mistral-7b.autoscaling.min", 0), base="prod", path="serving.models.mistral-7b.autoscaling.min", fragment="scale-to-zero is refused in prod"),
+    "autoscaling-min-over-max": case(Set("serving.models.tinyllama.autoscaling.min", 3), path="serving.models.tinyllama.autoscaling", fragment="larger than max"),
+    "autoscaling-metric-unknown": case(Set("serving.models.tinyllama.autoscaling.metric", "gpu"), path="serving.models.tinyllama.autoscaling.metric", fragment="queue"),
+    "autoscaling-max-beyond-pool": case(Set("serving.models.tinyllama.autoscaling.max", 100), path="serving.models.tinyllama.autoscaling.max", fragment="holds at most"),
     # --- karpenter -------------------------------------------------------------------------------
     "karpenter-gpu-limit-huge": case(Set(f"{KP}.gpu_limit", 10**40), path=f"{KP}.gpu_limit", fragment="less than or equal to 10000"),
     "karpenter-cpu-limit-huge": case(Set("karpenter.node_pools.training-workloads.cpu_limit", 10**12), path="karpenter.node_pools.training-workloads.cpu_limit", fragment="less than or equal to 1000000"),
@@ -357,6 +367,9 @@ BAD: dict[str, Case] = {
 VALID: dict[str, Case] = {
     "dev-as-shipped": Case(),
     "prod-as-shipped": Case(base="prod"),
+    "dev-scale-to-zero-behind-ingress": Case(edits=(Set("serving.models.tinyllama.autoscaling.min", 0),)),
+    "logs-retention-cloudwatch": Case(edits=(Set("logs", {"retention_days": 731}),)),
+    "dev-without-backups": Case(edits=(Delete("backups"),)),
     "utf8-bom": Case(edits=(Replace("# dev:", "\ufeff# dev:"),)),
     "crlf-line-endings": Case(edits=(Replace("\n", "\r\n"),)),
     "quoted-yes-and-times": Case(edits=(Set("tags.team", "yes"), Set("tags.window", "1:30"), Set("tags.code", "010"))),

@@ -14,6 +14,7 @@ from eksml.contract.names import POOL_LABEL
 from eksml.gpu.sharing import GPU_RESOURCE, mig_resource_name, pool_gpu
 from eksml.components.chatqna import OPEA_CHATQNA
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
+from eksml.k8s.components.availability import controller_replicas
 from eksml.k8s.components.base import DescribedComponent
 from eksml.k8s.context import RenderContext
 from eksml.k8s.manifests import tolerations_for
@@ -78,4 +79,6 @@ class ChatQnA(DescribedComponent):
         })
         if not retrieval:  # the chart's UI and gateway need data-prep
             values.update({"nginx": {"enabled": False}, "chatqna-ui": {"enabled": False}})
+        else:  # the gateway sits behind the shared ALB: two at staging and prod
+            values["nginx"] = {"replicaCount": controller_replicas(ctx)}
         return values

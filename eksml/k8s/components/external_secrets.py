@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from eksml.components.external_secrets import EXTERNAL_SECRETS
+from eksml.k8s.components.availability import ha_part
 from eksml.k8s.components.base import DescribedComponent
 from eksml.k8s.context import RenderContext
 
@@ -18,7 +19,13 @@ class ExternalSecrets(DescribedComponent):
 
     def values(self, ctx: RenderContext) -> dict[str, Any]:
         sa = ctx.irsa(EXTERNAL_SECRETS)
+
+        def part(suffix: str) -> dict[str, Any]:
+            return ha_part(ctx, {"app.kubernetes.io/name": f"{self.name}{suffix}", "app.kubernetes.io/instance": self.name})
+
         return {
             "installCRDs": True,
             "serviceAccount": {"create": True, "name": sa.name, "annotations": sa.annotations},
+            # The controller and cert controller elect a leader; the webhook admits every SecretStore.
+            **part(""), "webhook": part("-webhook"), "certController": part("-cert-controller"),
         }

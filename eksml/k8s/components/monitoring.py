@@ -15,6 +15,7 @@ from eksml.components.mlflow import MLFLOW
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
 from eksml.components.serving import MODEL_SERVING
 from eksml.config.components import component_enabled
+from eksml.k8s.components.availability import HA_REPLICAS, highly_available, zone_spread
 from eksml.k8s.components.base import DescribedComponent
 from eksml.k8s.context import RenderContext
 from eksml.k8s.manifests import metadata
@@ -160,8 +161,16 @@ class KubePrometheusStack(DescribedComponent):
             "podMonitorSelectorNilUsesHelmValues": False,
         }
         # kube_node_labels carries the pool label, so dashboards and alerts can group GPUs by pool.
-        return {"prometheus": {"prometheusSpec": select_all},
-                "kube-state-metrics": {"metricLabelsAllowlist": ["nodes=[eksml.io/pool]"]}}
+        values: dict[str, Any] = {"prometheus": {"prometheusSpec": select_all},
+                                  "kube-state-metrics": {"metricLabelsAllowlist": ["nodes=[eksml.io/pool]"]}}
+        if highly_available(ctx):
+            # The operator's chart runs one replica; its admission webhook moves to a Deployment of its own.
+            values["prometheusOperator"] = {"admissionWebhooks": {"deployment": {
+                "enabled": True, "replicas": HA_REPLICAS,
+                "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
+                "topologySpreadConstraints": zone_spread({"app": f"{self.name}-operator-webhook"}),
+            }}}
+        return values
 
     def objects(self, ctx: RenderContext) -> list[Manifest]:
         return [prometheus_rule(ctx, self.namespace)]

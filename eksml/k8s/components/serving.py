@@ -18,6 +18,7 @@ from eksml.contract.names import ARTIFACTS_BUCKET, POOL_LABEL
 from eksml.errors import ConfigError, Issue
 from eksml.gpu.sharing import GPU_RESOURCE, mig_resource_name
 from eksml.components.serving import MODEL_SERVING, REGISTRY_EXPORT_PREFIX
+from eksml.k8s.components.autoscaling import AUTOSCALER_ANNOTATION, predictor_replicas, scaled_object
 from eksml.k8s.components.base import DescribedComponent
 from eksml.k8s.components.chatqna import llm_tolerations
 from eksml.k8s.context import RenderContext
@@ -101,10 +102,11 @@ def inference_service(ctx: RenderContext, name: str, model: ServedModel, source:
                    **source_annotations(source, uri)}
     if traffic is not None:
         annotations[TRAFFIC_ANNOTATION] = str(traffic)
+    if model.autoscaling is not None:
+        annotations[AUTOSCALER_ANNOTATION] = "external"  # KEDA's ScaledObject, not KServe's HPA
     predictor: dict[str, Any] = {
         "serviceAccountName": sa.name,
-        "minReplicas": model.replicas,
-        "maxReplicas": model.replicas,
+        **predictor_replicas(model.autoscaling, model.replicas),
         "nodeSelector": node_selector,
         "tolerations": tolerations,
         "model": {
@@ -158,7 +160,11 @@ class ModelServing(DescribedComponent):
     def objects(self, ctx: RenderContext) -> list[Manifest]:
         manifests: list[Manifest] = []
         for name, model in ctx.env.serving.models.items():
-            manifests += model_versions(ctx, name, model)
+            versions = model_versions(ctx, name, model)
+            manifests += versions
+            if model.autoscaling is not None and ctx.env.addons.keda.enabled:
+                manifests += [scaled_object(isvc["metadata"]["name"], self.namespace, name, model.autoscaling,
+                                            {MODEL_LABEL: name}) for isvc in versions]
             if ctx.monitoring_enabled:
                 manifests.append(pod_monitor(name, model, self.namespace))
         return manifests
