@@ -85,6 +85,8 @@ def promoted_fields(env: Environment) -> dict[str, str | None]:
     # Served models travel like chart versions: what is served (and its canary), not where or how big.
     for name, model in env.serving.models.items():
         fields[f"serving.models.{name}.source"] = model.source
+        if model.size_gb is not None:  # the size of that version's weights (a registry model has no catalog size)
+            fields[f"serving.models.{name}.size_gb"] = model.size_gb  # type: ignore[assignment]
         if model.canary is not None:
             fields[f"serving.models.{name}.canary.source"] = model.canary.source
             fields[f"serving.models.{name}.canary.traffic_percent"] = model.canary.traffic_percent  # type: ignore[assignment]

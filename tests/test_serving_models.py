@@ -40,14 +40,14 @@ def test_time_slicing_model_gets_a_replica_and_its_share_of_memory():
     # 4 replicas of a 40 GB A100: vLLM may take 0.9 of a quarter of the GPU it sees whole.
     assert "--gpu-memory-utilization=0.22" in predictor["model"]["args"]
     assert "--max-model-len=2048" in predictor["model"]["args"]
-    assert predictor["model"]["storageUri"] == "hf://TinyLlama/TinyLlama-1.1B-Chat-v1.0"
+    assert predictor["model"]["storageUri"] == "s3://mlplatform-dev-artifacts/models/registry/tinyllama/candidate/"
 
 
 def test_canary_has_both_versions_with_complementary_traffic():
     services = isvcs("dev")
     stable, canary = services["mistral-7b"], services["mistral-7b-canary"]
-    assert stable["spec"]["predictor"]["model"]["storageUri"].endswith("Mistral-7B-Instruct-v0.2")
-    assert canary["spec"]["predictor"]["model"]["storageUri"].endswith("Mistral-7B-Instruct-v0.3")
+    assert stable["spec"]["predictor"]["model"]["storageUri"].endswith("/registry/mistral-7b/champion/")
+    assert canary["spec"]["predictor"]["model"]["storageUri"].endswith("/registry/mistral-7b/challenger/")
     shares = [int(m["metadata"]["annotations"]["eksml.io/traffic-percent"]) for m in (stable, canary)]
     assert shares == [90, 10]
 
@@ -76,6 +76,7 @@ def test_model_too_large_for_its_slice_is_refused(tmp_path):
 def test_seven_b_on_a_time_slicing_replica_is_refused(tmp_path):
     def edit(data):
         data["serving"]["models"]["tinyllama"]["source"] = "codellama/CodeLlama-7b-hf"
+        del data["serving"]["models"]["tinyllama"]["size_gb"]
     assert "time-slicing replica" in issues_of(edited("dev", tmp_path, edit))["serving.models.tinyllama.source"]
 
 
@@ -106,6 +107,7 @@ def test_mixed_mig_pool_needs_a_profile_from_its_layout(tmp_path):
 def test_s3_source_must_be_under_the_model_prefix_and_unknown_sizes_need_size_gb(tmp_path):
     def edit(data):
         data["serving"]["models"]["tinyllama"]["source"] = "s3://someone-elses-bucket/llm/x"
+        del data["serving"]["models"]["tinyllama"]["size_gb"]
     issues = issues_of(edited("dev", tmp_path, edit))
     assert "s3://mlplatform-dev-artifacts/models/" in issues["serving.models.tinyllama.source"]
     assert "set size_gb" in issues["serving.models.tinyllama.size_gb"]
@@ -143,8 +145,8 @@ def test_promote_carries_model_versions_and_canary(tmp_path):
         shutil.copy(ENVIRONMENTS_DIR / f"{name}.yaml", tmp_path / f"{name}.yaml")
     dev = tmp_path / "dev.yaml"
     text = dev.read_text()
-    text = text.replace("source: mistralai/Mistral-7B-Instruct-v0.2", "source: mistralai/Mistral-7B-Instruct-v0.3")
-    text = text.replace("canary: {source: mistralai/Mistral-7B-Instruct-v0.3, traffic_percent: 10}",
+    text = text.replace("source: mlflow://mistral-7b@champion", "source: mistralai/Mistral-7B-Instruct-v0.3")
+    text = text.replace("canary: {source: mlflow://mistral-7b@challenger, traffic_percent: 10}",
                         "canary: {source: mistralai/Mistral-7B-v0.1, traffic_percent: 25}")
     dev.write_text(text)
     promotion = plan_promotion(dev, tmp_path / "staging.yaml")
@@ -167,3 +169,30 @@ def test_the_scheduling_check_sees_each_model_pod():
     (workload,) = workloads_of_object("serving", "objects/serving.yaml", ManifestObject("eksml", isvc))
     assert dict(workload.node_selector) == {POOL_LABEL: "a100-mig"}
     assert workload.gpu_requests == {"nvidia.com/mig-2g.20gb": 1}
+
+def test_registry_model_is_read_from_its_export_in_the_artifacts_bucket_and_says_so():
+    isvc = isvcs("dev")["tinyllama"]
+    annotations = isvc["metadata"]["annotations"]
+    assert annotations["eksml.io/registry-source"] == "mlflow://tinyllama@candidate"
+    assert annotations["eksml.io/weights-from"] == "s3"
+    # Inside the prefix the kserve-models role may read, so no second grant is needed.
+    assert isvc["spec"]["predictor"]["model"]["storageUri"].startswith("s3://mlplatform-dev-artifacts/models/")
+
+
+def test_hub_model_says_it_downloads_from_the_public_hub(tmp_path):
+    def edit(data):
+        data["serving"]["models"]["tinyllama"]["source"] = "TinyLlama/TinyLlama-1.1B-Chat-v1.0"
+    isvc = {m["metadata"]["name"]: m for m in objects_of(platform_of(edited("dev", tmp_path, edit)),
+                                                         "model-serving", "InferenceService")}["tinyllama"]
+    assert isvc["metadata"]["annotations"]["eksml.io/weights-from"] == "huggingface-hub"
+    assert "eksml.io/registry-source" not in isvc["metadata"]["annotations"]
+    assert isvc["spec"]["predictor"]["model"]["storageUri"] == "hf://TinyLlama/TinyLlama-1.1B-Chat-v1.0"
+
+
+def test_models_uri_with_a_version_renders_that_version(tmp_path):
+    def edit(data):
+        data["serving"]["models"]["tinyllama"]["source"] = "models:/tiny-llama/7"
+    isvc = {m["metadata"]["name"]: m for m in objects_of(platform_of(edited("dev", tmp_path, edit)),
+                                                         "model-serving", "InferenceService")}["tinyllama"]
+    assert isvc["spec"]["predictor"]["model"]["storageUri"] == "s3://mlplatform-dev-artifacts/models/registry/tiny-llama/7/"
+    assert isvc["metadata"]["annotations"]["eksml.io/registry-source"] == "models:/tiny-llama/7"

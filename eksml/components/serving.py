@@ -7,6 +7,9 @@ from eksml.components.spec import ArtifactPrefix, ComponentSpec, Gate, Identity
 
 # Of the artifacts bucket: the only prefix model weights may be read from.
 MODELS_PREFIX = "models"
+# Under it, each registered MLflow model version the pipeline's register step exports
+# (<prefix>/<NAME>/<VERSION or ALIAS>/): inside the serving role's grant, so no second grant is needed.
+REGISTRY_EXPORT_PREFIX = f"{MODELS_PREFIX}/registry"
 
 MODEL_SERVING = ComponentSpec(
     name="model-serving",

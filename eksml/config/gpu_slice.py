@@ -16,7 +16,7 @@ from typing import Literal, Optional, Union
 from eksml.catalog import Catalog
 from eksml.catalog.model_sizes import nominal_size_gb
 from eksml.config.models import Environment, NodePool, PoolKind
-from eksml.config.models_serving import HF_PREFIX, ServedModel
+from eksml.config.models_serving import HF_PREFIX, ServedModel, is_hub_source
 
 Sharing = Literal["whole", "time-slicing", "mig"]
 # vLLM's default share of the memory it may use; the rest covers CUDA context and activations.
@@ -64,7 +64,7 @@ def model_size_gb(model: ServedModel, source: Optional[str] = None) -> Optional[
     if model.size_gb is not None:
         return model.size_gb
     source = source or model.source
-    return None if source.startswith("s3://") else nominal_size_gb(source.removeprefix(HF_PREFIX))
+    return None if not is_hub_source(source) else nominal_size_gb(source.removeprefix(HF_PREFIX))
 
 
 def model_slice(env: Environment, catalog: Catalog, model: ServedModel) -> Union[GpuSlice, str]:

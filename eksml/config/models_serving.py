@@ -22,10 +22,65 @@ _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DOMAIN = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,63}$")
 _ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
 HF_PREFIX = "hf://"
+MLFLOW_PREFIX = "mlflow://"  # mlflow://NAME@ALIAS
+MODELS_URI_PREFIX = "models:/"  # MLflow's own model URI: models:/NAME/VERSION or models:/NAME@ALIAS
+# MLflow's rules for a registered model alias (mlflow/utils/validation.py, _validate_model_alias_name):
+# alphanumerics, '_' and '-' only, at most 255 characters, not 'latest' (any case), not 'v<digits>'.
+_ALIAS = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+_VERSION_ALIAS = re.compile(r"^[vV]\d+$")
+_REGISTERED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+
+
+def is_registry_source(value: str) -> bool:
+    return value.startswith((MLFLOW_PREFIX, MODELS_URI_PREFIX))
+
+
+def is_hub_source(value: str) -> bool:
+    """A Hugging Face id: downloaded from the public hub when a replica starts."""
+    return not value.startswith("s3://") and not is_registry_source(value)
+
+
+def mlflow_alias(value: str) -> str:
+    if not _ALIAS.match(value):
+        raise ValueError(f"'{value}' is not an MLflow alias: 1 to 255 letters, digits, '_' or '-'")
+    if value.lower() == "latest":
+        raise ValueError("the alias 'latest' is reserved by MLflow (any case)")
+    if _VERSION_ALIAS.match(value):
+        raise ValueError(f"the alias '{value}' is reserved by MLflow for version numbers (v1, v2, ...)")
+    return value
+
+
+def registry_reference(value: str) -> tuple[str, str, str]:
+    """(registered model name, 'alias' or 'version', the alias or version) of a registry source."""
+    if value.startswith(MLFLOW_PREFIX):
+        name, sep, ref = value.removeprefix(MLFLOW_PREFIX).partition("@")
+        kind = "alias"
+        if not sep:
+            raise ValueError(f"'{value}' names no alias: use mlflow://NAME@ALIAS")
+    else:
+        rest = value.removeprefix(MODELS_URI_PREFIX)
+        if "@" in rest:
+            name, _, ref = rest.partition("@")
+            kind = "alias"
+        else:
+            name, _, ref = rest.partition("/")
+            kind = "version"
+            if not ref.isdigit() or int(ref) < 1:
+                raise ValueError(f"'{value}' names no version: use models:/NAME/VERSION (a number from 1)")
+    if not _REGISTERED_NAME.match(name):
+        raise ValueError(f"'{name}' is not a registered model name eksml serves: letters, digits, '.', '_' "
+                         "and '-', starting with a letter or digit, at most 128 characters")
+    if kind == "alias":
+        mlflow_alias(ref)
+    return name, kind, ref
 
 
 def model_source(value: str) -> str:
-    """`s3://bucket/key` or a Hugging Face model id (`org/name`, optionally written `hf://org/name`)."""
+    """`s3://bucket/key`, a Hugging Face model id (`org/name`, optionally written `hf://org/name`), or an
+    MLflow registry reference (`mlflow://NAME@ALIAS`, `models:/NAME/VERSION`, `models:/NAME@ALIAS`)."""
+    if is_registry_source(value):
+        registry_reference(value)
+        return value
     if value.startswith("s3://"):
         if not _S3_URI.match(value):
             raise ValueError(f"'{value}' is not an S3 URI: use s3://BUCKET/models/PATH")
@@ -34,7 +89,8 @@ def model_source(value: str) -> str:
     try:
         model_id(plain)
     except ValueError as exc:
-        raise ValueError(f"source must be s3://BUCKET/models/PATH or a Hugging Face model id: {exc}") from None
+        raise ValueError("source must be s3://BUCKET/models/PATH, mlflow://NAME@ALIAS, models:/NAME/VERSION "
+                         f"or a Hugging Face model id: {exc}") from None
     return value
 
 

@@ -10,6 +10,7 @@ from eksml.components.serving import MODELS_PREFIX as SERVING_MODELS_PREFIX
 from eksml.config.components import ui_installed
 from eksml.config.gpu_slice import GpuSlice, model_size_gb, model_slice
 from eksml.config.models import Environment, Tier
+from eksml.config.models_serving import is_hub_source, is_registry_source
 from eksml.config.rule_base import Finding, names, needs
 from eksml.contract.names import ARTIFACTS_BUCKET
 
@@ -53,6 +54,40 @@ def served_models_fit(env: Environment, catalog: Catalog) -> Iterator[Finding]:
         if model.canary is not None and model.size_gb is None:
             canary_size = model_size_gb(model, model.canary.source)
             yield from _size_findings(f"{base}.canary.source", canary_size, gpu_slice, f"{base}.size_gb")
+
+
+def _sources(env: Environment) -> Iterator[tuple[str, str]]:
+    for name, model in env.serving.models.items():
+        yield f"serving.models.{name}.source", model.source
+        if model.canary is not None:
+            yield f"serving.models.{name}.canary.source", model.canary.source
+
+
+@needs("serving", "addons", "storage")
+def registry_sources_need_mlflow(env: Environment, _: Catalog) -> Iterator[Finding]:
+    """A registry source is resolved through MLflow and read from the artifacts bucket."""
+    for path, source in _sources(env):
+        if not is_registry_source(source):
+            continue
+        if not env.addons.mlflow.enabled:
+            yield path, f"'{source}' is a model of the MLflow registry, but this environment has no MLflow: enable addons.mlflow"
+        if ARTIFACTS_BUCKET not in env.storage.buckets:
+            yield path, f"registry models are read from the '{ARTIFACTS_BUCKET}' bucket: add it to storage.buckets"
+
+
+@needs("serving", "name", "tier")
+def prod_serves_no_public_hub(env: Environment, _: Catalog) -> Iterator[Finding]:
+    """At prod a replica must not depend on a public hub being up (and unchanged) when it starts."""
+    try:
+        prod = env.resolved_tier is Tier.prod
+    except ValueError:
+        return
+    if not prod:
+        return
+    for path, source in _sources(env):
+        if is_hub_source(source):
+            yield path, (f"'{source}' would be downloaded from the public Hugging Face Hub at every start; prod "
+                         "serves from the registry (mlflow://NAME@ALIAS, models:/NAME/VERSION) or s3://…/models/")
 
 
 @needs("serving", "addons")
@@ -110,4 +145,5 @@ def gitops_is_complete(env: Environment, _: Catalog) -> Iterator[Finding]:
         yield "gitops", "gitops settings apply only with delivery: gitops; set it or remove the section"
 
 
-RULES = (gitops_is_complete, served_models_fit, serving_needs_kserve, access_targets_exist, access_scheme_is_safe)
+RULES = (gitops_is_complete, served_models_fit, registry_sources_need_mlflow, prod_serves_no_public_hub,
+         serving_needs_kserve, access_targets_exist, access_scheme_is_safe)

@@ -59,6 +59,7 @@ P = "node_pools"
 KP = "karpenter.node_pools.gpu-workloads"
 OPEN_PUBLIC = Set("cluster.endpoint_public_access", True)
 LONG = "x" * 50
+TL = "serving.models.tinyllama"
 
 BAD: dict[str, Case] = {
     # --- bytes, encodings, limits ---------------------------------------------------------------
@@ -334,6 +335,18 @@ BAD: dict[str, Case] = {
     "llm-pool-missing": case(Set("genai.chatqna.llm_node_pool", "a100-big"), path="genai.chatqna.llm_node_pool", fragment="no node pool named"),
     "llm-pool-cpu": case(Set("genai.chatqna.llm_node_pool", "cpu"), path="genai.chatqna.llm_node_pool", fragment="is a cpu pool"),
     "llm-profile-not-in-layout": case(Set("genai.chatqna.llm_gpu", {"mig_profile": "7g.80gb"}), path="genai.chatqna.llm_gpu.mig_profile", fragment="is not in pool 'a100-mig' layout"),
+    # --- served models from the MLflow registry and public hubs -----------------------------------
+    "registry-alias-latest": case(Set(f"{TL}.source", "mlflow://tinyllama@Latest"), path=f"{TL}.source", fragment="'latest' is reserved by MLflow"),
+    "registry-alias-version-like": case(Set(f"{TL}.source", "models:/tinyllama@v3"), path=f"{TL}.source", fragment="reserved by MLflow for version numbers"),
+    "registry-alias-bad-character": case(Set(f"{TL}.source", "mlflow://tinyllama@prod.1"), path=f"{TL}.source", fragment="is not an MLflow alias"),
+    "registry-alias-256-characters": case(Set(f"{TL}.source", "mlflow://tinyllama@" + "a" * 256), path=f"{TL}.source", fragment="1 to 255 letters"),
+    "registry-without-alias": case(Set(f"{TL}.source", "mlflow://tinyllama"), path=f"{TL}.source", fragment="names no alias"),
+    "registry-version-zero": case(Set(f"{TL}.source", "models:/tinyllama/0"), path=f"{TL}.source", fragment="names no version"),
+    "registry-without-mlflow": case(Set("addons.mlflow.enabled", False), path=f"{TL}.source", fragment="this environment has no MLflow"),
+    "prod-serves-from-public-hub": case(Set("serving.models.mistral-7b.source", "mistralai/Mistral-7B-Instruct-v0.2"), base="prod",
+                                        path="serving.models.mistral-7b.source", fragment="downloaded from the public Hugging Face Hub"),
+    "prod-canary-from-public-hub": case(Set("serving.models.mistral-7b.canary", {"source": "hf://mistralai/Mistral-7B-Instruct-v0.3", "traffic_percent": 5}),
+                                        base="prod", path="serving.models.mistral-7b.canary.source", fragment="public Hugging Face Hub"),
     # --- teams and charts ------------------------------------------------------------------------
     "team-quota-negative": case(Set("teams.research.gpu_quota", -1), path="teams.research.gpu_quota", fragment="greater than or equal to 0"),
     "team-quota-huge": case(Set("teams.research.gpu_quota", 10001), path="teams.research.gpu_quota", fragment="less than or equal to 10000"),
@@ -383,12 +396,16 @@ VALID: dict[str, Case] = {
     "tag-key-128-characters": Case(edits=(Set("tags", {"k" * 128: "x"}),)),
     "tag-value-256-characters": Case(edits=(Set("tags.team", "v" * 256),)),
     "prod-public-exactly-a-slash-16": Case(base="prod", edits=(OPEN_PUBLIC, Set("cluster.public_access_cidrs", ["198.18.0.0/17", "198.18.128.0/17"]))),
-    "staging-raised-to-prod": Case(base="staging", edits=(Set("tier", "prod"),)),
+    # Raised to prod, staging's hub-downloaded models must come from the registry (prod_serves_no_public_hub).
+    "staging-raised-to-prod": Case(base="staging", edits=(Set("tier", "prod"), Set("serving.models", {}), Delete("access.models"))),
     "capacity-block-on-p4d": Case(edits=(Set(f"{P}.a100-timeslice.capacity_type", "CAPACITY_BLOCK"),)),
     "new-environment-with-tier": Case(stem="qa", edits=(Set("name", "qa"), Set("tier", "dev"))),
     "four-space-indentation": Case(edits=(Replace("  vpc_cidr: 10.20.0.0/16", "    vpc_cidr: 10.20.0.0/16"),
                                           Replace("  nat_gateways: single", "    nat_gateways: single"))),
     "postgres-minor-version": Case(edits=(Set("storage.mlflow_db.engine_version", "16.4"),)),
     "chart-prerelease": Case(edits=(Set("addons.mlflow.version", "1.12.0-rc.1+build.5"),)),
+    "registry-version-source": Case(edits=(Set(f"{TL}.source", "models:/tinyllama/12"),)),
+    "registry-alias-with-dash-and-underscore": Case(edits=(Set(f"{TL}.source", "models:/tiny.llama@prod_2-b"),)),
+    "prod-from-s3-models": Case(base="prod", edits=(Set("serving.models.mistral-7b.source", "s3://mlplatform-prod-artifacts/models/mistral-7b/"),)),
     "admin-user-with-path": Case(edits=(Set("cluster.admins", ["arn:aws:iam::123456789012:user/ops/alice"]),)),
 }

@@ -13,11 +13,11 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from eksml.config.gpu_slice import GpuSlice, model_size_gb, model_slice
-from eksml.config.models_serving import HF_PREFIX, ServedModel
-from eksml.contract.names import POOL_LABEL
+from eksml.config.models_serving import HF_PREFIX, ServedModel, is_registry_source, registry_reference
+from eksml.contract.names import ARTIFACTS_BUCKET, POOL_LABEL
 from eksml.errors import ConfigError, Issue
 from eksml.gpu.sharing import GPU_RESOURCE, mig_resource_name
-from eksml.components.serving import MODEL_SERVING
+from eksml.components.serving import MODEL_SERVING, REGISTRY_EXPORT_PREFIX
 from eksml.k8s.components.autoscaling import AUTOSCALER_ANNOTATION, predictor_replicas, scaled_object
 from eksml.k8s.components.base import DescribedComponent
 from eksml.k8s.components.chatqna import llm_tolerations
@@ -32,6 +32,8 @@ MODEL_LABEL = "eksml.io/model"
 WRITABLE_DIRS = {"home": "/home/model", "tmp": "/tmp"}
 VERSION_LABEL = "eksml.io/model-version"
 TRAFFIC_ANNOTATION = "eksml.io/traffic-percent"
+REGISTRY_ANNOTATION = "eksml.io/registry-source"  # the MLflow reference a storageUri was rendered from
+WEIGHTS_ANNOTATION = "eksml.io/weights-from"  # where a replica reads its weights: s3 or the public hub
 ISVC_LABEL = "serving.kserve.io/inferenceservice"
 PREDICTOR_PORT = 80  # the predictor Service KServe creates (<isvc>-predictor) forwards to the runtime's 8080
 METRICS_PORT = 8080
@@ -42,9 +44,21 @@ RUNTIMES: dict[str, tuple[str, str, tuple[str, ...]]] = {
 }
 
 
-def storage_uri(source: str) -> str:
-    """KServe's storage initializer reads s3:// through IRSA and hf:// from the Hugging Face Hub."""
+def storage_uri(ctx: RenderContext, source: str) -> str:
+    """KServe's storage initializer reads s3:// through IRSA and hf:// from the Hugging Face Hub; a
+    registry model is read where its version is exported in the artifacts bucket, so moving an alias
+    in MLflow and rendering again (`eksml promote`) changes what is served."""
+    if is_registry_source(source):
+        name, _, ref = registry_reference(source)
+        return f"s3://{ctx.env.bucket_name(ARTIFACTS_BUCKET)}/{REGISTRY_EXPORT_PREFIX}/{name}/{ref}/"
     return source if source.startswith(("s3://", HF_PREFIX)) else f"{HF_PREFIX}{source}"
+
+
+def source_annotations(source: str, uri: str) -> dict[str, str]:
+    annotations = {WEIGHTS_ANNOTATION: "huggingface-hub" if uri.startswith(HF_PREFIX) else "s3"}
+    if is_registry_source(source):
+        annotations[REGISTRY_ANNOTATION] = source
+    return annotations
 
 
 def resolved_slice(ctx: RenderContext, name: str, model: ServedModel) -> GpuSlice:
@@ -86,7 +100,9 @@ def inference_service(ctx: RenderContext, name: str, model: ServedModel, source:
     node_selector, tolerations = placement(ctx, model)
     sa = ctx.irsa(MODEL_SERVING)
     isvc_name = name if version == "stable" else f"{name}-{version}"
-    annotations = {"serving.kserve.io/deploymentMode": ctx.env.addons.kserve.deployment_mode}
+    uri = storage_uri(ctx, source)
+    annotations = {"serving.kserve.io/deploymentMode": ctx.env.addons.kserve.deployment_mode,
+                   **source_annotations(source, uri)}
     if traffic is not None:
         annotations[TRAFFIC_ANNOTATION] = str(traffic)
     if model.autoscaling is not None:
@@ -102,7 +118,7 @@ def inference_service(ctx: RenderContext, name: str, model: ServedModel, source:
         "model": {
             "modelFormat": {"name": model_format},
             "runtime": runtime,
-            "storageUri": storage_uri(source),
+            "storageUri": uri,
             "args": [*runtime_args, *vllm_args(model, gpu_slice)],
             "env": [{"name": "HOME", "value": WRITABLE_DIRS["home"]},
                     {"name": "HF_HOME", "value": f"{WRITABLE_DIRS['home']}/huggingface"}],
