@@ -92,61 +92,68 @@ class Buckets(Construct):
         )
         self.buckets: dict[str, S3Bucket] = {}
         for spec in props.buckets:
-            bucket = S3Bucket(self, spec.item, bucket=spec.name, force_destroy=props.force_destroy)
-            S3BucketOwnershipControls(
-                self, f"{spec.item}-ownership", bucket=bucket.id,
-                rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
-            )
-            block = S3BucketPublicAccessBlock(
-                self, f"{spec.item}-public-access", bucket=bucket.id, block_public_acls=True,
-                block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True,
-            )
-            versioning = S3BucketVersioningA(
-                self, f"{spec.item}-versioning", bucket=bucket.id,
-                versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
-            )
-            S3BucketServerSideEncryptionConfigurationA(
-                self, f"{spec.item}-encryption", bucket=bucket.id,
-                rule=[
-                    S3BucketServerSideEncryptionConfigurationRuleA(
-                        apply_server_side_encryption_by_default=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                            sse_algorithm="aws:kms", kms_master_key_id=self.key.key_arn,
-                        ),
-                        bucket_key_enabled=True,  # one data key per bucket, not per object: fewer KMS calls
-                    )
-                ],
-            )
-            S3BucketPolicy(
-                self, f"{spec.item}-policy", bucket=bucket.id,
-                policy=PolicyDocument(
-                    (deny_insecure_transport("DenyInsecureTransport", (bucket.arn, f"{bucket.arn}/*"), "s3:*"),)
-                ).to_json(),
-                depends_on=[block],  # a policy put before the block can race it
-            )
-            S3BucketLifecycleConfiguration(
-                self, f"{spec.item}-lifecycle", bucket=bucket.id,
-                rule=[
-                    S3BucketLifecycleConfigurationRule(
-                        id="expire-old-data",
-                        status="Enabled",
-                        filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                        expiration=(
-                            [S3BucketLifecycleConfigurationRuleExpiration(days=spec.expire_after_days)]
-                            if spec.expire_after_days is not None else None
-                        ),
-                        noncurrent_version_expiration=[
-                            S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
-                                noncurrent_days=spec.noncurrent_days
-                            )
-                        ],
-                        abort_incomplete_multipart_upload=[
-                            S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
-                        ],
-                    )
-                ],
-                depends_on=[versioning],  # noncurrent-version rules need versioning in place
-            )
-            self.buckets[spec.item] = bucket
+            self.buckets[spec.item] = self._bucket(spec, props.force_destroy)
         self.key_arn: str = self.key.key_arn
         self.bucket_names: dict[str, str] = {item: b.bucket for item, b in self.buckets.items()}
         self.bucket_arns: dict[str, str] = {item: b.arn for item, b in self.buckets.items()}
+
+    def _bucket(self, spec: BucketSpec, force_destroy: bool) -> S3Bucket:
+        """Owner-enforced, private, versioned, KMS-encrypted, TLS only, with its lifecycle."""
+        bucket = S3Bucket(self, spec.item, bucket=spec.name, force_destroy=force_destroy)
+        S3BucketOwnershipControls(
+            self, f"{spec.item}-ownership", bucket=bucket.id,
+            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
+        )
+        block = S3BucketPublicAccessBlock(
+            self, f"{spec.item}-public-access", bucket=bucket.id, block_public_acls=True,
+            block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True,
+        )
+        versioning = S3BucketVersioningA(
+            self, f"{spec.item}-versioning", bucket=bucket.id,
+            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
+        )
+        S3BucketServerSideEncryptionConfigurationA(
+            self, f"{spec.item}-encryption", bucket=bucket.id,
+            rule=[
+                S3BucketServerSideEncryptionConfigurationRuleA(
+                    apply_server_side_encryption_by_default=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                        sse_algorithm="aws:kms", kms_master_key_id=self.key.key_arn,
+                    ),
+                    bucket_key_enabled=True,  # one data key per bucket, not per object: fewer KMS calls
+                )
+            ],
+        )
+        S3BucketPolicy(
+            self, f"{spec.item}-policy", bucket=bucket.id,
+            policy=PolicyDocument(
+                (deny_insecure_transport("DenyInsecureTransport", (bucket.arn, f"{bucket.arn}/*"), "s3:*"),)
+            ).to_json(),
+            depends_on=[block],  # a policy put before the block can race it
+        )
+        self._lifecycle(spec, bucket, versioning)
+        return bucket
+
+    def _lifecycle(self, spec: BucketSpec, bucket: S3Bucket, versioning: S3BucketVersioningA) -> None:
+        S3BucketLifecycleConfiguration(
+            self, f"{spec.item}-lifecycle", bucket=bucket.id,
+            rule=[
+                S3BucketLifecycleConfigurationRule(
+                    id="expire-old-data",
+                    status="Enabled",
+                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                    expiration=(
+                        [S3BucketLifecycleConfigurationRuleExpiration(days=spec.expire_after_days)]
+                        if spec.expire_after_days is not None else None
+                    ),
+                    noncurrent_version_expiration=[
+                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                            noncurrent_days=spec.noncurrent_days
+                        )
+                    ],
+                    abort_incomplete_multipart_upload=[
+                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
+                    ],
+                )
+            ],
+            depends_on=[versioning],  # noncurrent-version rules need versioning in place
+        )

@@ -80,6 +80,23 @@ class Cluster(Construct):
             IamRolePolicyAttachment(self, f"role-{policy}", role=role.name, policy_arn=aws.managed_policy(policy))
             for policy in ("AmazonEKSClusterPolicy", "AmazonEKSVPCResourceController")
         ]
+        self._control_plane(props, role, [*attachments])
+        issuer = self.cluster.identity.get(0).oidc.get(0).issuer
+        self.oidc_provider = IamOpenidConnectProvider(
+            self, "oidc", url=issuer, client_id_list=["sts.amazonaws.com"], thumbprint_list=[EKS_OIDC_THUMBPRINT],
+        )
+        self._admins(props)
+
+        self.name: str = self.cluster.name
+        self.arn: str = self.cluster.arn
+        self.endpoint: str = self.cluster.endpoint
+        self.security_group_id: str = self.cluster.vpc_config.cluster_security_group_id
+        self.oidc_provider_arn: str = self.oidc_provider.arn
+        self.oidc_issuer: str = issuer  # https://oidc.eks.<region>.amazonaws.com/id/<ID>
+
+    def _control_plane(self, props: ClusterProps, role: IamRole, attachments: list) -> None:
+        """The encryption key and the log group first, so both apply from the cluster's first moment."""
+        aws = props.aws
 
         self.key = EncryptionKey(
             self, "key",
@@ -119,11 +136,7 @@ class Cluster(Construct):
             depends_on=[*attachments, log_group.log_group],
         )
 
-        issuer = self.cluster.identity.get(0).oidc.get(0).issuer
-        self.oidc_provider = IamOpenidConnectProvider(
-            self, "oidc", url=issuer, client_id_list=["sts.amazonaws.com"], thumbprint_list=[EKS_OIDC_THUMBPRINT],
-        )
-
+    def _admins(self, props: ClusterProps) -> None:
         for index, principal in enumerate(props.admin_arns):
             entry = EksAccessEntry(
                 self, f"admin-{index}", cluster_name=self.cluster.name, principal_arn=principal, type="STANDARD",
@@ -132,14 +145,7 @@ class Cluster(Construct):
                 self, f"admin-{index}-policy",
                 cluster_name=self.cluster.name,
                 principal_arn=principal,
-                policy_arn=f"arn:{aws.partition}:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}",
+                policy_arn=f"arn:{props.aws.partition}:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}",
                 access_scope=EksAccessPolicyAssociationAccessScope(type="cluster"),
                 depends_on=[entry],
             )
-
-        self.name: str = self.cluster.name
-        self.arn: str = self.cluster.arn
-        self.endpoint: str = self.cluster.endpoint
-        self.security_group_id: str = self.cluster.vpc_config.cluster_security_group_id
-        self.oidc_provider_arn: str = self.oidc_provider.arn
-        self.oidc_issuer: str = issuer  # https://oidc.eks.<region>.amazonaws.com/id/<ID>

@@ -82,27 +82,8 @@ class MlflowDatabase(Construct):
             EncryptionKeyProps(alias=f"{props.identifier}-rds", description=f"RDS storage of {props.identifier}",
                                account_root_arn=props.aws.account_root),
         )
-        subnets = DbSubnetGroup(self, "subnets", name=props.identifier, subnet_ids=list(props.subnet_ids))
-        security_group = SecurityGroup(
-            self, "sg", name=f"{props.identifier}-db", vpc_id=props.vpc_id,
-            description="PostgreSQL from the EKS cluster security group only",
-            tags={"Name": f"{props.identifier}-db"},
-        )
-        parameters = DbParameterGroup(
-            self, "parameters", name=props.identifier, family=props.parameter_family,
-            description="MLflow PostgreSQL: TLS only, slow statements logged",
-            parameter=[
-                DbParameterGroupParameter(name="rds.force_ssl", value="1"),
-                DbParameterGroupParameter(name="log_min_duration_statement", value="1000"),
-            ],
-        )
-        # Enhanced monitoring: OS-level metrics (memory, IO wait) that CloudWatch's host metrics lack.
-        monitoring_role = IamRole(self, "monitoring-role", name=props.monitoring_role_name,
-                                  assume_role_policy=service_trust("monitoring.rds"))
-        monitoring_policy = IamRolePolicyAttachment(
-            self, "monitoring-policy", role=monitoring_role.name,
-            policy_arn=props.aws.managed_policy("service-role/AmazonRDSEnhancedMonitoringRole"),
-        )
+        subnets, security_group, parameters = self._placement(props)
+        monitoring_role, monitoring_policy = self._monitoring(props)
         self.instance = DbInstance(
             self, "db",
             identifier=props.identifier,
@@ -142,3 +123,31 @@ class MlflowDatabase(Construct):
         self.db_name: str = self.instance.db_name
         self.master_secret_arn: str = self.instance.master_user_secret.get(0).secret_arn
         self.security_group_id: str = security_group.id
+
+    def _placement(self, props: MlflowDatabaseProps) -> tuple[DbSubnetGroup, SecurityGroup, DbParameterGroup]:
+        """Private subnets, a security group opened by the cluster stack only, TLS-only parameters."""
+        subnets = DbSubnetGroup(self, "subnets", name=props.identifier, subnet_ids=list(props.subnet_ids))
+        security_group = SecurityGroup(
+            self, "sg", name=f"{props.identifier}-db", vpc_id=props.vpc_id,
+            description="PostgreSQL from the EKS cluster security group only",
+            tags={"Name": f"{props.identifier}-db"},
+        )
+        parameters = DbParameterGroup(
+            self, "parameters", name=props.identifier, family=props.parameter_family,
+            description="MLflow PostgreSQL: TLS only, slow statements logged",
+            parameter=[
+                DbParameterGroupParameter(name="rds.force_ssl", value="1"),
+                DbParameterGroupParameter(name="log_min_duration_statement", value="1000"),
+            ],
+        )
+        return subnets, security_group, parameters
+
+    def _monitoring(self, props: MlflowDatabaseProps) -> tuple[IamRole, IamRolePolicyAttachment]:
+        # Enhanced monitoring: OS-level metrics (memory, IO wait) that CloudWatch's host metrics lack.
+        monitoring_role = IamRole(self, "monitoring-role", name=props.monitoring_role_name,
+                                  assume_role_policy=service_trust("monitoring.rds"))
+        monitoring_policy = IamRolePolicyAttachment(
+            self, "monitoring-policy", role=monitoring_role.name,
+            policy_arn=props.aws.managed_policy("service-role/AmazonRDSEnhancedMonitoringRole"),
+        )
+        return monitoring_role, monitoring_policy

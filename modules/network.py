@@ -70,8 +70,6 @@ class Network(Construct):
     def __init__(self, scope: Construct, construct_id: str, props: NetworkProps) -> None:
         super().__init__(scope, construct_id)
         name = props.cluster_name
-        shared_with_cluster = {cluster_tag(name): "shared"}
-
         self.vpc = Vpc(
             self, "vpc", cidr_block=props.vpc_cidr, enable_dns_hostnames=True, enable_dns_support=True,
             tags={"Name": name},
@@ -80,33 +78,44 @@ class Network(Construct):
         DefaultSecurityGroup(self, "default-sg", vpc_id=self.vpc.id, tags={"Name": f"{name}-default-deny"})
         self._flow_logs(props)
         igw = InternetGateway(self, "igw", vpc_id=self.vpc.id, tags={"Name": name})
+        public_subnets = self._public_subnets(props, igw)
+        nats = self._nat_gateways(props, igw, public_subnets)
+        private_subnets, private_tables = self._private_subnets(props, nats)
+        self._endpoints(props, private_subnets, private_tables)
 
+        self.vpc_id: str = self.vpc.id
+        self.private_subnet_ids: list[str] = [s.id for s in private_subnets]
+        self.public_subnet_ids: list[str] = [s.id for s in public_subnets]
+
+    def _public_subnets(self, props: NetworkProps, igw: InternetGateway) -> list[Subnet]:
+        name = props.cluster_name
         public_rt = RouteTable(self, "public-rt", vpc_id=self.vpc.id, tags={"Name": f"{name}-public"})
         Route(self, "public-default", route_table_id=public_rt.id, destination_cidr_block="0.0.0.0/0", gateway_id=igw.id)
-
-        public_subnets = []
+        subnets = []
         for index, (zone, cidr) in enumerate(zip(props.zones, props.public_cidrs)):
             subnet = Subnet(
                 self, f"public-{index}", vpc_id=self.vpc.id, cidr_block=cidr, availability_zone=zone,
                 map_public_ip_on_launch=False,  # nothing launched here needs a public IP; NAT uses an EIP
-                tags={"Name": f"{name}-public-{zone}", PUBLIC_ELB_SUBNET_TAG: "1", **shared_with_cluster},
+                tags={"Name": f"{name}-public-{zone}", PUBLIC_ELB_SUBNET_TAG: "1", cluster_tag(name): "shared"},
             )
             RouteTableAssociation(self, f"public-{index}-rt", subnet_id=subnet.id, route_table_id=public_rt.id)
-            public_subnets.append(subnet)
+            subnets.append(subnet)
+        return subnets
 
-        nat_count = len(props.zones) if props.nat_gateways == "one_per_az" else 1
+    def _nat_gateways(self, props: NetworkProps, igw: InternetGateway, public_subnets: list[Subnet]) -> list[NatGateway]:
+        count = len(props.zones) if props.nat_gateways == "one_per_az" else 1
         nats = []
-        for index in range(nat_count):
-            eip = Eip(self, f"nat-eip-{index}", domain="vpc", tags={"Name": f"{name}-nat-{props.zones[index]}"})
-            nats.append(
-                NatGateway(
-                    self, f"nat-{index}", allocation_id=eip.id, subnet_id=public_subnets[index].id,
-                    tags={"Name": f"{name}-nat-{props.zones[index]}"}, depends_on=[igw],
-                )
-            )
+        for index in range(count):
+            label = f"{props.cluster_name}-nat-{props.zones[index]}"
+            eip = Eip(self, f"nat-eip-{index}", domain="vpc", tags={"Name": label})
+            nats.append(NatGateway(self, f"nat-{index}", allocation_id=eip.id, subnet_id=public_subnets[index].id,
+                                   tags={"Name": label}, depends_on=[igw]))
+        return nats
 
-        private_subnets = []
-        private_tables = []
+    def _private_subnets(self, props: NetworkProps, nats: list[NatGateway]) -> tuple[list[Subnet], list[RouteTable]]:
+        """Nodes and pods: each zone's subnet leaves through its own NAT (or the single one)."""
+        name = props.cluster_name
+        subnets, tables = [], []
         for index, (zone, cidr) in enumerate(zip(props.zones, props.private_cidrs)):
             subnet = Subnet(
                 self, f"private-{index}", vpc_id=self.vpc.id, cidr_block=cidr, availability_zone=zone,
@@ -114,42 +123,42 @@ class Network(Construct):
                     "Name": f"{name}-private-{zone}",
                     INTERNAL_ELB_SUBNET_TAG: "1",
                     KARPENTER_DISCOVERY_TAG: name,
-                    **shared_with_cluster,
+                    cluster_tag(name): "shared",
                 },
             )
             table = RouteTable(self, f"private-{index}-rt", vpc_id=self.vpc.id, tags={"Name": f"{name}-private-{zone}"})
-            nat = nats[index if nat_count > 1 else 0]
+            nat = nats[index if len(nats) > 1 else 0]
             Route(self, f"private-{index}-default", route_table_id=table.id, destination_cidr_block="0.0.0.0/0",
                   nat_gateway_id=nat.id)
             RouteTableAssociation(self, f"private-{index}-rta", subnet_id=subnet.id, route_table_id=table.id)
-            private_subnets.append(subnet)
-            private_tables.append(table)
+            subnets.append(subnet)
+            tables.append(table)
+        return subnets, tables
 
+    def _endpoints(self, props: NetworkProps, private_subnets: list[Subnet], private_tables: list[RouteTable]) -> None:
+        name = props.cluster_name
         VpcEndpoint(
             self, "s3-endpoint", vpc_id=self.vpc.id, service_name=f"com.amazonaws.{props.region}.s3",
             vpc_endpoint_type="Gateway", route_table_ids=[t.id for t in private_tables], tags={"Name": f"{name}-s3"},
         )
-        if props.interface_endpoints:
-            endpoint_sg = SecurityGroup(
-                self, "endpoints-sg", name=f"{name}-vpc-endpoints", vpc_id=self.vpc.id,
-                description="HTTPS from inside the VPC to the AWS interface endpoints",
-                ingress=[SecurityGroupIngress(description="HTTPS from the VPC", protocol="tcp", from_port=443,
-                                              to_port=443, cidr_blocks=[props.vpc_cidr])],
-                egress=[SecurityGroupEgress(description="Replies inside the VPC", protocol="tcp", from_port=0,
-                                            to_port=65535, cidr_blocks=[props.vpc_cidr])],
-                tags={"Name": f"{name}-vpc-endpoints"},
+        if not props.interface_endpoints:
+            return
+        endpoint_sg = SecurityGroup(
+            self, "endpoints-sg", name=f"{name}-vpc-endpoints", vpc_id=self.vpc.id,
+            description="HTTPS from inside the VPC to the AWS interface endpoints",
+            ingress=[SecurityGroupIngress(description="HTTPS from the VPC", protocol="tcp", from_port=443,
+                                          to_port=443, cidr_blocks=[props.vpc_cidr])],
+            egress=[SecurityGroupEgress(description="Replies inside the VPC", protocol="tcp", from_port=0,
+                                        to_port=65535, cidr_blocks=[props.vpc_cidr])],
+            tags={"Name": f"{name}-vpc-endpoints"},
+        )
+        for service in props.interface_endpoints:
+            VpcEndpoint(
+                self, f"endpoint-{service.replace('.', '-')}", vpc_id=self.vpc.id,
+                service_name=f"com.amazonaws.{props.region}.{service}", vpc_endpoint_type="Interface",
+                private_dns_enabled=True, subnet_ids=[s.id for s in private_subnets],
+                security_group_ids=[endpoint_sg.id], tags={"Name": f"{name}-{service}"},
             )
-            for service in props.interface_endpoints:
-                VpcEndpoint(
-                    self, f"endpoint-{service.replace('.', '-')}", vpc_id=self.vpc.id,
-                    service_name=f"com.amazonaws.{props.region}.{service}", vpc_endpoint_type="Interface",
-                    private_dns_enabled=True, subnet_ids=[s.id for s in private_subnets],
-                    security_group_ids=[endpoint_sg.id], tags={"Name": f"{name}-{service}"},
-                )
-
-        self.vpc_id: str = self.vpc.id
-        self.private_subnet_ids: list[str] = [s.id for s in private_subnets]
-        self.public_subnet_ids: list[str] = [s.id for s in public_subnets]
 
     def _flow_logs(self, props: NetworkProps) -> None:
         """Every accepted and rejected flow, for incident response and debugging security groups."""

@@ -71,7 +71,7 @@ class PoolSpec:
     node_repair: bool = False
 
     @classmethod
-    def from_pool(cls, name: str, pool: NodePool) -> "PoolSpec":
+    def from_pool(cls, name: str, pool: NodePool, *, node_repair: bool = True) -> "PoolSpec":
         labels = node_labels(name, pool)
         return cls(
             name=name,
@@ -86,7 +86,7 @@ class PoolSpec:
             imds_hop_limit=imds_hop_limit(pool.kind),
             labels=tuple(sorted(labels.items())),
             taints=tuple(Taint(t.key, t.value, _TAINT_EFFECTS[t.effect]) for t in pool.taints),
-            node_repair=pool.kind.is_gpu,
+            node_repair=node_repair and pool.kind.is_gpu,
         )
 
     @property
@@ -108,15 +108,18 @@ class NodePoolsProps:
 
     @classmethod
     def from_environment(
-        cls, env: Environment, *, cluster_name: str, subnet_ids: list[str], node_role_name: str, aws: AwsArns
+        cls, env: Environment, *, cluster_name: str, subnet_ids: list[str], node_role_name: str, aws: AwsArns,
+        node_repair: bool = True,
     ) -> "NodePoolsProps":
+        """node_repair=False where the API keeps no repair setting (the emulator: every plan would
+        show it again, and the update it starts never finishes)."""
         return cls(
             cluster_name=cluster_name,
             name_prefix=env.cluster.name,
             subnet_ids=tuple(subnet_ids),
             node_role_name=node_role_name,
             release_version=env.cluster.ami_release_version,
-            pools=tuple(PoolSpec.from_pool(name, pool) for name, pool in env.node_pools.items()),
+            pools=tuple(PoolSpec.from_pool(name, pool, node_repair=node_repair) for name, pool in env.node_pools.items()),
             tags=tuple(sorted(resource_tags(env.name, env.tags).items())),
             aws=aws,
         )

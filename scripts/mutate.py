@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # (module, the tests that cover it). Fast, focused subsets: each mutant runs them once.
 TARGETS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("eksml/aws/protection.py", ("tests/test_guards.py", "tests/test_deploy_parts.py")),
-    ("eksml/k8s/scheduling.py", ("tests/test_scheduling_operators.py", "tests/test_k8s_scheduling.py")),
+    ("eksml/k8s/checks/scheduling.py", ("tests/test_scheduling_operators.py", "tests/test_k8s_scheduling.py")),
     ("eksml/catalog/mig_layout.py", ("tests/test_catalog.py", "tests/test_k8s_gpu_sharing.py")),
     ("eksml/promote.py", ("tests/test_promote.py", "tests/test_promote_integrity.py")),
     ("eksml/config/yaml_edit.py", ("tests/test_promote_integrity.py", "tests/test_promote.py")),

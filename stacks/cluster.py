@@ -34,9 +34,10 @@ class ClusterStack(EnvironmentStack):
         self.node_pools = NodePools(
             self, "node-pools",
             NodePoolsProps.from_environment(env, cluster_name=self.cluster.name, subnet_ids=subnets,
-                                            node_role_name=role_name(env.cluster.name, NODE_ROLE), aws=self.aws),
+                                            node_role_name=role_name(env.cluster.name, NODE_ROLE), aws=self.aws,
+                                            node_repair=not settings.target.emulated),
         )
-        # The gp3 and io2 StorageClasses encrypt every volume with this key (eksml/k8s/components/storage.py).
+        # The gp3 and io2 StorageClasses encrypt every volume with this key (eksml/k8s/model/components/storage.py).
         self.ebs_key = EncryptionKey(self, "ebs-key", EncryptionKeyProps(
             alias=ebs_key_alias(env.cluster.name), description=f"EBS volumes of {env.cluster.name}",
             account_root_arn=self.aws.account_root))
@@ -53,6 +54,15 @@ class ClusterStack(EnvironmentStack):
                 },
             ),
         )
+        self._addons(env)
+        self.security_group_id: str = self._security_group(settings, env, network)
+        self.output(Output.CLUSTER_NAME, self.cluster.name, "EKS cluster name")
+        self.output(Output.CLUSTER_ENDPOINT, self.cluster.endpoint, "Kubernetes API server URL")
+        self.output(Output.CLUSTER_SECURITY_GROUP_ID, self.security_group_id,
+                    "Security group EKS puts on the control plane and managed nodes")
+        self.output(Output.OIDC_PROVIDER_ARN, self.cluster.oidc_provider_arn, "IAM OIDC provider for IRSA")
+
+    def _addons(self, env: Environment) -> None:
         arns = self.addon_identity.role_arns
         ClusterAddons(
             self, "addons",
@@ -71,17 +81,14 @@ class ClusterStack(EnvironmentStack):
                 nodes=tuple(self.node_pools.node_groups.values()),
             ),
         )
-        self.security_group_id: str = self.cluster.security_group_id
+
+    def _security_group(self, settings: StackSettings, env: Environment, network: NetworkStack) -> str:
+        """The cluster security group (the emulator has none: a stand-in), tagged for Karpenter's discovery."""
         if settings.target.emulated:
-            self.security_group_id = ClusterSecurityGroupStandIn(
+            return ClusterSecurityGroupStandIn(
                 self, "emulator-cluster-sg",
                 ClusterSecurityGroupStandInProps(cluster_name=env.cluster.name, vpc_id=network.network.vpc_id),
             ).security_group_id
-        else:
-            DiscoveryTag(self, "karpenter-discovery",
-                         DiscoveryTagProps(resource_id=self.security_group_id, cluster_name=env.cluster.name))
-        self.output(Output.CLUSTER_NAME, self.cluster.name, "EKS cluster name")
-        self.output(Output.CLUSTER_ENDPOINT, self.cluster.endpoint, "Kubernetes API server URL")
-        self.output(Output.CLUSTER_SECURITY_GROUP_ID, self.security_group_id,
-                    "Security group EKS puts on the control plane and managed nodes")
-        self.output(Output.OIDC_PROVIDER_ARN, self.cluster.oidc_provider_arn, "IAM OIDC provider for IRSA")
+        DiscoveryTag(self, "karpenter-discovery",
+                     DiscoveryTagProps(resource_id=self.cluster.security_group_id, cluster_name=env.cluster.name))
+        return self.cluster.security_group_id

@@ -14,7 +14,7 @@ from eksml.outputs import predict_outputs
 from eksml.charts import ChartCache
 from eksml.config import load_environment
 from eksml.contract.outputs import AwsOutputs
-from eksml.k8s.render import RenderResult, render_platform
+from eksml.k8s.rendering.render import RenderResult, render_platform
 
 
 @pytest.fixture(scope="session")

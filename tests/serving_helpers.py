@@ -11,8 +11,8 @@ import yaml
 
 from eksml.config import load_environment
 from eksml.errors import ConfigError
-from eksml.k8s.platform import KubernetesLayer, build_platform
-from eksml.k8s.render import current_outputs
+from eksml.k8s.model.platform import KubernetesLayer, build_platform
+from eksml.k8s.rendering.render import current_outputs
 from eksml.paths import ENVIRONMENTS_DIR
 
 

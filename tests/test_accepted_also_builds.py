@@ -23,7 +23,7 @@ from eksml.config import load_environment
 from eksml.contract.outputs import AwsOutputs
 from eksml.emulator.target import AwsTarget
 from eksml.errors import ConfigError
-from eksml.k8s.render import render_platform
+from eksml.k8s.rendering.render import render_platform
 from shipped import SHIPPED, shipped_data
 
 SHIPPED_DATA = {name: shipped_data(name) for name in SHIPPED}

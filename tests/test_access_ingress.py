@@ -11,8 +11,8 @@ import pytest
 import yaml
 from serving_helpers import edited, issues_of, objects_of, platform_of
 
-from eksml.k8s.components.access import UI_BACKENDS, predictor_service
-from eksml.k8s.components.serving import PREDICTOR_PORT
+from eksml.k8s.model.components.access import UI_BACKENDS, predictor_service
+from eksml.k8s.model.components.serving import PREDICTOR_PORT
 from eksml.kube_tools import helm_binary
 from shared_data import SHARED_DIR
 
@@ -135,7 +135,7 @@ def test_unknown_model_or_uninstalled_ui_is_refused(tmp_path):
 
 
 def test_ingresses_and_policies_are_valid_kubernetes_objects():
-    from eksml.k8s.object_checks import builtin_validator
+    from eksml.k8s.checks.object_checks import builtin_validator
 
     for env_name in ("dev", "prod", "staging", "local"):
         platform = platform_of(env_name)

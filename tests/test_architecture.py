@@ -28,8 +28,14 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("eksml.config",),
     ("eksml.components",),
     ("eksml.catalog",),
-    ("eksml.contract", "eksml.table", "eksml.toolchain", "eksml.kube_tools", "eksml.workspace"),
+    ("eksml.contract", "eksml.table", "eksml.toolchain", "eksml.provider_binding", "eksml.kube_tools", "eksml.workspace"),
     ("eksml.errors", "eksml.paths", "eksml"),
+)
+
+# Inside eksml.k8s, the flow from the model to the cluster, highest first. Each sub-package may
+# import its own modules and those of a lower entry; `eksml.k8s` itself is the library's façade.
+K8S_LAYERS: tuple[str, ...] = (
+    "eksml.k8s.cluster", "eksml.k8s.rendering", "eksml.k8s.checks", "eksml.k8s.templating", "eksml.k8s.model",
 )
 
 
@@ -201,8 +207,8 @@ def test_the_cycle_finder_finds_cycles(graph, expected):
 
 def test_a_package_cycle_is_found_where_no_module_cycle_is():
     """k8s.render -> aws.synth and aws.run -> k8s.platform: no module imports itself back, the packages do."""
-    graph = {"eksml.k8s.render": {"eksml.aws.synth"}, "eksml.aws.synth": set(),
-             "eksml.aws.run": {"eksml.k8s.platform"}, "eksml.k8s.platform": set()}
+    graph = {"eksml.k8s.rendering.render": {"eksml.aws.synth"}, "eksml.aws.synth": set(),
+             "eksml.aws.run": {"eksml.k8s.model.platform"}, "eksml.k8s.model.platform": set()}
     assert cycles(graph) == []
     assert cycles(package_graph(graph)) == [["eksml.aws", "eksml.k8s"]]
 
@@ -210,7 +216,7 @@ def test_a_package_cycle_is_found_where_no_module_cycle_is():
 def test_the_layer_check_catches_an_upward_and_a_sideways_import():
     graph = {
         "modules.network": {"stacks.base"},  # upward
-        "eksml.aws.run": {"eksml.k8s.render"},  # sideways, same layer
+        "eksml.aws.run": {"eksml.k8s.rendering.render"},  # sideways, same layer
         "stacks.base": {"modules.network", "eksml.emulator.target"},  # downward: fine
     }
     problems = layer_violations(graph)
@@ -222,12 +228,57 @@ def test_the_layer_check_catches_an_upward_and_a_sideways_import():
 def test_lazy_and_type_checking_imports_count(tmp_path, monkeypatch):
     source = (
         "from typing import TYPE_CHECKING\n"
-        "if TYPE_CHECKING:\n    from eksml.k8s import render\n"
+        "if TYPE_CHECKING:\n    from eksml.k8s.rendering import render\n"
         "def f():\n    import stacks.app\n"
     )
     path = ROOT / "eksml" / "aws" / "run.py"
     monkeypatch.setitem(MODULES, "eksml.aws.probe", tmp_path / "probe.py")
     (tmp_path / "probe.py").write_text(source)
     found = imports_of("eksml.aws.probe")
-    assert {"eksml.k8s.render", "stacks.app"} <= found
+    assert {"eksml.k8s.rendering.render", "stacks.app"} <= found
     assert path.is_file()
+
+
+def k8s_unit(module: str) -> str | None:
+    """The sub-package of eksml.k8s a module belongs to; None for the façade and modules outside."""
+    parts = module.split(".")
+    return ".".join(parts[:3]) if parts[:2] == ["eksml", "k8s"] and len(parts) >= 3 else None
+
+
+def k8s_violations(graph: dict[str, set[str]]) -> list[str]:
+    problems = []
+    for module, targets in graph.items():
+        if not module.startswith("eksml.k8s."):
+            continue
+        unit = k8s_unit(module)
+        assert unit in K8S_LAYERS, f"{module} is in no sub-package of K8S_LAYERS"
+        for target in targets:
+            if target == "eksml.k8s":
+                problems.append(f"{module} imports the façade eksml.k8s")
+                continue
+            target_unit = k8s_unit(target)
+            if target_unit is None or target_unit == unit:
+                continue
+            if K8S_LAYERS.index(target_unit) < K8S_LAYERS.index(unit):
+                problems.append(f"{module} ({unit}) imports {target} ({target_unit}): against the flow")
+    return problems
+
+
+def test_k8s_sub_packages_follow_the_flow():
+    assert k8s_violations(GRAPH) == []
+
+
+def test_every_k8s_module_is_in_a_sub_package():
+    loose = [m for m in MODULES if m.startswith("eksml.k8s.") and k8s_unit(m) not in K8S_LAYERS]
+    assert loose == []
+
+
+@pytest.mark.parametrize("module, target", [
+    ("eksml.k8s.model.pools", "eksml.k8s.checks.scheduling"),
+    ("eksml.k8s.checks.scheduling", "eksml.k8s.rendering.render"),
+    ("eksml.k8s.templating.chart_render", "eksml.k8s"),
+])
+def test_an_upward_import_inside_k8s_is_found(module, target):
+    graph = {m: set(t) for m, t in GRAPH.items()}
+    graph[module].add(target)
+    assert len(k8s_violations(graph)) == 1

@@ -8,9 +8,9 @@ import pytest
 from eksml.outputs import predict_outputs
 from eksml.config import load_environment
 from eksml.errors import StageError
-from eksml.k8s.applications import application_status
-from eksml.k8s.gitops import gitops_files
-from eksml.k8s.platform import build_platform
+from eksml.k8s.model.applications import application_status
+from eksml.k8s.rendering.gitops import gitops_files
+from eksml.k8s.model.platform import build_platform
 from eksml.contract.outputs import AwsOutputs
 
 

@@ -1,4 +1,4 @@
-"""Hostile inputs beyond the environment file (tests/bad_inputs/cases.py), each through the real CLI.
+"""Hostile inputs beyond the environment file (tests/bad_inputs/input_cases.py), each through the real CLI.
 
 Overlays, output folders, promote targets, lock IDs and arguments: every case exits with its code
 and names the problem, never prints a traceback or "a bug in eksml", and a user's files are byte for
@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import eksml.k8s.context as render_context
+import eksml.k8s.model.context as render_context
 from eksml.cli import cli
 from eksml.paths import ENVIRONMENTS_DIR, HELM_VALUES_DIR, PROJECT_ROOT
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 sys.path.insert(0, str(CORPUS))
-from cases import ARGUMENTS, FOLDERS, LOCK_IDS, OVERLAYS, PROMOTE_TARGETS, FolderCase, OverlayCase  # noqa: E402
+from input_cases import ARGUMENTS, FOLDERS, LOCK_IDS, OVERLAYS, PROMOTE_TARGETS, FolderCase, OverlayCase  # noqa: E402
 
 sys.path.remove(str(CORPUS))
 

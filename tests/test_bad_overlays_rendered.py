@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import eksml.k8s.context as render_context
+import eksml.k8s.model.context as render_context
 from eksml.cli import cli
 from eksml.paths import HELM_VALUES_DIR
 
@@ -47,8 +47,6 @@ def test_an_overlay_the_render_refuses_is_refused_on_both_paths(gitops, cli_char
     assert not out.exists()
 
 
-@pytest.mark.xfail(strict=False, reason="the Pod Security 'restricted'/baseline check on rendered pods is issue 18's; "
-                                         "this case passes once it lands")
 @pytest.mark.parametrize("gitops", [False, True], ids=["render", "gitops"])
 def test_a_privileged_host_root_overlay_is_refused_on_both_paths(gitops, cli_charts, tmp_path, monkeypatch):
     result, out = _render_with_overlay(PRIVILEGED_HOST_ROOT, tmp_path, monkeypatch, gitops)

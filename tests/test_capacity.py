@@ -210,7 +210,7 @@ def test_real_chart_render_gives_the_same_demand(dev_render):
     ({"containers": []}, {"replicas": 5}, (5, None)),  # a Deployment's pod spec and its spec
 ])
 def test_replica_counts(node, owner, expected):
-    from eksml.k8s.replicas import replica_counts
+    from eksml.k8s.model.replicas import replica_counts
 
     assert replica_counts(node, owner) == expected
 

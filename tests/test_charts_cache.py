@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from eksml.charts import ChartCache, ChartRequest
 from eksml.charts import chart_mirror as resolve_mirror
-from eksml.k8s.chart_requests import wanted_charts
+from eksml.k8s.model.chart_requests import wanted_charts
 from eksml.cli import cli
 from eksml.config import load_environment
 from eksml.errors import ConfigError, StageError

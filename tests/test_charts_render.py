@@ -213,3 +213,13 @@ def test_a_dependency_condition_is_read_the_way_helm_reads_it(condition, values,
 def test_our_values_override_the_charts_defaults_when_deciding_a_condition():
     merged = merged_values({"postgresql": {"enabled": False, "auth": {"user": "u"}}}, {"postgresql": {"enabled": True}})
     assert merged == {"postgresql": {"enabled": True, "auth": {"user": "u"}}}
+
+
+def test_without_documents_leaves_out_only_the_matching_objects_and_keeps_the_rest_byte_for_byte():
+    from eksml.charts.kube_yaml import without_documents
+
+    first = "---\n# Source: chart/templates/a.yaml\napiVersion: v1\nkind: Secret\nmetadata:\n  name: a\n"
+    second = "---\n# Source: chart/templates/b.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n"
+    text = first + second
+    assert without_documents(text, lambda body: body["kind"] == "Secret") == second
+    assert without_documents(text, lambda body: False) == text

@@ -11,11 +11,11 @@ from eksml.charts.kube_yaml import ManifestObject
 from eksml.config import load_environment
 from eksml.contract.names import ebs_key_alias
 from eksml.outputs import predict_outputs
-from eksml.k8s.components.storage import DEFAULT_CLASS_ANNOTATION
-from eksml.k8s.object_checks import Placed
-from eksml.k8s.platform import build_platform
-from eksml.k8s.render import RenderResult
-from eksml.k8s.replica_check import SINGLE_REPLICA_ALLOWED, single_replica_issues
+from eksml.k8s.model.components.storage import DEFAULT_CLASS_ANNOTATION
+from eksml.k8s.checks.object_checks import Placed
+from eksml.k8s.model.platform import build_platform
+from eksml.k8s.rendering.render import RenderResult
+from eksml.k8s.checks.replica_check import SINGLE_REPLICA_ALLOWED, single_replica_issues
 
 
 def platform_for(name: str):
@@ -152,7 +152,7 @@ def test_every_exception_to_the_replica_rule_has_a_reason():
 
 def test_the_check_finds_the_single_replica_webhooks_of_a_real_dev_render(dev_render: RenderResult):
     """dev runs one replica of each (allowed below prod); the check, run over those real charts, names them."""
-    from eksml.k8s.platform_checks import placed_objects
+    from eksml.k8s.checks.platform_checks import placed_objects
 
     _, platform = platform_for("dev")
     namespaces = {r.name: r.component.namespace for r in dev_render.charts.releases}
@@ -163,7 +163,7 @@ def test_the_check_finds_the_single_replica_webhooks_of_a_real_dev_render(dev_re
 
 def test_prod_renders_with_every_check_passing(session_charts, session_cache, tmp_path):
     """The real prod render: HA values pass the replica check beside the schema, CRD and placement checks."""
-    from eksml.k8s.render import render_platform
+    from eksml.k8s.rendering.render import render_platform
 
     env = load_environment("prod")
     result = render_platform(env, predict_outputs(env), tmp_path, with_charts=True, cache=session_cache,

@@ -11,8 +11,8 @@ from serving_helpers import edited, issues_of, platform_of
 
 from eksml.cli import cli
 from eksml.config import load_environment
-from eksml.k8s.crd_schema import custom_resource_errors
-from eksml.k8s.gitops import gitops_files
+from eksml.k8s.checks.crd_schema import custom_resource_errors
+from eksml.k8s.rendering.gitops import gitops_files
 from eksml.kube_tools import helm_binary
 from shared_data import SHARED_DIR
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from eksml.config import load_environment
 from eksml.outputs import predict_outputs
-from eksml.k8s.platform import build_platform
+from eksml.k8s.model.platform import build_platform
 
 
 def gpu_rules(env_name: str) -> dict[str, dict]:

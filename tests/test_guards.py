@@ -64,7 +64,7 @@ def stand_in(monkeypatch, tmp_path):
     """run_stacks with one stack (data), no synthesis, no state bucket, a stand-in terraform."""
     stack = SynthesizedStack("data", tmp_path / "data", ())
     monkeypatch.setattr(aws_run, "synthesize_if_changed", lambda env, out, target: ([stack], True))
-    monkeypatch.setattr(aws_run, "_ensure_state_bucket", lambda env, target: None)
+    monkeypatch.setattr(aws_run, "_ensure_state_bucket", lambda env, target, create=True: None)
     monkeypatch.setattr(aws_run, "Terraform", StandInTerraform)
     StandInTerraform.applied = []
 

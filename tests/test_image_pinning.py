@@ -7,10 +7,10 @@ import pytest
 from eksml.charts.kube_yaml import ManifestObject
 from eksml.config import load_environment
 from eksml.outputs import predict_outputs
-from eksml.k8s.image_check import image_issues, mutable_tag
-from eksml.k8s.object_checks import Placed
-from eksml.k8s.platform import build_platform
-from eksml.k8s.platform_checks import placed_objects
+from eksml.k8s.checks.image_check import image_issues, mutable_tag
+from eksml.k8s.checks.object_checks import Placed
+from eksml.k8s.model.platform import build_platform
+from eksml.k8s.checks.platform_checks import placed_objects
 
 
 @pytest.mark.parametrize("reference, pinned", [

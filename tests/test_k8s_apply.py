@@ -12,8 +12,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import yaml
 
-from eksml.k8s.apply import FIELD_MANAGER, KubernetesApplier, TransientApplyError
-from eksml.k8s.model import ObjectRef
+from eksml.k8s.cluster.apply import FIELD_MANAGER, KubernetesApplier, TransientApplyError
+from eksml.k8s.model.records import ObjectRef
 
 CORE = {"namespaces": ("Namespace", False), "secrets": ("Secret", True), "configmaps": ("ConfigMap", True)}
 KARPENTER = {"nodepools": ("NodePool", False)}

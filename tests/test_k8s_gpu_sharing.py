@@ -14,9 +14,9 @@ from eksml.catalog import load_catalog
 from eksml.config import load_environment
 from eksml.config.models import Environment, PoolKind
 from eksml.gpu.sharing import DEVICE_PLUGIN_CONFIG_LABEL, MIG_CONFIG_LABEL, sharing_labels
-from eksml.k8s.gpu_config import DEVICE_PLUGIN_CONFIGMAP, MIG_PARTED_CONFIGMAP
-from eksml.k8s.platform import build_platform
-from eksml.k8s.pools import pool_gpu
+from eksml.k8s.model.gpu_config import DEVICE_PLUGIN_CONFIGMAP, MIG_PARTED_CONFIGMAP
+from eksml.k8s.model.platform import build_platform
+from eksml.k8s.model.pools import pool_gpu
 from eksml.contract.outputs import AwsOutputs
 
 from shared_data import UPSTREAM_DIR

@@ -14,16 +14,17 @@ import pytest
 import yaml
 
 from eksml.outputs import predict_outputs
+from eksml.components import addon_switches
 from eksml.config import load_environment
 from eksml.config.models import Environment
 from eksml.errors import ConfigError, StageError
-from eksml.k8s.live import format_changes, release_changes, release_status
+from eksml.k8s.cluster.live import format_changes, release_changes, release_status
 from eksml.k8s import InstallEvent, RetryPolicy, install_platform
-from eksml.k8s.install import uninstall_platform
-from eksml.k8s.apply import TransientApplyError
-from eksml.k8s.install import normalise_version
-from eksml.k8s.model import ObjectRef, RenderedComponent
-from eksml.k8s.platform import build_platform, check_custom_resources, install_order
+from eksml.k8s.cluster.install import uninstall_platform
+from eksml.k8s.cluster.apply import TransientApplyError
+from eksml.k8s.cluster.install import normalise_version
+from eksml.k8s.model.records import ObjectRef, RenderedComponent
+from eksml.k8s.model.platform import build_platform, check_custom_resources, install_order
 from eksml.contract.outputs import AwsOutputs
 from eksml.paths import ENVIRONMENTS_DIR
 
@@ -118,12 +119,15 @@ def applied_outputs(env: Environment, **changes) -> AwsOutputs:
     return dataclasses.replace(predict_outputs(env), predicted=False, vpc_id="vpc-0123", **changes)
 
 
+SMALL_ENV_RELEASES = ("external_secrets", "karpenter", "mlflow")
+
+
 def small_env() -> Environment:
     """dev with three releases (external-secrets, karpenter, mlflow): the install path, quickly."""
     data = copy.deepcopy(DEV)
-    for addon in ("cert_manager", "aws_load_balancer_controller", "kube_prometheus_stack", "gpu_operator",
-                  "kserve", "argo_workflows", "opea_chatqna"):
-        data["addons"][addon]["enabled"] = False
+    for addon in addon_switches():
+        if addon not in SMALL_ENV_RELEASES:
+            data["addons"].setdefault(addon, {})["enabled"] = False
     return Environment.model_validate(data)
 
 

@@ -13,12 +13,12 @@ from eksml.outputs import predict_outputs
 from eksml.charts.kube_yaml import ManifestObject
 from eksml.config import load_environment
 from eksml.config.models import Environment
-from eksml.k8s.crd_schema import custom_resource_errors
-from eksml.k8s.manifests import object_path
-from eksml.k8s.object_checks import Placed, check_objects, crd_index
-from eksml.k8s.platform import build_platform
-from eksml.k8s.render import RenderResult
-from eksml.k8s.scheduling import platform_workloads
+from eksml.k8s.checks.crd_schema import custom_resource_errors
+from eksml.k8s.model.manifests import object_path
+from eksml.k8s.checks.object_checks import Placed, check_objects, crd_index
+from eksml.k8s.model.platform import build_platform
+from eksml.k8s.rendering.render import RenderResult
+from eksml.k8s.checks.scheduling import platform_workloads
 from eksml.contract.outputs import AwsOutputs
 from shipped import SHIPPED, shipped_data
 

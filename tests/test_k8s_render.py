@@ -18,7 +18,7 @@ from eksml.config import load_environment
 from eksml.config.models import Environment
 from eksml.errors import ConfigError
 from eksml.k8s import plan_diff, render_platform
-from eksml.k8s.values import deep_merge
+from eksml.k8s.model.values import deep_merge
 from eksml.contract.outputs import AwsOutputs
 from eksml.paths import HELM_VALUES_DIR
 from shipped import SHIPPED, shipped_data

@@ -14,16 +14,16 @@ import yaml
 from click.testing import CliRunner
 
 from eksml.outputs import predict_outputs
-from eksml.charts.kube_yaml import ManifestObject
+from eksml.charts.kube_yaml import ManifestObject, read_manifest
 from eksml.cli import cli
 from eksml.config import load_environment
 from eksml.contract.outputs import AwsOutputs
-from eksml.k8s.crd_schema import custom_resource_errors
-from eksml.k8s.images import images_of
-from eksml.k8s.object_checks import Placed, check_objects, crd_index
-from eksml.k8s.object_diff import compare_dirs
-from eksml.k8s.platform_checks import placed_objects
-from eksml.k8s.render import RenderResult, render_platform
+from eksml.k8s.checks.crd_schema import custom_resource_errors
+from eksml.k8s.checks.images import images_of
+from eksml.k8s.checks.object_checks import Placed, check_objects, crd_index
+from eksml.k8s.cluster.object_diff import compare_dirs
+from eksml.k8s.checks.platform_checks import placed_objects
+from eksml.k8s.rendering.render import RenderResult, render_platform
 from eksml.paths import HELM_VALUES_DIR
 
 
@@ -75,8 +75,23 @@ def test_mlflow_reads_rds_and_the_external_secrets_secret(dev_render: RenderResu
     mlflow = next(c for c in dev_render.components if c.name == "mlflow")
     postgres = mlflow.values["backendStore"]["postgres"]
     assert postgres["host"] == predict_outputs(load_environment("dev")).db_endpoint
-    [secret] = [m for m in mlflow.objects + mlflow.prerequisites if m["kind"] == "ExternalSecret"]
+    [secret] = [m for m in mlflow.prerequisites if m["kind"] == "ExternalSecret" and "secretStoreRef" in m["spec"]]
     assert mlflow.values["backendStore"]["existingDatabaseSecret"]["name"] == secret["spec"]["target"]["name"]
+
+
+def test_mlflows_flask_key_is_generated_in_the_cluster_not_rendered(dev_render: RenderResult):
+    """The chart's own key Secret (random at template time, so written into files) is left out:
+    the ExternalSecret eksml applies first makes it, and the chart's `lookup` then skips its own."""
+    mlflow = next(c for c in dev_render.components if c.name == "mlflow")
+    [generated] = [m for m in mlflow.prerequisites if m["kind"] == "ExternalSecret" and "dataFrom" in m["spec"]]
+    name = generated["spec"]["target"]["name"]
+    deployment = one(dev_render, "mlflow", "Deployment", "mlflow")
+    [server] = [c for c in deployment.body["spec"]["template"]["spec"]["containers"] if c["name"] == "mlflow"]
+    assert {"secretRef": {"name": name}} in server["envFrom"]
+    assert not [o for o in objects(dev_render, "mlflow") if o.kind == "Secret" and o.name == name]
+    written = read_manifest((dev_render.out_dir / "manifests" / "mlflow.yaml").read_text())
+    assert not [o for o in written if o.kind == "Secret" and o.name == name]  # the file matches what was checked
+    assert [o for o in written if o.kind == "Deployment"]
 
 
 def test_mlflow_deployment_is_rendered_checked_and_placed_like_every_release(dev_render: RenderResult):
@@ -102,7 +117,7 @@ def test_gpu_node_daemonsets_cover_every_gpu_pool(dev_render: RenderResult):
 
 
 def load_pools(result: RenderResult):
-    from eksml.k8s.platform import build_platform
+    from eksml.k8s.model.platform import build_platform
 
     env = load_environment("dev")
     return build_platform(env, predict_outputs(env)).pools
@@ -115,7 +130,7 @@ def test_every_pod_of_every_release_is_placed(dev_render: RenderResult):
 
 
 def _platform_objects(result: RenderResult) -> list[Placed]:
-    from eksml.k8s.platform import build_platform
+    from eksml.k8s.model.platform import build_platform
 
     env = load_environment("dev")
     return placed_objects(build_platform(env, predict_outputs(env)), result.charts)
@@ -226,7 +241,7 @@ def test_cli_render_refuses_bad_overlays_naming_release_object_and_field(cli_cha
     (values_dir / "dev").mkdir(exist_ok=True)
     for name, overlay in BAD_OVERLAYS.items():
         (values_dir / "dev" / name).write_text(yaml.safe_dump(overlay))
-    monkeypatch.setattr("eksml.k8s.context.HELM_VALUES_DIR", values_dir)
+    monkeypatch.setattr("eksml.k8s.model.context.HELM_VALUES_DIR", values_dir)
     out = tmp_path / "render"
     result = CliRunner().invoke(cli, ["render", "dev", "--out", str(out)])
     assert result.exit_code == 2, result.output
@@ -245,7 +260,7 @@ def test_cli_render_refuses_mlflow_with_its_missing_postgresql_subchart_switched
     shutil.copytree(HELM_VALUES_DIR, values_dir)
     (values_dir / "dev").mkdir(exist_ok=True)
     (values_dir / "dev" / "mlflow.yaml").write_text(yaml.safe_dump({"postgresql": {"enabled": True}}))
-    monkeypatch.setattr("eksml.k8s.context.HELM_VALUES_DIR", values_dir)
+    monkeypatch.setattr("eksml.k8s.model.context.HELM_VALUES_DIR", values_dir)
     out = tmp_path / "render"
     result = CliRunner().invoke(cli, ["render", "dev", "--out", str(out)])
     assert result.exit_code == 2, result.output
@@ -282,7 +297,7 @@ def test_every_shipped_environment_renders_clean(env_name, session_charts, sessi
 
 
 def test_cli_images_lists_images_per_release_as_text_and_json(dev_render: RenderResult, monkeypatch):
-    monkeypatch.setattr("eksml.k8s.chart_render.render_charts", lambda *args, **kwargs: dev_render.charts)
+    monkeypatch.setattr("eksml.k8s.templating.chart_render.render_charts", lambda *args, **kwargs: dev_render.charts)
     text = CliRunner().invoke(cli, ["images", "dev"])
     assert text.exit_code == 0, text.output
     assert "opea-chatqna:\n" in text.output and "vllm/vllm-openai:" in text.output

@@ -13,9 +13,9 @@ from eksml.outputs import predict_outputs
 from eksml.config import load_environment
 from eksml.config.models import Environment
 from eksml.errors import ConfigError
-from eksml.k8s.platform import KubernetesLayer, build_platform
-from eksml.k8s.render import render_platform
-from eksml.k8s.scheduling import check_scheduling, place, platform_workloads
+from eksml.k8s.model.platform import KubernetesLayer, build_platform
+from eksml.k8s.rendering.render import render_platform
+from eksml.k8s.checks.scheduling import check_scheduling, place, platform_workloads
 from eksml.contract.outputs import AwsOutputs
 from eksml.paths import HELM_VALUES_DIR
 from shipped import SHIPPED, shipped_data
@@ -168,7 +168,7 @@ def test_operator_daemonsets_missing_a_pool_taint_is_caught():
 
 
 def test_owned_inference_services_are_checked_too():
-    from eksml.k8s.scheduling import workloads_in_manifest
+    from eksml.k8s.checks.scheduling import workloads_in_manifest
 
     env = load_environment("dev")
     platform = build_platform(env, predict_outputs(env))

@@ -22,10 +22,10 @@ from eksml.outputs import predict_outputs
 from eksml.charts.kube_yaml import ManifestObject
 from eksml.config import load_environment
 from eksml.config.models import Environment
-from eksml.k8s.context import IRSA_ANNOTATION
-from eksml.k8s.platform import build_platform
-from eksml.k8s.render import RenderResult
-from eksml.k8s.values import deep_merge
+from eksml.k8s.model.context import IRSA_ANNOTATION
+from eksml.k8s.model.platform import build_platform
+from eksml.k8s.rendering.render import RenderResult
+from eksml.k8s.model.values import deep_merge
 from eksml.contract.outputs import AwsOutputs
 from eksml.paths import ENVIRONMENTS_DIR
 from shipped import SHIPPED

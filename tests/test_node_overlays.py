@@ -11,9 +11,9 @@ import yaml
 from eksml.charts.kube_yaml import ManifestObject
 from eksml.config.models import Environment
 from eksml.outputs import predict_outputs
-from eksml.k8s.crd_schema import custom_resource_errors
-from eksml.k8s.object_checks import Placed, crd_index
-from eksml.k8s.platform import build_platform
+from eksml.k8s.checks.crd_schema import custom_resource_errors
+from eksml.k8s.checks.object_checks import Placed, crd_index
+from eksml.k8s.model.platform import build_platform
 from eksml.paths import ENVIRONMENTS_DIR
 
 DEV = yaml.safe_load((ENVIRONMENTS_DIR / "dev.yaml").read_text())

@@ -8,8 +8,8 @@ import json
 from serving_helpers import objects_of, platform_of
 
 from eksml.catalog.exporter_metrics import dcgm_counters, known_metrics
-from eksml.k8s.components.monitoring import RULES_NAME
-from eksml.k8s.dashboards import metric_names
+from eksml.k8s.model.components.monitoring import RULES_NAME
+from eksml.k8s.model.dashboards import metric_names
 
 ENVS = ("dev", "staging", "prod", "local")
 

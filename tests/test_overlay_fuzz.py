@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from eksml.config import load_environment
 from eksml.errors import ConfigError
-from eksml.k8s.platform import build_platform
+from eksml.k8s.model.platform import build_platform
 from eksml.outputs import predict_outputs
 from eksml.paths import HELM_VALUES_DIR
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from eksml.aws.run import RunResult, StackResult
+from eksml.aws.run_result import RunResult, StackResult
 from eksml.config import load_environment
 from eksml.deploy.plan import EnvironmentPlan, kubernetes_plan, plan_json, plan_text
-from eksml.k8s.object_diff import compare
+from eksml.k8s.cluster.object_diff import compare
 from eksml.outputs import predict_outputs
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from eksml.config.components import PLATFORM_NAMESPACES
-from eksml.k8s.components import catalog
-from eksml.k8s.components.baseline import UNOWNED_NAMESPACES
+from eksml.k8s.model.components import catalog
+from eksml.k8s.model.components.baseline import UNOWNED_NAMESPACES
 
 
 def test_the_reserved_namespaces_are_the_components_namespaces():

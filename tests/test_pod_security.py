@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from eksml.cli import cli
-from eksml.k8s.pod_security import BASELINE, PRIVILEGED, RESTRICTED, violations
-from eksml.k8s.pod_security_check import namespace_levels, pod_specs
-from eksml.k8s.pod_security_levels import EXCEPTION_BY_NAMESPACE, EXCEPTIONS
+from eksml.k8s.checks.pod_security import BASELINE, PRIVILEGED, RESTRICTED, violations
+from eksml.k8s.checks.pod_security_check import namespace_levels, pod_specs
+from eksml.k8s.model.pod_security_levels import EXCEPTION_BY_NAMESPACE, EXCEPTIONS
 from eksml.paths import HELM_VALUES_DIR
 
 HARDENED = {
@@ -80,8 +80,8 @@ def test_every_exception_has_a_reason_and_a_known_level():
 def test_every_rendered_namespace_outside_the_exceptions_enforces_restricted_and_every_pod_passes(dev_render):
     from eksml.config import load_environment
     from eksml.outputs import predict_outputs
-    from eksml.k8s.platform import build_platform
-    from eksml.k8s.platform_checks import placed_objects
+    from eksml.k8s.model.platform import build_platform
+    from eksml.k8s.checks.platform_checks import placed_objects
 
     env = load_environment("dev")
     objects = placed_objects(build_platform(env, predict_outputs(env)), dev_render.charts)
@@ -116,7 +116,7 @@ def test_a_privileged_hostpath_pod_from_a_values_overlay_is_refused_with_exit_2(
         "  volumes: [{name: host, hostPath: {path: /}}]\n"
         "  volumeMounts: [{name: host, mountPath: /host}]\n"
     )
-    monkeypatch.setattr("eksml.k8s.context.HELM_VALUES_DIR", values_dir)
+    monkeypatch.setattr("eksml.k8s.model.context.HELM_VALUES_DIR", values_dir)
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["render", "dev", "--out", str(out)])
     assert result.exit_code == 2, result.output
@@ -128,7 +128,7 @@ def test_a_privileged_hostpath_pod_from_a_values_overlay_is_refused_with_exit_2(
 
 
 def test_the_summary_counts_restricted_pods_and_namespaces(dev_render):
-    from eksml.k8s.platform_checks import platform_pss_summary
+    from eksml.k8s.checks.platform_checks import platform_pss_summary
 
     summary = platform_pss_summary(dev_render.components, dev_render.charts, "1.35")
     assert 0 < summary.restricted_pods < summary.pods  # the exception namespaces' pods are not clean
@@ -138,6 +138,6 @@ def test_the_summary_counts_restricted_pods_and_namespaces(dev_render):
 
 
 def levels_of(render):
-    from eksml.k8s.platform_checks import placed_components
+    from eksml.k8s.checks.platform_checks import placed_components
 
     return namespace_levels(placed_components(render.components, render.charts), "1.35")

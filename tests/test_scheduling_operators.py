@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from eksml.k8s.model import NodeTaint, PoolTarget
-from eksml.k8s.scheduling import rejection_reasons, workloads_in_values
+from eksml.k8s.model.records import NodeTaint, PoolTarget
+from eksml.k8s.checks.scheduling import rejection_reasons, workloads_in_values
 
 GPU = {"limits": {"nvidia.com/gpu": 1}}
 AFFINITY_REFUSED = "required node affinity matches none of the pool's labels"
@@ -117,7 +117,7 @@ def test_a_workload_may_ask_for_exactly_what_a_node_offers(asked, fits):
 
 
 def test_what_each_pool_runs_and_what_runs_nowhere():
-    from eksml.k8s.scheduling import place, pool_workloads, unplaced
+    from eksml.k8s.checks.scheduling import place, pool_workloads, unplaced
 
     pools = [pool(), pool(labels={"workload-type": "training"})]
     pinned = one_workload({"resources": GPU, "nodeSelector": {"workload-type": "research"}})
@@ -130,7 +130,7 @@ def test_what_each_pool_runs_and_what_runs_nowhere():
 
 
 def test_descriptions_of_tolerations_and_resources():
-    from eksml.k8s.scheduling import describe_resources, describe_tolerations
+    from eksml.k8s.checks.scheduling import describe_resources, describe_tolerations
 
     workload = one_workload({
         "resources": {"limits": {"nvidia.com/gpu": 1, "cpu": "2"}},

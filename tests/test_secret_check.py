@@ -13,11 +13,11 @@ from click.testing import CliRunner
 from eksml.cli import cli
 from eksml.config import load_environment
 from eksml.outputs import predict_outputs
-from eksml.k8s.components.grafana_admin import GRAFANA_ADMIN_SECRET
-from eksml.k8s.gitops import gitops_files
-from eksml.k8s.platform import build_platform
-from eksml.k8s.platform_checks import placed_objects
-from eksml.k8s.secret_check import unallowed_keys
+from eksml.k8s.model.components.grafana_admin import GRAFANA_ADMIN_SECRET
+from eksml.k8s.rendering.gitops import gitops_files
+from eksml.k8s.model.platform import build_platform
+from eksml.k8s.checks.platform_checks import placed_objects
+from eksml.k8s.checks.secret_check import unallowed_keys
 from eksml.paths import HELM_VALUES_DIR
 
 
@@ -63,7 +63,7 @@ def test_a_secret_from_a_values_overlay_is_refused_with_exit_2(cli_charts, tmp_p
     (values_dir / "dev" / "kube-prometheus-stack.yaml").write_text(yaml.safe_dump({"extraManifests": [{
         "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "leaked", "namespace": "monitoring"},
         "stringData": {"token": "not-in-git-please"}}]}))
-    monkeypatch.setattr("eksml.k8s.context.HELM_VALUES_DIR", values_dir)
+    monkeypatch.setattr("eksml.k8s.model.context.HELM_VALUES_DIR", values_dir)
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["render", "dev", "--out", str(out)])
     assert result.exit_code == 2, result.output

@@ -55,7 +55,7 @@ def test_canary_has_both_versions_with_complementary_traffic():
 def test_inference_services_validate_strictly_against_the_kserve_crd():
     import tarfile
 
-    from eksml.k8s.crd_schema import custom_resource_errors
+    from eksml.k8s.checks.crd_schema import custom_resource_errors
 
     with tarfile.open(CRD_CHART) as tar:
         member = next(m for m in tar.getmembers() if m.name.endswith("serving.kserve.io_inferenceservices.yaml"))
@@ -163,7 +163,7 @@ def test_promote_carries_model_versions_and_canary(tmp_path):
 def test_the_scheduling_check_sees_each_model_pod():
     """KServe makes the pods at run time; the scheduling check reads them from the InferenceService."""
     from eksml.charts.kube_yaml import ManifestObject
-    from eksml.k8s.rendered_pods import workloads_of_object
+    from eksml.k8s.checks.rendered_pods import workloads_of_object
 
     isvc = isvcs("dev")["mistral-7b"]
     (workload,) = workloads_of_object("serving", "objects/serving.yaml", ManifestObject("eksml", isvc))

@@ -291,7 +291,7 @@ def test_interrupt_is_forwarded_once_and_terraform_stops_cleanly(cli, tmp_path):
 
 def test_interrupt_reaches_every_stack_running_side_by_side(cli, tmp_path):
     """Stacks applied side by side run terraform from worker threads: one signal stops them all."""
-    from eksml.aws.run import StackResult
+    from eksml.aws.run_result import StackResult
     from eksml.aws.scheduler import in_dependency_order
     from eksml.aws.synth import SynthesizedStack
     from eksml.terraform import SIGNALS

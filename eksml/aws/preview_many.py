@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from eksml.aws.run import RunResult, plan_environment
+from eksml.aws.run import plan_environment
+from eksml.aws.run_result import RunResult
 from eksml.config.models import Environment
 from eksml.aws.events import EventCallback
 

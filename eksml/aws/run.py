@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from eksml.aws.events import EventCallback, StepFinished, StepResult, StepStarted, step
 from eksml.aws.preview import write_stand_in_state
 from eksml.aws.protection import protected_changes
+from eksml.aws.run_result import Action, RunResult, StackResult
 from eksml.aws.scheduler import in_dependency_order
 from eksml.aws.synth import SynthesizedStack, synthesize_if_changed
 from eksml.config.models import Environment
@@ -42,42 +43,6 @@ from eksml.workspace import Workspace, shared_terraform_dir
 
 if TYPE_CHECKING:
     from eksml.emulator.process import Emulator
-
-Action = Literal["plan", "apply", "destroy"]
-
-
-@dataclass(frozen=True)
-class StackResult:
-    name: str
-    plan: Plan | None  # None when the stack was blocked
-    applied: ApplyResult | None = None
-    outputs: dict[str, Any] = field(default_factory=dict)  # output name -> value
-    seconds: float = 0.0
-    blocked_by: tuple[str, ...] = ()  # upstream stacks without outputs (plan without preview)
-    stood_in: bool = False  # its outputs were stand-ins (preview) for the downstream plans
-
-    @property
-    def has_changes(self) -> bool:
-        return bool(self.plan and self.plan.has_changes)
-
-
-@dataclass(frozen=True)
-class RunResult:
-    env_name: str
-    action: Action
-    stacks: tuple[StackResult, ...]
-    outputs: AwsOutputs | None  # after apply: what the Kubernetes layer reads
-    outputs_path: Path | None
-    seconds: float
-    preview: bool = False
-
-    def stack(self, name: str) -> StackResult:
-        return next(result for result in self.stacks if result.name == name)
-
-    @property
-    def has_changes(self) -> bool:
-        return any(result.has_changes for result in self.stacks)
-
 
 def run_stacks(
     env: Environment,
@@ -110,16 +75,36 @@ def run_stacks(
 
     if action == "plan" and not preview:  # a reading command creates nothing: not deployed is said so
         _ensure_state_bucket(env, target, create=False)
+    cli, stacks = _synthesized(env, target, root, terraform, report)
+    if action != "plan" or preview:
+        with step(report, "state", env.state.bucket):
+            _ensure_state_bucket(env, target)
+    runners = _runners(env, target, stacks, root, cli, report, parallelism, preview)
+    # The emulator's port changes every run: its backend settings change, its state location does not.
+    run = _Run(env, action, stacks, runners, report, emulator, preview, allow_destroy,
+               reconfigure=target.endpoint_url is not None, approve=approve)
+    if action == "destroy":
+        results = _destroy(stacks, runners, report, emulator, run.reconfigure)
+    else:
+        results = _plan_then_apply(run, at_once=workspace.outputs_file.is_file() or action == "plan")
+    platform_outputs, saved = _record_outputs(env, action, results, workspace)
+    return RunResult(env.name, action, tuple(results), platform_outputs, saved, time.monotonic() - begun, preview)
+
+
+def _synthesized(env: Environment, target: AwsTarget, root: Path, terraform: TerraformCli | None,
+                 report: EventCallback) -> tuple[TerraformCli, list[SynthesizedStack]]:
     with step(report, "synth", "") as outcome:
         cli = terraform or prepare_terraform(shared_terraform_dir())
         (root / "synth").mkdir(parents=True, exist_ok=True)
         stacks, reused = synthesize_if_changed(env, root / "synth", target)
         outcome.note = "reused: environment and code unchanged" if reused else ""
-    if action != "plan" or preview:
-        with step(report, "state", env.state.bucket):
-            _ensure_state_bucket(env, target)
+    return cli, stacks
 
-    runners = {
+
+def _runners(env: Environment, target: AwsTarget, stacks: list[SynthesizedStack], root: Path,
+             cli: TerraformCli, report: EventCallback, parallelism: int | None,
+             preview: bool) -> dict[str, Terraform]:
+    return {
         stack.name: Terraform(
             stack=stack.name,
             directory=stack.directory,
@@ -133,15 +118,6 @@ def run_stacks(
         )
         for stack in stacks
     }
-    # The emulator's port changes every run: its backend settings change, its state location does not.
-    run = _Run(env, action, stacks, runners, report, emulator, preview, allow_destroy,
-               reconfigure=target.endpoint_url is not None, approve=approve)
-    if action == "destroy":
-        results = _destroy(stacks, runners, report, emulator, run.reconfigure)
-    else:
-        results = _plan_then_apply(run, at_once=workspace.outputs_file.is_file() or action == "plan")
-    platform_outputs, saved = _record_outputs(env, action, results, workspace)
-    return RunResult(env.name, action, tuple(results), platform_outputs, saved, time.monotonic() - begun, preview)
 
 
 def _checked_target(env: Environment, action: Action, target: AwsTarget | None, emulator: "Emulator | None",

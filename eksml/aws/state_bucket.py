@@ -44,46 +44,10 @@ def ensure_state_bucket(env: Environment, endpoint_url: str | None = None, *, se
             if status != 404:
                 raise
             step = "creating"
-            arguments: dict = {"Bucket": name}
-            if env.region != "us-east-1":  # us-east-1 rejects an explicit LocationConstraint
-                arguments["CreateBucketConfiguration"] = {"LocationConstraint": env.region}
-            try:
-                s3.create_bucket(**arguments)
-            except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") != "BucketAlreadyExists":
-                    raise
-                raise StageError(
-                    "state", f"the state bucket name '{name}' is taken by another AWS account",
-                    hint="bucket names are global: choose another state.bucket in the environment file",
-                ) from exc
+            _create_bucket(s3, env)
             created = True
         step = "configuring"
-        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
-        s3.put_bucket_encryption(
-            Bucket=name,
-            ServerSideEncryptionConfiguration={
-                "Rules": [
-                    {
-                        # The AWS-managed aws/s3 key: encrypted with an auditable KMS key, nothing to manage.
-                        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"},
-                        "BucketKeyEnabled": True,
-                    }
-                ]
-            },
-        )
-        s3.put_public_access_block(
-            Bucket=name,
-            PublicAccessBlockConfiguration={
-                "BlockPublicAcls": True,
-                "IgnorePublicAcls": True,
-                "BlockPublicPolicy": True,
-                "RestrictPublicBuckets": True,
-            },
-        )
-        s3.put_bucket_tagging(
-            Bucket=name,
-            Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in {**env.tags, "eksml:purpose": "terraform-state"}.items()]},
-        )
+        _enforce_settings(s3, env)
     except NoCredentialsError as exc:
         raise StageError(
             "state", f"no AWS credentials to create the state bucket '{name}'",
@@ -92,6 +56,41 @@ def ensure_state_bucket(env: Environment, endpoint_url: str | None = None, *, se
     except (ClientError, BotoCoreError) as exc:
         raise StageError("state", f"{step} the state bucket '{name}' failed: {exc}") from exc
     return StateBucket(name=name, region=env.region, created=created)
+
+
+def _create_bucket(s3, env: Environment) -> None:
+    from botocore.exceptions import ClientError
+
+    name = env.state.bucket
+    arguments: dict = {"Bucket": name}
+    if env.region != "us-east-1":  # us-east-1 rejects an explicit LocationConstraint
+        arguments["CreateBucketConfiguration"] = {"LocationConstraint": env.region}
+    try:
+        s3.create_bucket(**arguments)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "BucketAlreadyExists":
+            raise
+        raise StageError(
+            "state", f"the state bucket name '{name}' is taken by another AWS account",
+            hint="bucket names are global: choose another state.bucket in the environment file",
+        ) from exc
+
+
+# The AWS-managed aws/s3 key: encrypted with an auditable KMS key, nothing to manage.
+_ENCRYPTION = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}, "BucketKeyEnabled": True}]}
+_PUBLIC_ACCESS_BLOCK = {
+    "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True,
+}
+
+
+def _enforce_settings(s3, env: Environment) -> None:
+    """Versioning, encryption, the public access block and the tags, on every run (drift is repaired)."""
+    name = env.state.bucket
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration=_ENCRYPTION)
+    s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=_PUBLIC_ACCESS_BLOCK)
+    tags = {**env.tags, "eksml:purpose": "terraform-state"}
+    s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]})
 
 
 def _owner(env: Environment) -> dict:

@@ -91,7 +91,7 @@ def build(env: Environment, target: AwsTarget = AwsTarget(), outdir: Path | None
     os.environ.setdefault("NODE_OPTIONS", "--no-deprecation")
     from cdktf import App
 
-    from eksml.aws.provider_import import register_provider_package
+    from eksml.provider_binding import register_provider_package
 
     register_provider_package()  # the forty resource modules the stacks use, not all 2,100
     from stacks.app import build_stacks

@@ -16,14 +16,14 @@ from eksml.catalog import Catalog, load_catalog
 from eksml.catalog.prices import load_price_table
 from eksml.config.models import Environment
 from eksml.errors import ConfigError, Issue
-from eksml.k8s.model import Placement
+from eksml.k8s.model.records import Placement
 
 
 def platform_placements(env: Environment) -> list[Placement]:
     """The values-only render's pods placed on the pools (no chart needed)."""
     from eksml.outputs import predict_outputs
-    from eksml.k8s.platform import build_platform
-    from eksml.k8s.scheduling import check_scheduling
+    from eksml.k8s.model.platform import build_platform
+    from eksml.k8s.checks.scheduling import check_scheduling
 
     return check_scheduling(build_platform(env, predict_outputs(env)))
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from math import ceil
 from typing import Optional, Sequence
 
-from eksml.k8s.model import Placement
+from eksml.k8s.model.records import Placement
 
 
 @dataclass(frozen=True)

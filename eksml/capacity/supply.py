@@ -2,7 +2,7 @@
 advertise, per node and in total.
 
 The resources per node come from the same PoolTarget the scheduling check places pods on
-(`eksml.k8s.pools`), so the capacity report and the scheduler's view cannot disagree.
+(`eksml.k8s.model.pools`), so the capacity report and the scheduler's view cannot disagree.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Optional
 from eksml.catalog import Catalog, Gpu
 from eksml.config.models import Environment, KarpenterPool, NodePool, PoolKind
 from eksml.gpu.sharing import GPU_RESOURCE, gpus_per_node, mig_resource_name, pool_gpu
-from eksml.k8s.model import PoolTarget
-from eksml.k8s.pools import karpenter_gpu_instance_types, pool_targets
+from eksml.k8s.model.records import PoolTarget
+from eksml.k8s.model.pools import karpenter_gpu_instance_types, pool_targets
 
 SIZES = ("min", "desired", "max")
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -130,3 +130,15 @@ def read_manifest(text: str, release: str = "") -> list[ManifestObject]:
 
 def _one_line(exc: yaml.YAMLError) -> str:
     return " ".join(str(exc).split())
+
+
+def without_documents(text: str, leave_out: Callable[[dict[str, Any]], bool]) -> str:
+    """`text` with every document whose object `leave_out` matches removed; the rest byte for byte."""
+    starts = [0] + [match.start() for match in _SEPARATOR.finditer(text)]
+    chunks = [text[begin:end] for begin, end in zip(starts, starts[1:] + [len(text)])]
+    kept = []
+    for chunk in chunks:
+        body = load(_SEPARATOR.sub("", chunk, count=1))
+        if not (isinstance(body, dict) and leave_out(body)):
+            kept.append(chunk)
+    return "".join(kept)

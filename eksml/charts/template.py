@@ -14,14 +14,14 @@ import re
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Optional
 
 import yaml
 
 from eksml.charts.kube_version import satisfies
-from eksml.charts.kube_yaml import ManifestObject, read_manifest
+from eksml.charts.kube_yaml import ManifestObject, read_manifest, without_documents
 from eksml.charts.disabled_deps import disabled_missing, without_dependencies
 from eksml.charts.package import ChartInfo, read_chart
 from eksml.errors import ConfigError, Issue, StageError
@@ -62,6 +62,18 @@ class ReleaseRender:
 
     def objects(self) -> list[ManifestObject]:
         return read_manifest(self.manifest, self.release) if self.manifest is not None else []
+
+    def without(self, kind: str, names: Sequence[str]) -> "ReleaseRender":
+        """This render less the chart's objects of `kind` named `names` (in the release's namespace)."""
+        if self.manifest is None or not names:
+            return self
+
+        def provided(body: dict[str, Any]) -> bool:
+            meta = body.get("metadata") or {}
+            return (body.get("kind") == kind and meta.get("name") in names
+                    and meta.get("namespace", self.namespace) == self.namespace)
+
+        return replace(self, manifest=without_documents(self.manifest, provided))
 
 
 def render_release(

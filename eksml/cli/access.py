@@ -17,7 +17,7 @@ from eksml.cli.common import env_argument, load, output_option, report_failures
 @report_failures
 def endpoints(env: str, output_format: str) -> None:
     """Each UI's URL through the shared ALB (when `access` exposes it) and the Service a port-forward uses."""
-    from eksml.k8s.endpoints import endpoints as list_endpoints
+    from eksml.k8s.cluster.endpoints import endpoints as list_endpoints
 
     environment = load(env)
     found = list_endpoints(environment)
@@ -36,7 +36,7 @@ def endpoints(env: str, output_format: str) -> None:
 @report_failures
 def port_forward(env: str, target: str, context: Optional[str], local_port: Optional[int]) -> None:
     """Forward a local port to a UI's Service; needs a reachable cluster (exit 1 without one)."""
-    from eksml.k8s.endpoints import port_forward as forward
+    from eksml.k8s.cluster.endpoints import port_forward as forward
 
     load(env)
     sys.exit(forward(target, context, local_port, announce=lambda line: click.echo(line, err=True)))

@@ -30,7 +30,7 @@ def pull(env: str, output_format: str) -> None:
     """
     from eksml.charts import ChartCache
     from eksml.charts.sources import chart_mirror, redact
-    from eksml.k8s.chart_requests import wanted_charts
+    from eksml.k8s.model.chart_requests import wanted_charts
     from eksml.table import text_table
 
     environment = load(env)

@@ -11,10 +11,10 @@ from eksml.contract.outputs import AwsOutputs
 
 def write_app_of_apps(environment: Environment, outputs: AwsOutputs, out: Path, output_format: str,
                       force: bool = False) -> None:
-    from eksml.k8s.checked_platform import checked_platform
-    from eksml.k8s.gitops import ROOT_APP, write_gitops
+    from eksml.k8s.checks.checked_platform import checked_platform
+    from eksml.k8s.rendering.gitops import ROOT_APP, write_gitops
 
-    from eksml.k8s.output_folder import check_output_folder
+    from eksml.k8s.rendering.output_folder import check_output_folder
 
     check_output_folder(out, {"README.md": "", ROOT_APP: ""}, force=force)  # refused before the slow part
     # The same checks as a plain render, on the same objects, before anything is written.

@@ -16,10 +16,10 @@ from eksml.cli.common import env_argument, load, output_option, report_failures
 def images(env: str, output_format: str) -> None:
     """List every container image ENV runs, per release, as its charts render them (what to mirror)."""
     from eksml.charts.kube_yaml import ManifestObject
-    from eksml.k8s.chart_render import render_charts
-    from eksml.k8s.images import images_of
-    from eksml.k8s.platform import build_platform
-    from eksml.k8s.render import current_outputs
+    from eksml.k8s.templating.chart_render import render_charts
+    from eksml.k8s.checks.images import images_of
+    from eksml.k8s.model.platform import build_platform
+    from eksml.k8s.rendering.render import current_outputs
 
     environment = load(env)
     platform = build_platform(environment, current_outputs(environment))

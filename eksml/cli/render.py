@@ -28,8 +28,8 @@ def render(env: str, out_dir: Optional[Path], output_format: str, gitops_dir: Op
     Every object is checked against its schema or CRD and every pod placed on a pool; any problem
     stops the render (exit 2, nothing written).
     """
-    from eksml.k8s.pod_security_levels import EXCEPTIONS, exception_lines
-    from eksml.k8s.render import current_outputs, render_platform
+    from eksml.k8s.model.pod_security_levels import EXCEPTIONS, exception_lines
+    from eksml.k8s.rendering.render import current_outputs, render_platform
 
     environment = load(env)
     if gitops_dir is not None:
@@ -70,7 +70,7 @@ def render(env: str, out_dir: Optional[Path], output_format: str, gitops_dir: Op
         if not r.result.rendered or r.result.without_subcharts:
             click.echo(f"  {r.name}: {r.result.status}")
     if result.charts is not None:
-        from eksml.k8s.platform_checks import platform_pss_summary
+        from eksml.k8s.checks.platform_checks import platform_pss_summary
 
         summary = platform_pss_summary(result.components, result.charts, environment.cluster.kubernetes_version)
         click.echo(f"Pod Security: {summary}")

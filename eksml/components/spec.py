@@ -3,7 +3,7 @@
 The config model (`addons.<key>`), the namespaces, the IRSA roles of the platform stack, the UIs
 (endpoints, port-forward, access rules) and the chart pins (`outdated`, `images`) are all read from
 these descriptions, so adding a component is one description, its values file and, only when the
-chart needs computed values, a class in eksml/k8s/components.
+chart needs computed values, a class in eksml/k8s/model/components.
 """
 
 from __future__ import annotations

@@ -1,15 +1,15 @@
 """`addons:` of the environment file, built from the component descriptions (eksml/components).
 
 One field per add-on key, in the order the components are listed. An add-on whose description has a
-default pin may be left out of a file (files written before that component existed stay valid);
-one without must be pinned by every file.
+default pin may be left out of a file (files written before that component existed stay valid),
+or given without a version (`{enabled: false}`); one without must be pinned by every file.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, create_model, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, create_model, field_validator
 
 from eksml.components import addon_switches
 from eksml.components.spec import AddonOption, AddonSwitch
@@ -49,12 +49,20 @@ def _addon_model(switch: AddonSwitch) -> type[Addon]:
 ADDON_MODELS: dict[str, type[Addon]] = {key: _addon_model(switch) for key, switch in addon_switches().items()}
 
 
-def _field(switch: AddonSwitch) -> tuple[type[Addon], Any]:
+def _with_default_pin(version: str):
+    """`{enabled: false}` (or any entry without a version) takes the description's pin."""
+    def fill(value: Any) -> Any:
+        return {"version": version, **value} if isinstance(value, dict) and "version" not in value else value
+
+    return BeforeValidator(fill)
+
+
+def _field(switch: AddonSwitch) -> tuple[Any, Any]:
     model = ADDON_MODELS[switch.key]
     if switch.version is None:
         return model, ...
     pin = model(version=switch.version, enabled=switch.enabled)
-    return model, Field(default_factory=lambda: pin)
+    return Annotated[model, _with_default_pin(switch.version)], Field(default_factory=lambda: pin)
 
 
 Addons = create_model(

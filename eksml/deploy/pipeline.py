@@ -97,8 +97,8 @@ def _emulator_if_needed(env: Environment, uses_emulator: bool, progress: Progres
 
 def _preflight(env: Environment) -> None:
     """The Kubernetes layer's static checks need only names, so a bad placement fails before any apply."""
-    from eksml.k8s.platform import build_platform
-    from eksml.k8s.scheduling import check_scheduling
+    from eksml.k8s.model.platform import build_platform
+    from eksml.k8s.checks.scheduling import check_scheduling
 
     check_scheduling(build_platform(env, predict_outputs(env)))
 
@@ -135,7 +135,7 @@ def deploy(env_ref: str, options: DeployOptions, progress: Progress) -> DeployRe
                 progress.skip("aws", "", f"resumed from {options.from_stage}")
             current = "render"
             if "render" in stages:
-                from eksml.k8s.render import render_platform
+                from eksml.k8s.rendering.render import render_platform
 
                 with progress.step("render", "kubernetes layer") as step:
                     rendered = render_platform(env, report.outputs)
@@ -143,7 +143,7 @@ def deploy(env_ref: str, options: DeployOptions, progress: Progress) -> DeployRe
                 report.render_dir, report.render_index = rendered.out_dir, rendered.index
             current = "install"
             if options.kubeconfig or options.kube_context:
-                from eksml.k8s.install import install_platform
+                from eksml.k8s.cluster.install import install_platform
 
                 with progress.step("install", "helm releases") as step:
                     result = install_platform(
@@ -242,7 +242,7 @@ def destroy(env_ref: str, options: DeployOptions, progress: Progress) -> DeployR
             stack.enter_context(exclusive_run(workspace.run_lock, f"destroy {env.name}"))
             emulator = stack.enter_context(_emulator_if_needed(env, uses_emulator, progress))
             if options.kubeconfig or options.kube_context:
-                from eksml.k8s.install import uninstall_platform
+                from eksml.k8s.cluster.install import uninstall_platform
 
                 with progress.step("uninstall", "helm releases") as step:
                     removed = uninstall_platform(env, options.kubeconfig, options.kube_context)

@@ -14,14 +14,15 @@ from collections.abc import Callable, Sequence
 from typing import Any, Optional
 
 from eksml.aws.preview_many import preview_each
-from eksml.aws.run import RunResult, plan_environment
+from eksml.aws.run import plan_environment
+from eksml.aws.run_result import RunResult
 from eksml.config.models import Environment
 from eksml.contract.outputs import AwsOutputs
 from eksml.emulator.deviations import NOT_EMULATED
-from eksml.k8s.live import ReleaseChange, format_changes, release_changes
-from eksml.k8s.object_diff import ObjectPlan, has_object_render, plan_objects
-from eksml.k8s.render import current_outputs, default_render_dir
-from eksml.k8s.values_plan import PlanDiff, plan_diff
+from eksml.k8s.cluster.live import ReleaseChange, format_changes, release_changes
+from eksml.k8s.cluster.object_diff import ObjectPlan, has_object_render, plan_objects
+from eksml.k8s.rendering.render import current_outputs, default_render_dir
+from eksml.k8s.rendering.values_plan import PlanDiff, plan_diff
 from eksml.aws.events import EventCallback
 
 _SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "read": "<="}

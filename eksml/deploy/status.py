@@ -13,8 +13,8 @@ from eksml.deploy.pipeline import load_history
 from eksml.table import text_table
 
 if TYPE_CHECKING:
-    from eksml.k8s.applications import ApplicationStatus
-    from eksml.k8s.live import ReleaseStatus
+    from eksml.k8s.model.applications import ApplicationStatus
+    from eksml.k8s.cluster.live import ReleaseStatus
 
 
 class Drift(StrEnum):
@@ -76,14 +76,14 @@ def format_status(env: Environment, statuses: list[StackStatus]) -> str:
 
 
 def releases_of(env: Environment, kubeconfig: Optional[str], context: Optional[str], *, helm: str = "helm") -> list["ReleaseStatus"]:
-    from eksml.k8s.live import release_status
-    from eksml.k8s.render import current_outputs
+    from eksml.k8s.cluster.live import release_status
+    from eksml.k8s.rendering.render import current_outputs
 
     return release_status(env, current_outputs(env), Path(kubeconfig) if kubeconfig else None, context, helm=helm)
 
 
 def applications_of(env: Environment, kubeconfig: Optional[str], context: Optional[str]) -> list["ApplicationStatus"]:
-    from eksml.k8s.applications import application_status
+    from eksml.k8s.model.applications import application_status
 
     return application_status(env, Path(kubeconfig) if kubeconfig else None, context)
 

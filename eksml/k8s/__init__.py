@@ -7,9 +7,9 @@ Library entry points for the CLI and the deploy:
 - `plan_diff(env, outputs, previous_render_dir)` -> PlanDiff
 """
 
-from eksml.k8s.install import InstallEvent, InstallResult, ReleaseOutcome, RetryPolicy, install_platform
-from eksml.k8s.render import RenderResult, current_outputs, default_render_dir, render_platform
-from eksml.k8s.values_plan import FileChange, PlanDiff, plan_diff
+from eksml.k8s.cluster.install import InstallEvent, InstallResult, ReleaseOutcome, RetryPolicy, install_platform
+from eksml.k8s.rendering.render import RenderResult, current_outputs, default_render_dir, render_platform
+from eksml.k8s.rendering.values_plan import FileChange, PlanDiff, plan_diff
 
 __all__ = [
     "FileChange",

@@ -14,7 +14,7 @@ from eksml.charts.kube_version import satisfies
 from eksml.charts.package import read_chart
 from eksml.config.models import Environment
 from eksml.errors import Issue, StageError
-from eksml.k8s.chart_requests import environment_charts
+from eksml.k8s.model.chart_requests import environment_charts
 
 
 def cached_chart_issues(env: Environment, shown: str, cache: Optional[ChartCache] = None) -> list[Issue]:

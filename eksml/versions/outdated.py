@@ -24,7 +24,7 @@ from eksml.charts.repository import HttpRepository
 from eksml.charts.sources import ChartRequest, redact
 from eksml.components import COMPONENTS
 from eksml.config.models import Environment
-from eksml.k8s.chart_requests import environment_charts
+from eksml.k8s.model.chart_requests import environment_charts
 
 AMI_FILE_SOURCE = "https://github.com/awslabs/amazon-eks-ami/releases"
 

@@ -1,0 +1,103 @@
+"""The render's Pod Security check: every pod template of every release and owned object evaluated
+by eksml's own Pod Security Standards evaluator against the level its namespace enforces (read
+from the rendered Namespace's `enforce` label and `enforce-version`), refused as bad input with
+the pod, the container and the control it breaks.
+
+Namespaces no rendered object creates (kube-system, default) are privileged unless the exception
+list says otherwise, which is what a cluster without an admission configuration does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator, Mapping, Sequence
+
+from eksml.errors import Issue
+from eksml.k8s.checks.object_checks import Placed
+from eksml.k8s.checks.pod_security import PRIVILEGED, RESTRICTED, Violation, violations
+from eksml.k8s.model.pod_security_levels import EXCEPTION_BY_NAMESPACE
+from eksml.k8s.checks.rendered_pods import POD_SPEC_PATHS
+
+ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"
+ENFORCE_VERSION_LABEL = "pod-security.kubernetes.io/enforce-version"
+_ISVC_PARTS = ("predictor", "transformer", "explainer")
+
+
+def namespace_levels(objects: Sequence[Placed], kube_version: str) -> dict[str, tuple[str, str]]:
+    """namespace -> (enforced level, the version it is evaluated at), from the rendered Namespaces."""
+    levels = {}
+    for placed in objects:
+        if placed.obj.kind == "Namespace":
+            labels = (placed.obj.body.get("metadata") or {}).get("labels") or {}
+            version = str(labels.get(ENFORCE_VERSION_LABEL, "latest"))
+            levels[placed.obj.name] = (str(labels.get(ENFORCE_LABEL, PRIVILEGED)),
+                                       kube_version if version == "latest" else version)
+    return levels
+
+
+def pod_specs(obj_body: dict[str, Any], kind: str) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(field path, pod spec, pod annotations) of each pod an object makes."""
+    path = POD_SPEC_PATHS.get(kind)
+    if path is not None:
+        node: Any = obj_body
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            template = obj_body
+            for key in path[:-1]:
+                template = template.get(key) if isinstance(template, dict) else {}
+            annotations = ((template or {}).get("metadata") or {}).get("annotations") or {}
+            yield ".".join(path), node, annotations
+    elif kind == "InferenceService":  # KServe builds the pod from the component spec and its model container
+        spec = obj_body.get("spec") or {}
+        for part in _ISVC_PARTS:
+            pod = spec.get(part)
+            if isinstance(pod, dict):
+                containers = [c for c in pod.get("containers") or [] if isinstance(c, dict)]
+                if isinstance(pod.get("model"), dict):
+                    containers.append({"name": "kserve-container", **pod["model"]})
+                yield f"spec.{part}", {**pod, "containers": containers}, {}
+
+
+def pod_security_issues(objects: Sequence[Placed], release_namespaces: Mapping[str, str],
+                        kube_version: str) -> list[Issue]:
+    levels = namespace_levels(objects, kube_version)
+    issues = []
+    for placed in objects:
+        namespace = placed.obj.namespace or release_namespaces.get(placed.release, "default")
+        exception = EXCEPTION_BY_NAMESPACE.get(namespace)
+        level, version = levels.get(namespace, (exception.level if exception else PRIVILEGED, kube_version))
+        for path, spec, annotations in pod_specs(placed.obj.body, placed.obj.kind):
+            found = violations(spec, level, version, annotations)
+            if found:
+                issues.append(placed.issue(path, _message(str(placed.obj), namespace, level, version, found)))
+    return issues
+
+
+def _message(pod: str, namespace: str, level: str, version: str, found: list[Violation]) -> str:
+    listed = "; ".join(str(v) for v in dict.fromkeys(found))
+    return (f"{pod} breaks Pod Security '{level}' that namespace {namespace} enforces (Kubernetes {version}): "
+            f"{listed}")
+
+
+@dataclass(frozen=True)
+class PssSummary:
+    """The measure a reviewer asks for: pods clean at restricted, namespaces enforcing it."""
+
+    restricted_pods: int
+    pods: int
+    restricted_namespaces: int
+    namespaces: int
+
+    def __str__(self) -> str:
+        return (f"{self.restricted_pods} of {self.pods} pods pass restricted; "
+                f"{self.restricted_namespaces} of {self.namespaces} namespaces enforce it")
+
+
+def pss_summary(objects: Sequence[Placed], release_namespaces: Mapping[str, str], kube_version: str) -> PssSummary:
+    levels = namespace_levels(objects, kube_version)
+    pods = [spec_and_annotations for placed in objects
+            for _path, *spec_and_annotations in pod_specs(placed.obj.body, placed.obj.kind)]
+    clean = sum(not violations(spec, RESTRICTED, kube_version, annotations) for spec, annotations in pods)
+    enforcing = sum(level == RESTRICTED for level, _version in levels.values())
+    return PssSummary(clean, len(pods), enforcing, len(levels))

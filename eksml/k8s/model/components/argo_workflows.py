@@ -1,0 +1,49 @@
+"""Argo Workflows with its artifact repository in S3 through IRSA (no static keys).
+
+CRDs: chart 1.x defaults to `crds.full: true`, which installs the full CRDs from a pre-install hook
+Job that downloads them from raw.githubusercontent.com at install time. That breaks private or
+egress-restricted clusters and makes an install depend on GitHub being reachable. We set
+`crds.full: false`: the chart ships minified CRDs in its own templates (schema-less, with
+x-kubernetes-preserve-unknown-fields), so the install is self-contained. The cost is no server-side
+schema validation of Workflow specs; `argo lint` and the controller still validate them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eksml.components.argo_workflows import ARGO_WORKFLOWS
+from eksml.k8s.model.components.base import DescribedComponent
+from eksml.k8s.model.context import RenderContext
+
+
+class ArgoWorkflows(DescribedComponent):
+    spec = ARGO_WORKFLOWS
+
+    def values(self, ctx: RenderContext) -> dict[str, Any]:
+        sa = ctx.irsa(ARGO_WORKFLOWS)
+        return {
+            "crds": {"install": True, "full": False},
+            # The IRSA trust names exactly this namespace/service account, so workflows that touch
+            # artifacts run in the release namespace under it.
+            "controller": {
+                "workflowNamespaces": [sa.namespace],
+                "metricsConfig": {"enabled": ctx.monitoring_enabled},
+                "serviceMonitor": {"enabled": ctx.monitoring_enabled},
+            },
+            "workflow": {
+                "serviceAccount": {"create": True, "name": sa.name, "annotations": sa.annotations},
+                "rbac": {"create": True},
+            },
+            "useStaticCredentials": False,
+            "artifactRepository": {
+                "archiveLogs": True,
+                "s3": {
+                    "bucket": ctx.bucket("artifacts"),
+                    "endpoint": f"s3.{ctx.env.region}.amazonaws.com",
+                    "region": ctx.env.region,
+                    "useSDKCreds": True,
+                    "encryptionOptions": {"enableEncryption": True},
+                },
+            },
+        }

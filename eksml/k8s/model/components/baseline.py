@@ -1,0 +1,177 @@
+"""Cluster baseline eksml owns outright (no chart): namespaces with Pod Security Standards labels,
+team GPU quotas, PriorityClasses and NetworkPolicies. Applied before every release.
+
+Pod Security: every namespace *enforces* `restricted` (and warns/audits it), except the namespaces
+of the one exception list in eksml/k8s/model/pod_security_levels.py, each with its level and reason. The
+render's own PSS evaluation (pod_security_check.py) refuses a pod that breaks its namespace's level.
+
+NetworkPolicies (need the VPC CNI's network policy agent): team namespaces, MLflow and ChatQnA deny
+ingress by default and allow only their own namespace, Prometheus scraping from `monitoring`, and
+the callers that need them: team namespaces (and ChatQnA) may call KServe predictors in team
+namespaces; team namespaces and Argo may call MLflow; team namespaces may call ChatQnA. Namespaces
+serving admission webhooks (kserve, cert-manager, karpenter, external-secrets, ...) get no
+default-deny: the API server calls webhooks from addresses no namespace selector can match.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Optional
+
+from eksml.config.models import PoolKind
+from eksml.errors import ConfigError, Issue
+from eksml.gpu.sharing import GPU_RESOURCE, cluster_mig_strategy, pool_gpu
+from eksml.components.baseline import CLUSTER_BASELINE
+from eksml.k8s.model.components.base import DescribedComponent
+from eksml.components.argo_workflows import ARGO_WORKFLOWS
+from eksml.components.chatqna import OPEA_CHATQNA
+from eksml.components.mlflow import MLFLOW
+from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
+from eksml.contract.names import KUBERNETES_NAMESPACES
+from eksml.k8s.model.components.mlflow import MLFLOW_PORT
+from eksml.k8s.model.context import RenderContext
+from eksml.k8s.model.manifests import metadata
+from eksml.k8s.model.records import Manifest
+from eksml.k8s.model.pod_security_levels import enforced_level
+
+TEAM_LABEL = "eksml.io/team"
+PLATFORM_LABEL = "eksml.io/platform"
+NAME_LABEL = "kubernetes.io/metadata.name"
+UNOWNED_NAMESPACES = KUBERNETES_NAMESPACES
+MONITORING_NAMESPACE = KUBE_PROMETHEUS_STACK.namespace
+MLFLOW_NAMESPACE = MLFLOW.namespace
+CHATQNA_NAMESPACE = OPEA_CHATQNA.namespace
+ARGO_NAMESPACE = ARGO_WORKFLOWS.namespace
+# Platform namespaces that deny ingress by default (besides the teams'): their UIs need a VPC rule.
+DEFAULT_DENY_NAMESPACES = (MLFLOW_NAMESPACE, CHATQNA_NAMESPACE)
+INFERENCE_POD_LABEL = "serving.kserve.io/inferenceservice"
+
+# name -> (value, preemption policy, description)
+PRIORITY_CLASSES: dict[str, tuple[int, str, str]] = {
+    "production-inference": (1_000_000, "PreemptLowerPriority", "Serving production traffic; preempts training and batch."),
+    "training": (100_000, "PreemptLowerPriority", "Model training; preempts batch work."),
+    "batch": (10_000, "Never", "Batch and pipeline work; waits for capacity instead of preempting."),
+}
+
+
+def namespace(name: str, level: str, k8s_version: str, labels: dict[str, str]) -> Manifest:
+    version = f"v{k8s_version}"
+    pss = {
+        "pod-security.kubernetes.io/enforce": level,
+        "pod-security.kubernetes.io/enforce-version": version,
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/warn-version": version,
+        "pod-security.kubernetes.io/audit": "restricted",
+        "pod-security.kubernetes.io/audit-version": version,
+    }
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata(name, labels={**labels, **pss})}
+
+
+def team_gpu_quota(ctx: RenderContext, team: str, gpus: int) -> Manifest:
+    """`gpu_quota` whole GPUs; on mixed MIG pools, the MIG slices those GPUs hold, so MIG is no loophole."""
+    hard: dict[str, str] = {f"requests.{GPU_RESOURCE}": str(gpus)}
+    if cluster_mig_strategy(ctx.env) == "mixed":
+        per_gpu: dict[str, int] = defaultdict(int)
+        for pool in ctx.env.node_pools.values():
+            if pool.kind is not PoolKind.gpu_mig:
+                continue
+            gpu = pool_gpu(pool, ctx.catalog)
+            for profile_name in set(pool.mig.layout):
+                profile = ctx.catalog.mig_profile(gpu.id, profile_name) if gpu else None
+                if profile is not None:
+                    per_gpu[profile.resource_name] = max(per_gpu[profile.resource_name], pool.mig.layout.count(profile_name))
+        for resource, count in sorted(per_gpu.items()):
+            hard[f"requests.{resource}"] = str(gpus * count)
+    return {
+        "apiVersion": "v1",
+        "kind": "ResourceQuota",
+        "metadata": metadata("gpu-quota", team),
+        "spec": {"hard": hard},
+    }
+
+
+def priority_class(name: str, value: int, preemption: str, description: str) -> Manifest:
+    return {
+        "apiVersion": "scheduling.k8s.io/v1",
+        "kind": "PriorityClass",
+        "metadata": metadata(name),
+        "value": value,
+        "globalDefault": False,
+        "preemptionPolicy": preemption,
+        "description": description,
+    }
+
+
+def _policy(name: str, ns: str, spec: dict[str, Any]) -> Manifest:
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": metadata(name, ns), "spec": spec}
+
+
+def _from_namespace(name: str) -> dict[str, Any]:
+    return {"namespaceSelector": {"matchLabels": {NAME_LABEL: name}}}
+
+
+_FROM_TEAMS = {"namespaceSelector": {"matchExpressions": [{"key": TEAM_LABEL, "operator": "Exists"}]}}
+
+
+def isolation_policies(ns: str) -> list[Manifest]:
+    """Default-deny ingress, then own namespace and Prometheus scraping."""
+    return [
+        _policy("default-deny-ingress", ns, {"podSelector": {}, "policyTypes": ["Ingress"]}),
+        _policy("allow-same-namespace", ns, {
+            "podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{"from": [{"podSelector": {}}]}],
+        }),
+        _policy("allow-monitoring-scrape", ns, {
+            "podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{"from": [_from_namespace(MONITORING_NAMESPACE)]}],
+        }),
+    ]
+
+
+def allow_from(name: str, ns: str, sources: list[dict[str, Any]], pod_selector: Optional[dict] = None,
+               port: Optional[int] = None) -> Manifest:
+    rule: dict[str, Any] = {"from": sources}
+    if port is not None:
+        rule["ports"] = [{"protocol": "TCP", "port": port}]
+    return _policy(name, ns, {"podSelector": pod_selector or {}, "policyTypes": ["Ingress"], "ingress": [rule]})
+
+
+class ClusterBaseline(DescribedComponent):
+    spec = CLUSTER_BASELINE
+
+    def prerequisites(self, ctx: RenderContext) -> list[Manifest]:
+        env = ctx.env
+        platform = [ns for ns in dict.fromkeys(ctx.platform_namespaces) if ns and ns not in UNOWNED_NAMESPACES]
+        clashes = [team for team in env.teams if team in platform or team in UNOWNED_NAMESPACES]
+        if clashes:
+            raise ConfigError([
+                Issue(f"environments/{env.name}.yaml", f"teams.{team}",
+                      f"'{team}' is a platform namespace; team names must differ from: "
+                      f"{', '.join(sorted(platform + list(UNOWNED_NAMESPACES)))}")
+                for team in clashes
+            ])
+        version = env.cluster.kubernetes_version
+        manifests: list[Manifest] = []
+        for ns in platform:
+            manifests.append(namespace(ns, enforced_level(ns), version, {PLATFORM_LABEL: "true"}))
+        for team in env.teams:
+            manifests.append(namespace(team, enforced_level(team), version, {TEAM_LABEL: team}))
+        manifests += [priority_class(name, *spec) for name, spec in PRIORITY_CLASSES.items()]
+        manifests += [team_gpu_quota(ctx, team, config.gpu_quota) for team, config in env.teams.items()]
+        manifests += self._network_policies(ctx, platform)
+        return manifests
+
+    def _network_policies(self, ctx: RenderContext, platform: list[str]) -> list[Manifest]:
+        chatqna = CHATQNA_NAMESPACE in platform
+        policies: list[Manifest] = []
+        for team in ctx.env.teams:
+            policies += isolation_policies(team)
+            callers = [_FROM_TEAMS] + ([_from_namespace(CHATQNA_NAMESPACE)] if chatqna else [])
+            selector = {"matchExpressions": [{"key": INFERENCE_POD_LABEL, "operator": "Exists"}]}
+            policies.append(allow_from("allow-inference-clients", team, callers, pod_selector=selector))
+        if MLFLOW_NAMESPACE in platform:
+            policies += isolation_policies(MLFLOW_NAMESPACE)
+            callers = [_FROM_TEAMS] + ([_from_namespace(ARGO_NAMESPACE)] if ARGO_NAMESPACE in platform else [])
+            policies.append(allow_from("allow-tracking-clients", MLFLOW_NAMESPACE, callers, port=MLFLOW_PORT))
+        if chatqna:
+            policies += isolation_policies(CHATQNA_NAMESPACE)
+            policies.append(allow_from("allow-team-clients", CHATQNA_NAMESPACE, [_FROM_TEAMS]))
+        return policies

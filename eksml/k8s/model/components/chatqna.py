@@ -1,0 +1,84 @@
+"""OPEA ChatQnA: embedding (TEI) >> retrieval (retriever + Redis) >> reranking (TEI) >> LLM.
+
+Only the LLM needs a GPU. It is pinned to `genai.chatqna.llm_node_pool` by the pool label, tolerates
+that pool's taints (and those of Karpenter pools that overflow it), and asks for the resource the
+pool's sharing mode advertises: a MIG profile on a mixed-strategy MIG pool, else `nvidia.com/gpu`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eksml.config.models import ChatQnA as ChatQnAConfig
+from eksml.contract.names import POOL_LABEL
+from eksml.gpu.sharing import GPU_RESOURCE, mig_resource_name, pool_gpu
+from eksml.components.chatqna import OPEA_CHATQNA
+from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
+from eksml.k8s.model.components.availability import controller_replicas
+from eksml.k8s.model.components.base import DescribedComponent
+from eksml.k8s.model.context import RenderContext
+from eksml.k8s.model.manifests import tolerations_for
+from eksml.k8s.model.pools import karpenter_pool_taints
+
+LLM_SERVERS = ("vllm", "tgi")
+
+
+def llm_gpu_resource(ctx: RenderContext, chatqna: ChatQnAConfig) -> tuple[str, int]:
+    if chatqna.llm_gpu.mig_profile is None:
+        return GPU_RESOURCE, chatqna.llm_gpu.count
+    profile_name = chatqna.llm_gpu.mig_profile
+    pool = ctx.env.node_pools.get(chatqna.llm_node_pool)
+    gpu = pool_gpu(pool, ctx.catalog) if pool is not None else None
+    return mig_resource_name(gpu, profile_name, ctx.catalog), 1
+
+
+def llm_tolerations(ctx: RenderContext, pool_name: str) -> list[dict[str, str]]:
+    pool = ctx.env.node_pools.get(pool_name)
+    taints = list(pool.taints) if pool is not None else []
+    for kpool in ctx.env.karpenter.node_pools.values():
+        if kpool.overflow_for == pool_name:
+            taints += [t for t in karpenter_pool_taints(ctx.env, kpool)]
+    tolerations: list[dict[str, str]] = []
+    for toleration in tolerations_for(taints):
+        if toleration not in tolerations:
+            tolerations.append(toleration)
+    return tolerations
+
+
+class ChatQnA(DescribedComponent):
+    spec = OPEA_CHATQNA
+
+    def values(self, ctx: RenderContext) -> dict[str, Any]:
+        chatqna = ctx.env.genai.chatqna
+        stages = set(chatqna.flow)
+        resource, quantity = llm_gpu_resource(ctx, chatqna)
+        llm = {
+            "enabled": True,
+            "LLM_MODEL_ID": chatqna.llm_model,
+            "accelDevice": "nvidia",
+            "nodeSelector": {POOL_LABEL: chatqna.llm_node_pool},
+            "tolerations": llm_tolerations(ctx, chatqna.llm_node_pool),
+            "resources": {"requests": {resource: quantity}, "limits": {resource: quantity}},
+        }
+        values: dict[str, Any] = {
+            server: (llm if server == chatqna.llm_serving else {"enabled": False}) for server in LLM_SERVERS
+        }
+        retrieval = "retrieval" in stages
+        values.update({
+            "tei": {"enabled": "embedding" in stages, "EMBEDDING_MODEL_ID": chatqna.embedding_model},
+            "retriever-usvc": {"enabled": retrieval},
+            "redis-vector-db": {"enabled": retrieval},
+            "data-prep": {"enabled": retrieval},
+            # Not in the flow: the reranking service is not deployed at all.
+            "teirerank": {"enabled": "reranking" in stages, "RERANK_MODEL_ID": chatqna.reranking_model},
+            "global": {
+                "monitoring": ctx.monitoring_enabled,
+                "prometheusNamespace": KUBE_PROMETHEUS_STACK.namespace,
+                "prometheusRelease": KUBE_PROMETHEUS_STACK.name,
+            },
+        })
+        if not retrieval:  # the chart's UI and gateway need data-prep
+            values.update({"nginx": {"enabled": False}, "chatqna-ui": {"enabled": False}})
+        else:  # the gateway sits behind the shared ALB: two at staging and prod
+            values["nginx"] = {"replicaCount": controller_replicas(ctx)}
+        return values

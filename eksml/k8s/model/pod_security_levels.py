@@ -1,0 +1,48 @@
+"""The one place that says which Pod Security level each namespace eksml creates enforces:
+`restricted`, except the namespaces below, each with the level it needs and why in one line.
+`eksml render` prints this list; the namespace labels and the render's own PSS check both read it.
+
+To add an exception, add a line here; nothing else needs to change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eksml.components.chatqna import OPEA_CHATQNA
+from eksml.components.gpu_operator import GPU_OPERATOR
+from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
+from eksml.contract.names import KUBE_SYSTEM_NAMESPACE
+
+PRIVILEGED, BASELINE, RESTRICTED = "privileged", "baseline", "restricted"
+
+
+@dataclass(frozen=True)
+class PssException:
+    namespace: str
+    level: str
+    reason: str
+
+
+EXCEPTIONS: tuple[PssException, ...] = (
+    PssException(GPU_OPERATOR.namespace, PRIVILEGED,
+                 "the driver, container toolkit and device plugin load kernel modules and mount host paths"),
+    PssException(KUBE_PROMETHEUS_STACK.namespace, PRIVILEGED,
+                 "node-exporter reads the host's /proc and /sys on the host network and PID namespaces"),
+    PssException(OPEA_CHATQNA.namespace, BASELINE,
+                 "the OPEA chart (1.4.0) hard-codes init containers values cannot harden: wait-for-db has no "
+                 "securityContext, model-downloader adds DAC_OVERRIDE and FOWNER"),
+    PssException(KUBE_SYSTEM_NAMESPACE, PRIVILEGED,
+                 "EKS's own add-ons (VPC CNI, kube-proxy, CSI node drivers) run privileged; eksml does not own it"),
+)
+EXCEPTION_BY_NAMESPACE = {e.namespace: e for e in EXCEPTIONS}
+
+
+def enforced_level(namespace: str) -> str:
+    """The level eksml labels `namespace` with: restricted unless it is an exception."""
+    exception = EXCEPTION_BY_NAMESPACE.get(namespace)
+    return exception.level if exception else RESTRICTED
+
+
+def exception_lines() -> list[str]:
+    return [f"{e.namespace}: {e.level} - {e.reason}" for e in EXCEPTIONS]
