@@ -72,7 +72,7 @@ port-forward-%: $(STAMP)
 
 # Three workers on two cores: the two emulator files spend most of their time in provider waits.
 test: $(STAMP) $(CHECKOV_STAMP)
-	$(BIN)/pytest -q -n 3 --dist loadfile $(ARGS)
+	$(BIN)/pytest -q -n 3 --dist loadfile --durations=25 $(ARGS)
 
 # The property test of the validation gate with thousands of mutated environment files (not part of `make test`).
 fuzz: $(STAMP)
