@@ -6,6 +6,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS_DIR = PROJECT_ROOT / "environments"
 HELM_VALUES_DIR = PROJECT_ROOT / "helm_values"
+WORK_DIR_VARIABLE = "EKSML_WORK_DIR"
 
 
 def work_root() -> Path:
@@ -13,4 +14,13 @@ def work_root() -> Path:
 
     EKSML_WORK_DIR moves it (tests, benchmarks, or several checkouts sharing one machine).
     """
-    return Path(os.environ.get("EKSML_WORK_DIR") or PROJECT_ROOT / ".eksml")
+    moved = os.environ.get(WORK_DIR_VARIABLE)
+    if moved is None or moved == "":
+        return PROJECT_ROOT / ".eksml"
+    if "\x00" in moved or (os.path.lexists(moved) and not os.path.isdir(moved)):
+        from eksml.errors import ConfigError, Issue
+
+        shown = moved.encode("unicode_escape").decode("ascii")[:200]
+        raise ConfigError([Issue(WORK_DIR_VARIABLE, "", f"'{shown}' is not a folder; point it at a folder "
+                                 "eksml may create and write to (or unset it for .eksml/ in the project)")])
+    return Path(moved)

@@ -24,7 +24,7 @@ from eksml.paths import ENVIRONMENTS_DIR, HELM_VALUES_DIR, PROJECT_ROOT
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 sys.path.insert(0, str(CORPUS))
-from input_cases import ARGUMENTS, FOLDERS, LOCK_IDS, OVERLAYS, PROMOTE_TARGETS, FolderCase, OverlayCase  # noqa: E402
+from input_cases import ARGUMENTS, ENVIRONMENT_VARIABLES, FOLDERS, LOCK_IDS, OVERLAYS, PROMOTE_TARGETS, FolderCase, OverlayCase  # noqa: E402
 
 sys.path.remove(str(CORPUS))
 
@@ -211,3 +211,20 @@ def test_a_full_stdout_is_one_line_on_stderr_not_a_traceback():
     assert result.returncode == 1, result.stderr
     assert "No space left on device" in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert_clean(result.stderr)
+
+
+@pytest.mark.parametrize("name", sorted(ENVIRONMENT_VARIABLES))
+def test_bad_environment_variable_exits_2_naming_it(name, tmp_path):
+    variables, argv, code, expect = ENVIRONMENT_VARIABLES[name]
+    (tmp_path / "a-file").write_text("not a folder\n")
+    fill = {"file": str(tmp_path / "a-file"), "out": str(tmp_path / "out")}
+    variables = {key: value.format(**fill) for key, value in variables.items()}
+    argv = [arg.format(**fill) for arg in argv]
+    command = [sys.executable, "-m", "eksml.aws.app"] if argv == ["app"] else [sys.executable, "-m", "eksml", *argv]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                            env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **variables})
+    output = result.stdout + result.stderr
+    assert result.returncode == code, output
+    assert expect in output, output
+    assert_clean(output)
+    assert not (tmp_path / "out").exists()

@@ -11,15 +11,20 @@ import sys
 from pathlib import Path
 
 from eksml.config import load_environment
-from eksml.errors import ConfigError, StageError
+from eksml.errors import ConfigError, Issue, StageError
 from eksml.aws.synth import synthesize
-from eksml.emulator.target import AwsTarget, DEFAULT_EMULATOR_ENDPOINT
+from eksml.emulator.target import DEFAULT_EMULATOR_ENDPOINT, AwsTarget, endpoint_problem
+
+ENDPOINT_VARIABLE = "EKSML_EMULATOR_ENDPOINT"
 
 
 def main() -> int:
     try:
         env = load_environment(os.environ.get("EKSML_ENV", "dev"))
-        endpoint = os.environ.get("EKSML_EMULATOR_ENDPOINT") or (DEFAULT_EMULATOR_ENDPOINT if env.emulator else None)
+        endpoint = os.environ.get(ENDPOINT_VARIABLE) or (DEFAULT_EMULATOR_ENDPOINT if env.emulator else None)
+        problem = endpoint and endpoint_problem(endpoint, DEFAULT_EMULATOR_ENDPOINT)
+        if problem:
+            raise ConfigError([Issue(ENDPOINT_VARIABLE, "", problem)])
         # The CDKTF CLI tells the app where to write through CDKTF_OUTDIR.
         synthesize(env, Path(os.environ.get("CDKTF_OUTDIR", "cdktf.out")), AwsTarget(endpoint))
     except (ConfigError, StageError) as exc:

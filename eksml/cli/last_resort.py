@@ -16,8 +16,7 @@ from pathlib import Path
 
 import click
 
-from eksml.errors import first_line
-
+from eksml.errors import ConfigError, first_line
 from eksml.paths import work_root
 
 
@@ -56,7 +55,11 @@ def write_crash_log(exc: BaseException, stage: str, argv: list[str]) -> Path | N
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     text = (f"eksml {' '.join(argv)}\nstage: {stage}\n\n"
             + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
-    for directory in (work_root() / "logs", Path(tempfile.gettempdir()) / "eksml-logs"):
+    try:
+        under_work_root = [work_root() / "logs"]
+    except ConfigError:  # EKSML_WORK_DIR names no folder: the temp directory still takes the log
+        under_work_root = []
+    for directory in (*under_work_root, Path(tempfile.gettempdir()) / "eksml-logs"):
         try:
             directory.mkdir(parents=True, exist_ok=True)
             path = directory / f"crash-{stamp}-{os.getpid()}.log"

@@ -1,6 +1,7 @@
 """Where AWS calls go, and the credentials that keep emulator runs away from real accounts.
 
-A leaf: the stacks import it to point the provider and the backend at the emulator.
+The stacks import it to point the provider and the backend at the emulator; the CLI and the CDKTF
+app check an endpoint URL with it before anything runs.
 """
 
 from __future__ import annotations
@@ -8,6 +9,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from eksml.config.loader import printable
 
 HOST = "127.0.0.1"
 DEFAULT_EMULATOR_ENDPOINT = f"http://{HOST}:4566"
@@ -21,6 +25,28 @@ SECRET_ACCESS_KEY = "testing"
 EMULATED_SERVICES: tuple[str, ...] = (
     "ec2", "eks", "iam", "s3", "rds", "efs", "sqs", "events", "kms", "secretsmanager", "sts", "ssm", "logs",
 )
+
+
+def endpoint_problem(value: str, example: str) -> str | None:
+    """What is wrong with `value` as an emulator URL (http(s), a host, a port in range), or None."""
+    shown = printable(value)[:200]
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as exc:
+        return f"'{shown}' is not a URL ({exc}); expected e.g. {example}"
+    problems = []
+    if parts.scheme not in ("http", "https"):
+        problems.append("it must start with http:// or https://")
+    if not parts.hostname:
+        problems.append("it names no host")
+    if any(not ch.isprintable() or ch.isspace() for ch in value):
+        problems.append("it holds spaces or control characters")
+    if port == 0:
+        problems.append("port 0 is not a port")
+    if problems:
+        return f"'{shown}' is not a URL eksml can point at: {'; '.join(problems)}; expected e.g. {example}"
+    return None
 
 
 @dataclass(frozen=True)

@@ -111,3 +111,18 @@ ARGUMENTS = {
     "port_zero": (("port-forward", "dev", "mlflow", "--local-port", "0"), 2, "1<=x<=65535"),
     "catalog_unknown_json": (("catalog", "NOPE\x1b[31m", "--output", "json"), 2, '"ok": false'),
 }
+
+# name -> (variables, argv, exit code, fragment); "{file}" in a value is replaced by a regular file's path.
+# The CDKTF app case runs `python -m eksml.aws.app` (what cdktf.json starts), not the eksml CLI.
+ENVIRONMENT_VARIABLES = {
+    "chart_mirror_not_a_url": ({"EKSML_CHART_MIRROR": "notaurl"}, ("render", "dev", "--out", "{out}"), 2,
+                               "EKSML_CHART_MIRROR"),
+    "chart_mirror_ftp": ({"EKSML_CHART_MIRROR": "ftp://mirror.example/"}, ("outdated", "dev"), 2,
+                         "not a chart repository URL"),
+    "work_dir_is_a_file": ({"EKSML_WORK_DIR": "{file}"}, ("render", "dev", "--out", "{out}"), 2,
+                           "EKSML_WORK_DIR"),
+    "today_not_a_date": ({"EKSML_TODAY": "yesterday"}, ("outdated", "dev"), 2, "YYYY-MM-DD"),
+    "app_endpoint_without_host": ({"EKSML_EMULATOR_ENDPOINT": "http://", "EKSML_ENV": "dev"}, ("app",), 2,
+                                  "names no host"),
+    "app_env_outside_the_folder": ({"EKSML_ENV": "../../etc/passwd"}, ("app",), 2, "environment"),
+}
