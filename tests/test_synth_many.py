@@ -60,19 +60,6 @@ def test_the_issues_of_every_named_environment_come_in_one_report(tmp_path: Path
     assert "no-such-env" in result.output and "also-missing" in result.output
 
 
-@pytest.mark.emulator
-def test_plan_of_several_environments_previews_each_against_its_own_emulator():
-    result = CliRunner().invoke(cli, ["plan", "local", "dev", "--emulator", "--output", "json"])
-    assert result.exit_code == 0, result.output
-    report = json.loads(result.stdout)  # progress goes to stderr
-    by_env = {r["environment"]: r for r in report["environments"]}
-    assert list(by_env) == ["local", "dev"]
-    for name, one in by_env.items():
-        assert one["preview"] is True
-        assert all(stack["planned"] and stack["add"] > 0 for stack in one["stacks"]), name
-    assert by_env["local"]["stacks"] != by_env["dev"]["stacks"]
-
-
 FULL_IMPORT_SYNTH = """
 import sys
 from pathlib import Path
