@@ -70,12 +70,11 @@ status: $(STAMP)
 port-forward-%: $(STAMP)
 	$(BIN)/eksml port-forward $(ENV) $* $(if $(CONTEXT),--context $(CONTEXT)) $(ARGS)
 
-# Three workers on two cores: the emulator files spend most of their time in provider waits, and
-# they are collected first (tests/conftest.py) so each starts at once. The two virtualenvs and the
-# Node tools install side by side.
+# Three workers on two cores: the emulator files spend most of their time in provider waits. The two
+# virtualenvs and the Node tools install side by side.
 test:
 	@$(MAKE) --no-print-directory -j3 $(STAMP) $(CHECKOV_STAMP)
-	$(BIN)/pytest -q -n 3 --dist loadfile --no-loadscope-reorder --durations=25 $(ARGS)
+	$(BIN)/pytest -q -n 3 --dist loadfile --durations=25 $(ARGS)
 
 # The property test of the validation gate with thousands of mutated environment files (not part of `make test`).
 fuzz: $(STAMP)

@@ -92,8 +92,3 @@ def synthesized_dev_on_emulator(tmp_path_factory) -> SynthesizedEnvironment:
         load_environment("dev"), AwsTarget(TEST_EMULATOR_ENDPOINT), tmp_path_factory.mktemp("synth-dev-emulator")
     )
 
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The emulator files first (minutes of provider waits each): with `--dist loadfile
-    --no-loadscope-reorder` (make test) each starts at once on a worker of its own instead of last."""
-    items.sort(key=lambda item: item.get_closest_marker("emulator") is None)

@@ -29,7 +29,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("eksml.components",),
     ("eksml.catalog",),
     ("eksml.contract", "eksml.table", "eksml.toolchain", "eksml.provider_binding", "eksml.kube_tools", "eksml.workspace"),
-    ("eksml.errors", "eksml.paths", "eksml"),
+    ("eksml.paths",),
+    ("eksml.errors", "eksml"),
 )
 
 # Inside eksml.k8s, the flow from the model to the cluster, highest first. Each sub-package may
