@@ -74,7 +74,7 @@ port-forward-%: $(STAMP)
 # virtualenvs and the Node tools install side by side.
 test:
 	@$(MAKE) --no-print-directory -j3 $(STAMP) $(CHECKOV_STAMP)
-	$(BIN)/pytest -q -n 3 --dist loadfile --durations=25 $(ARGS)
+	$(BIN)/pytest -q -n 3 --dist loadfile --no-loadscope-reorder --durations=25 $(ARGS)
 
 # The property test of the validation gate with thousands of mutated environment files (not part of `make test`).
 fuzz: $(STAMP)

@@ -92,3 +92,35 @@ def synthesized_dev_on_emulator(tmp_path_factory) -> SynthesizedEnvironment:
         load_environment("dev"), AwsTarget(TEST_EMULATOR_ENDPOINT), tmp_path_factory.mktemp("synth-dev-emulator")
     )
 
+
+
+# The emulator files in two lanes, each a single work unit that one worker runs file after file:
+# they start first and at most two emulator flows run at once. Their provider waits cost CPU the
+# longer they last, so four flows side by side (and beside the renders) made every one slower.
+EMULATOR_LANES = {
+    "tests/test_local_default.py": "emulator lane 1",
+    "tests/test_cdktf_cli.py": "emulator lane 2",
+    "tests/test_preview_plan.py": "emulator lane 2",
+    "tests/test_reading_creates_nothing.py": "emulator lane 2",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    files = {item.nodeid.split('::', 1)[0] for item in items if item.get_closest_marker("emulator")}
+    assert files <= set(EMULATOR_LANES), f"put {sorted(files - set(EMULATOR_LANES))} in an EMULATOR_LANES lane"
+    lanes = sorted(set(EMULATOR_LANES.values()))
+    items.sort(key=lambda item: lanes.index(EMULATOR_LANES[path]) if (path := item.nodeid.split('::', 1)[0])
+               in EMULATOR_LANES else len(lanes))
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class EmulatorLanes(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return EMULATOR_LANES.get(path, path)
+
+    return EmulatorLanes(config, log)
