@@ -25,16 +25,18 @@ $(NODE22) $(ACTION_VALIDATOR) $(CDKTF): $(TOOLS)/package.json
 	npm install --prefix $(TOOLS) --no-audit --no-fund --loglevel=error
 	@touch $(NODE22)
 
+# --no-compile: byte-compiling the AWS provider binding's 2,000 modules took a minute of the install;
+# Python compiles the few that eksml imports on first use.
 $(STAMP): pyproject.toml $(NODE22) scripts/install_kube_tools.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --no-compile -e '.[test]'
 	$(BIN)/python scripts/install_kube_tools.py
 	@touch $@
 
 $(CHECKOV_STAMP):
 	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet 'checkov==3.3.30'
+	$(CHECKOV_VENV)/bin/pip install --quiet --no-compile 'checkov==3.3.30'
 	@touch $@
 
 deploy: $(STAMP)

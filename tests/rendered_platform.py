@@ -24,8 +24,14 @@ def session_charts() -> Iterator[ChartServer]:
 
 
 @pytest.fixture(scope="session")
-def session_cache(tmp_path_factory) -> ChartCache:
-    return ChartCache(tmp_path_factory.mktemp("chart-cache"))
+def session_cache(tmp_path_factory, worker_id: str) -> ChartCache:
+    """One cache for the whole run: with xdist, the workers share it (the cache is safe across processes),
+    so a chart or a release render done by one worker is reused by the others."""
+    if worker_id == "master":
+        return ChartCache(tmp_path_factory.mktemp("chart-cache"))
+    shared = tmp_path_factory.getbasetemp().parent / "chart-cache"
+    shared.mkdir(exist_ok=True)
+    return ChartCache(shared)
 
 
 @pytest.fixture(scope="session")

@@ -4,68 +4,41 @@ internet-facing, each pointing at a Service (and port) the real charts create; u
 from __future__ import annotations
 
 import json
-import subprocess
-import tarfile
 
 import pytest
-import yaml
 from serving_helpers import edited, issues_of, objects_of, platform_of
 
+from eksml.config import load_environment
 from eksml.k8s.model.components.access import UI_BACKENDS, predictor_service
 from eksml.k8s.model.components.serving import PREDICTOR_PORT
-from eksml.kube_tools import helm_binary
-from shared_data import SHARED_DIR
+from eksml.k8s.model.platform import build_platform
+from eksml.k8s.rendering.render import current_outputs
+from eksml.k8s.templating.chart_render import render_charts
 
-CHARTS = SHARED_DIR / "charts"
-# Releases whose Services are ingress targets, and the package eksml pins for them.
-PACKAGES = {
-    "kube-prometheus-stack": "kube-prometheus-stack-79.0.0",
-    "argo-workflows": "argo-workflows-1.0.18",
-    "opea-chatqna": "chatqna-1.4.0",
-    "argocd": "argo-cd-10.1.1",
-}
-
-
-def rendered_services(platform, release: str, tmp_path) -> dict[str, set]:
-    """{service name: ports (numbers and names)} as `helm template` renders the release with eksml's values."""
-    component = platform.component(release)
-    values = tmp_path / f"{release}.values.yaml"
-    values.write_text(yaml.safe_dump(component.values))
-    out = subprocess.run(
-        [str(helm_binary()), "template", release, str(CHARTS / f"{PACKAGES[release]}.tgz"), "-n", component.namespace,
-         "-f", str(values)], capture_output=True, text=True, check=True).stdout
+def rendered_services(env_name: str, cache, mirror: str) -> dict[tuple[str, str], set]:
+    """{(namespace, Service name): ports (numbers and names)} as the real Helm renders the pinned charts
+    with eksml's values (releases come from the render cache when another test rendered them already)."""
+    env = load_environment(env_name)
+    platform = build_platform(env, current_outputs(env))
+    renders = render_charts(platform, env, cache=cache, mirror=mirror)
     services = {}
-    for doc in yaml.safe_load_all(out):
-        if doc and doc.get("kind") == "Service":
-            services[doc["metadata"]["name"]] = {p["port"] for p in doc["spec"]["ports"]} | {
-                p.get("name") for p in doc["spec"]["ports"] if p.get("name")}
+    for release in renders.releases:
+        for obj in release.objects:
+            if obj.kind == "Service":
+                ports = obj.body["spec"]["ports"]
+                services[(obj.namespace or release.component.namespace, obj.name)] = (
+                    {p["port"] for p in ports} | {p["name"] for p in ports if p.get("name")})
     return services
-
-
-def mlflow_services(platform) -> dict[str, set]:
-    """The mlflow package lacks its postgresql subchart, so Helm cannot template it: read the Service
-    template's inputs instead (fullname = release name, port = service.port, default from values.yaml)."""
-    with tarfile.open(CHARTS / "mlflow-1.11.5.tgz") as tar:
-        defaults = yaml.safe_load(tar.extractfile("mlflow/values.yaml").read())
-        template = tar.extractfile("mlflow/templates/service.yaml").read().decode()
-    assert "port: {{ .Values.service.port }}" in template
-    port = platform.component("mlflow").values.get("service", {}).get("port", defaults["service"]["port"])
-    return {"mlflow": {port}}
 
 
 @pytest.mark.parametrize("env_name, exposed", [
     ("dev", {"ui-mlflow", "ui-argo-workflows", "ui-grafana", "ui-chatqna-ui"}),
     ("staging", {"ui-mlflow", "ui-argocd", "ui-argo-workflows", "ui-grafana"}),
 ])
-def test_every_ui_ingress_points_at_a_rendered_service_and_port(tmp_path, env_name, exposed):
-    platform = platform_of(env_name)
-    services = {("mlflow", "mlflow"): mlflow_services(platform)["mlflow"]}
-    releases = {c.name for c in platform.releases}
-    for release in PACKAGES.keys() & releases:
-        namespace = platform.component(release).namespace
-        for name, ports in rendered_services(platform, release, tmp_path).items():
-            services[(namespace, name)] = ports
-    ingresses = [m for m in objects_of(platform, "access", "Ingress") if m["metadata"]["name"].startswith("ui-")]
+def test_every_ui_ingress_points_at_a_rendered_service_and_port(session_charts, session_cache, env_name, exposed):
+    services = rendered_services(env_name, session_cache, session_charts.url)
+    ingresses = [m for m in objects_of(platform_of(env_name), "access", "Ingress")
+                 if m["metadata"]["name"].startswith("ui-")]
     assert {m["metadata"]["name"] for m in ingresses} == exposed
     for ingress in ingresses:
         backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from eksml.aws.events import StepFinished, StepResult, StepStarted
-from eksml.aws.run import StackResult, _plan_or_apply, _Run, _settled, run_stacks
+from eksml.aws.run import StackResult, _plan_or_apply, _plan_then_apply, _Run, _settled, run_stacks
 from eksml.aws.scheduler import in_dependency_order
 from eksml.deploy.progress_events import ProgressEvents
 from eksml.config import load_environment
@@ -188,7 +188,7 @@ def test_a_declined_plan_applies_nothing_to_its_stack_and_stops_the_run(monkeypa
 
 def test_stacks_settled_by_the_all_at_once_plan_are_not_planned_again(monkeypatch):
     monkeypatch.setattr("eksml.aws.run._has_outputs", lambda stack, values: bool(values))
-    planned = [StackResult(name, Plan(name, None, name == "data", ()), outputs={"id": name}) for name in GRAPH]
+    planned = {name: StackResult(name, Plan(name, None, name == "data", ()), outputs={"id": name}) for name in GRAPH}
     settled = _settled(_stacks(), planned)
     assert set(settled) == {"network", "cluster", "karpenter"}  # platform reads the changed data stack
     applied: list[str] = []
@@ -198,3 +198,40 @@ def test_stacks_settled_by_the_all_at_once_plan_are_not_planned_again(monkeypatc
     assert applied == ["data", "platform"]
     assert [r.name for r in results] == list(GRAPH)
     assert all(results[i] is settled[r.name] for i, r in enumerate(results) if r.name in settled)
+
+
+class PartlyDeployedRunner:
+    """A stack of an environment where only `applied` stacks were ever applied (by the CDKTF CLI, say):
+    those plan no changes and have outputs; the others plan creations; platform, which reads outputs
+    the unapplied stacks do not have, fails to plan."""
+
+    def __init__(self, name: str, applied: set[str], plans: list[str]) -> None:
+        self.name, self.deployed, self.plans = name, name in applied, plans
+
+    def init(self, reconfigure: bool = False) -> None:
+        pass
+
+    def plan(self) -> Plan:
+        self.plans.append(self.name)
+        if self.name == "platform":
+            raise StageError("plan", "Unsupported attribute: this object does not have an attribute named \"db\"")
+        changes = () if self.deployed else (ResourceChange(f"terraform_data.{self.name}", "terraform_data", ("create",)),)
+        return Plan(self.name, None, bool(changes), changes)
+
+    def output_values(self) -> dict:
+        return {"id": self.name} if self.deployed else {}
+
+
+def test_a_plan_of_a_partly_deployed_environment_plans_each_stack_once(monkeypatch):
+    """Stacks planned at once are the plan's answer even when others could not be planned yet: only
+    those go stack by stack, and one whose upstream has no outputs is reported blocked, unplanned."""
+    monkeypatch.setattr("eksml.aws.run._has_outputs", lambda stack, values: bool(values))
+    plans: list[str] = []
+    runners = {name: PartlyDeployedRunner(name, {"network", "cluster"}, plans) for name in GRAPH}
+    run = _Run(load_environment("dev"), "plan", _stacks(), runners, lambda event: None, None,
+               preview=False, allow_destroy=False, reconfigure=False)
+    results = {r.name: r for r in _plan_then_apply(run, at_once=True)}
+    assert sorted(plans) == sorted(GRAPH)  # platform's failed attempt included, nothing twice
+    assert [name for name, r in results.items() if r.plan and not r.has_changes] == ["network", "cluster"]
+    assert [name for name, r in results.items() if r.has_changes] == ["data", "karpenter"]
+    assert results["platform"].plan is None and results["platform"].blocked_by == ("data", "karpenter")

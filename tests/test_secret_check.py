@@ -70,3 +70,5 @@ def test_a_secret_from_a_values_overlay_is_refused_with_exit_2(cli_charts, tmp_p
     assert "Secret monitoring/leaked would write token into the rendered files" in result.output
     assert "manifests/kube-prometheus-stack.yaml: Secret monitoring/leaked.stringData" in result.output
     assert not (out / "manifests").exists()
+    kept = [p for p in (tmp_path / "work" / "charts").glob("renders/*.json") if "not-in-git-please" in p.read_text()]
+    assert not kept, f"the render cache kept the refused secret: {kept}"

@@ -29,7 +29,7 @@ from eksml.terraform import (
     stage_error,
 )
 from eksml.terraform.diagnostics import Diagnostic
-from eksml.terraform.runner import LOCK_FILE
+from eksml.terraform.runner import LOCK_FILE, _alone_until_cache_filled
 from eksml.terraform.setup import PROVIDER_VERSION, mirror_has_provider, terraform_platform
 
 REAL_MIRROR = find_provider_mirror({})  # the machine's mirror (/opt/tf-plugins here)
@@ -322,3 +322,38 @@ def test_interrupt_reaches_every_stack_running_side_by_side(cli, tmp_path):
     for name in ("left", "right"):  # each wrote its state and released its lock
         assert [c.address for c in runners[name].plan().changes] == ["terraform_data.slow"], name
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the relay's handlers are gone again
+
+
+def test_inits_that_waited_for_the_first_one_then_run_side_by_side(tmp_path):
+    """The first init fills the plugin cache alone; the ones queued behind it must not then take turns."""
+    cli_config = tmp_path / "terraform.rc"
+    cli_config.write_text("")
+    first_inside, release_first = threading.Event(), threading.Event()
+    together = threading.Barrier(2, timeout=10)
+    outcomes: list[str] = []
+
+    def first() -> None:
+        with _alone_until_cache_filled(cli_config):
+            first_inside.set()
+            release_first.wait(10)
+
+    def queued() -> None:
+        with _alone_until_cache_filled(cli_config):
+            try:
+                together.wait()  # both queued inits inside at once
+                outcomes.append("side by side")
+            except threading.BrokenBarrierError:
+                outcomes.append("one after the other")
+
+    leader = threading.Thread(target=first)
+    leader.start()
+    assert first_inside.wait(10)
+    followers = [threading.Thread(target=queued) for _ in range(2)]
+    for thread in followers:
+        thread.start()
+    time.sleep(0.3)  # both are waiting on the lock now
+    assert outcomes == []
+    release_first.set()
+    for thread in [leader, *followers]:
+        thread.join(30)
+    assert outcomes == ["side by side"] * 2

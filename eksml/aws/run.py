@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -164,18 +164,31 @@ class _Run:
 def _plan_then_apply(run: _Run, *, at_once: bool) -> list[StackResult]:
     """After a complete apply every stack's inputs exist: all stacks can be planned at once. A plan
     also tries it without this machine's record of one (a CI runner, an apply made with the CDKTF
-    CLI); where some stack cannot be planned yet, it goes stack by stack."""
+    CLI); the stacks that could not be planned yet then go stack by stack, after the others."""
     settled: dict[str, StackResult] = {}
     if not run.preview and run.approve is None and at_once:
-        results = _plan_all_at_once(run.stacks, run.runners, run.report, run.reconfigure)
-        if results is not None and run.guarded:
-            for result in results:
+        planned = _plan_all_at_once(run.stacks, run.runners, run.report, run.reconfigure)
+        if run.guarded:
+            for result in planned.values():
                 _refuse_protected_changes(result.name, result.plan)
-        if results is not None and not (run.action == "apply" and any(result.has_changes for result in results)):
-            return results
-        if results is not None:
-            settled = _settled(run.stacks, results)  # changes are applied in order; settled stacks are not planned again
+        changes = any(result.has_changes for result in planned.values())
+        if len(planned) == len(run.stacks) and not (run.action == "apply" and changes):
+            return [planned[stack.name] for stack in run.stacks]
+        # Changes are applied in order, so only stacks nothing will change stay settled. A plan
+        # applies nothing: every stack planned at once is its answer already.
+        settled = _settled(run.stacks, planned) if run.action == "apply" else _with_needed_outputs(run, planned)
     return _plan_or_apply(run, settled)
+
+
+def _with_needed_outputs(run: _Run, planned: dict[str, StackResult]) -> dict[str, StackResult]:
+    """A stack planned with changes has not had its outputs read; a downstream stack planned next needs them."""
+    needed = {dep for stack in run.stacks for dep in stack.depends_on}
+    complete = dict(planned)
+    for name, result in planned.items():
+        if result.has_changes and name in needed:
+            with step(run.report, "output", name):
+                complete[name] = replace(result, outputs=run.runners[name].output_values())
+    return complete
 
 
 def _record_outputs(env: Environment, action: Action, results: list[StackResult],
@@ -281,14 +294,14 @@ def _stack_outputs(run: _Run, stack: SynthesizedStack, applied: ApplyResult | No
     return outputs, False
 
 
-def _settled(stacks: list[SynthesizedStack], planned: list[StackResult]) -> dict[str, StackResult]:
+def _settled(stacks: list[SynthesizedStack], planned: dict[str, StackResult]) -> dict[str, StackResult]:
     """The planned stacks nothing will change: no changes of their own, none upstream (`stacks` is in
     dependency order)."""
-    by_name = {result.name: result for result in planned}
     settled: dict[str, StackResult] = {}
     for stack in stacks:
-        if not by_name[stack.name].has_changes and all(dep in settled for dep in stack.depends_on):
-            settled[stack.name] = by_name[stack.name]
+        result = planned.get(stack.name)
+        if result is not None and not result.has_changes and all(dep in settled for dep in stack.depends_on):
+            settled[stack.name] = result
     return settled
 
 
@@ -305,13 +318,13 @@ def _refuse_protected_changes(stack: str, plan: Plan) -> None:
 
 def _plan_all_at_once(
     stacks: list[SynthesizedStack], runners: dict[str, Terraform], report: EventCallback, reconfigure: bool
-) -> list[StackResult] | None:
+) -> dict[str, StackResult]:
     """Plan every stack at the same time, each against the state its upstream stacks have now.
 
     That is the whole answer of a plan (nothing is applied in between), and of a deploy whose plans
     are all empty (a second deploy), in the time of the slowest plan rather than a chain of them.
-    None when some stack cannot be planned yet (it reads an output its upstream stack does not
-    have until that is applied): then the run goes stack by stack, in order."""
+    A stack that cannot be planned yet (it reads an output its upstream stack does not have until
+    that is applied) is left out: the caller takes it stack by stack."""
 
     def plan_one(stack: SynthesizedStack, _done: dict[str, StackResult]) -> StackResult | None:
         runner = runners[stack.name]
@@ -335,8 +348,7 @@ def _plan_all_at_once(
         return StackResult(stack.name, plan, None, outputs, time.monotonic() - begun)
 
     results = in_dependency_order(stacks, plan_one, all_at_once=True, guard=SIGNALS.relay)
-    ordered = [results[stack.name] for stack in stacks]
-    return None if any(result is None for result in ordered) else ordered
+    return {stack.name: results[stack.name] for stack in stacks if results[stack.name] is not None}
 
 
 def _destroy(

@@ -96,7 +96,7 @@ def render_release(
     dropped = disabled_missing(info, chart, values, where) if info.missing else ()
     with tempfile.TemporaryDirectory(prefix=f"eksml-{release}-") as scratch:
         values_file = Path(scratch) / "values.yaml"
-        values_file.write_text(yaml.safe_dump(dict(values), sort_keys=False))
+        values_file.write_text(values_text(values))
         source = without_dependencies(chart, info, dropped, Path(scratch) / "chart") if dropped else chart
         command = [str(helm), "template", release, str(source), "--namespace", namespace, "--values", str(values_file),
                    "--kube-version", kube_version, "--include-crds", "--skip-tests"]
@@ -107,6 +107,11 @@ def render_release(
     warnings = tuple(line for line in result.stderr.splitlines() if line.strip())
     return ReleaseRender(release, namespace, info.name, info.version, result.stdout, None, warnings,
                          tuple(map(str, dropped)))
+
+
+def values_text(values: Mapping[str, Any]) -> str:
+    """The values file Helm is given, exactly."""
+    return yaml.safe_dump(dict(values), sort_keys=False)
 
 
 def _run(command: list[str], where: str) -> subprocess.CompletedProcess:

@@ -235,14 +235,22 @@ class Terraform:
 @contextmanager
 def _alone_until_cache_filled(cli_config: Path) -> Iterator[None]:
     """Until an init per plugin cache has finished here, inits hold a file lock: it excludes other
-    threads (each opens the file anew) and other eksml processes sharing the cache alike."""
-    if cli_config in _CACHES_FILLED:
-        yield
-        return
-    with open(cli_config.with_name(f"{cli_config.name}.init-lock"), "a") as lock:
+    threads (each opens the file anew) and other eksml processes sharing the cache alike. A thread
+    that waited while another one filled the cache goes on without the lock, side by side."""
+    lock = None
+    if cli_config not in _CACHES_FILLED:
+        lock = open(cli_config.with_name(f"{cli_config.name}.init-lock"), "a")
         fcntl.flock(lock, fcntl.LOCK_EX)
+        if cli_config in _CACHES_FILLED:
+            lock.close()
+            lock = None
+    try:
         yield
-    _CACHES_FILLED.add(cli_config)
+    finally:
+        if lock is not None:
+            lock.close()
+    if lock is not None:
+        _CACHES_FILLED.add(cli_config)
 
 
 def _planned_changes(events: tuple[dict, ...]) -> tuple[ResourceChange, ...]:

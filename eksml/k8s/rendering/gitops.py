@@ -21,7 +21,8 @@ from eksml.k8s.model.components.argocd import ARGOCD_NAMESPACE
 from eksml.k8s.model.manifests import metadata, object_path
 from eksml.k8s.model.records import Manifest, RenderedComponent
 from eksml.k8s.model.platform import KubernetesLayer
-from eksml.k8s.checks.secret_check import secret_message, unallowed_keys
+from eksml.k8s.checks.secret_check import secret_message
+from eksml.k8s.model.secret_data import unallowed_keys
 
 IN_CLUSTER = "https://kubernetes.default.svc"
 WAVE_ANNOTATION = "argocd.argoproj.io/sync-wave"

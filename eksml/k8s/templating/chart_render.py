@@ -11,18 +11,21 @@ from __future__ import annotations
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 from eksml.charts import ChartCache, ChartRequest, chart_mirror
 from eksml.charts.kube_yaml import ManifestObject
-from eksml.charts.template import ReleaseRender, render_release
+from eksml.charts.render_cache import RenderCache, render_key
+from eksml.charts.template import ReleaseRender, render_release, values_text
 from eksml.config.models import Environment
 from eksml.errors import ConfigError, StageError
 from eksml.k8s.model.manifests import synced_secrets
 from eksml.k8s.model.records import RenderedComponent
 from eksml.k8s.model.platform import KubernetesLayer, dependencies_of
+from eksml.k8s.model.secret_data import unallowed_keys
 
 PARALLEL_RENDERS = 6
+RENDERS_FOLDER = "renders"  # beside the chart packages: one cache folder to clear
 
 
 @dataclass(frozen=True)
@@ -95,8 +98,11 @@ def render_charts(
     results: dict[str, tuple[ReleaseRender, tuple[ManifestObject, ...]]] = {}
     errors: dict[str, Exception] = {}
 
+    renders = RenderCache(cache.root / RENDERS_FOLDER) if RenderCache.enabled() else None
+
     def one(component: RenderedComponent, api_versions: list[str]):
-        return _render_one(component, api_versions, cache.get(chart_request(component, mirror)).path, env, helm)
+        chart = cache.get(chart_request(component, mirror)).path
+        return _render_one(component, api_versions, chart, env, helm, renders)
 
     pending = list(releases)
     running: dict[Future, str] = {}
@@ -130,13 +136,27 @@ def render_charts(
 
 
 def _render_one(component: RenderedComponent, api_versions: list[str], chart: Path, env: Environment,
-                helm: Path) -> tuple[ReleaseRender, tuple[ManifestObject, ...]]:
-    result = render_release(chart, component.name, component.namespace, component.values,
-                            env.cluster.kubernetes_version, api_versions, helm=helm)
+                helm: Path, renders: Optional[RenderCache]) -> tuple[ReleaseRender, tuple[ManifestObject, ...]]:
     # A Secret the component's own ExternalSecret makes is the cluster's: the chart's fallback copy
     # (made only when `lookup` finds none, which `helm template` never does) is not what installs.
-    result = result.without("Secret", [s.name for s in synced_secrets(component.prerequisites)])
-    return result, tuple(result.objects())  # parsed once: large CRDs make YAML the slow part
+    left_out = [s.name for s in synced_secrets(component.prerequisites)]
+    kube_version = env.cluster.kubernetes_version
+    key = renders and render_key(helm, chart, component.name, component.namespace, values_text(component.values),
+                                 kube_version, api_versions, left_out)
+    cached = renders.load(key) if renders and key else None
+    if cached:
+        return cached
+    result = render_release(chart, component.name, component.namespace, component.values, kube_version,
+                            api_versions, helm=helm).without("Secret", left_out)
+    objects = tuple(result.objects())  # parsed once: large CRDs make YAML the slow part
+    if renders and key and not _secret_material(component.namespace, objects):
+        renders.store(key, result, objects)
+    return result, objects
+
+
+def _secret_material(namespace: str, objects: Sequence[ManifestObject]) -> bool:
+    """The render check refuses these; the cache must not keep them meanwhile."""
+    return any(unallowed_keys(o.namespace or namespace, o.body) for o in objects)
 
 
 def _raise_errors(errors: dict[str, Exception], releases: list[RenderedComponent]) -> None:
