@@ -11,16 +11,12 @@ from serving_helpers import edited, issues_of, objects_of, platform_of
 from eksml.config import load_environment
 from eksml.k8s.model.components.access import UI_BACKENDS, predictor_service
 from eksml.k8s.model.components.serving import PREDICTOR_PORT
-from eksml.k8s.model.platform import build_platform
-from eksml.k8s.rendering.render import current_outputs
 from eksml.k8s.templating.chart_render import render_charts
 
-def rendered_services(env_name: str, cache, mirror: str) -> dict[tuple[str, str], set]:
+def rendered_services(env_name: str, platform, cache, mirror: str) -> dict[tuple[str, str], set]:
     """{(namespace, Service name): ports (numbers and names)} as the real Helm renders the pinned charts
     with eksml's values (releases come from the render cache when another test rendered them already)."""
-    env = load_environment(env_name)
-    platform = build_platform(env, current_outputs(env))
-    renders = render_charts(platform, env, cache=cache, mirror=mirror)
+    renders = render_charts(platform, load_environment(env_name), cache=cache, mirror=mirror)
     services = {}
     for release in renders.releases:
         for obj in release.objects:
@@ -36,9 +32,9 @@ def rendered_services(env_name: str, cache, mirror: str) -> dict[tuple[str, str]
     ("staging", {"ui-mlflow", "ui-argocd", "ui-argo-workflows", "ui-grafana"}),
 ])
 def test_every_ui_ingress_points_at_a_rendered_service_and_port(session_charts, session_cache, env_name, exposed):
-    services = rendered_services(env_name, session_cache, session_charts.url)
-    ingresses = [m for m in objects_of(platform_of(env_name), "access", "Ingress")
-                 if m["metadata"]["name"].startswith("ui-")]
+    platform = platform_of(env_name)
+    services = rendered_services(env_name, platform, session_cache, session_charts.url)
+    ingresses = [m for m in objects_of(platform, "access", "Ingress") if m["metadata"]["name"].startswith("ui-")]
     assert {m["metadata"]["name"] for m in ingresses} == exposed
     for ingress in ingresses:
         backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]

@@ -10,13 +10,12 @@ asked for. A mismatch is reported as a corrupt cache, with the file to remove.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 from eksml.charts.package import read_chart
 from eksml.charts.repository import STAGE, same_version
 from eksml.charts.sources import ChartRequest
+from eksml.config.file_write import atomic_write
 from eksml.errors import StageError
 
 DIGEST_SUFFIX = ".sha256"
@@ -27,17 +26,9 @@ def digest_file(package: Path) -> Path:
 
 
 def record_digest(package: Path, data: bytes) -> None:
-    """Called once the package was accepted: the digest it must keep. Written beside and renamed, so
-    another eksml storing the same chart never leaves a reader a half-written digest."""
-    target = digest_file(package)
-    handle, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
-    try:
-        with os.fdopen(handle, "w") as out:
-            out.write(hashlib.sha256(data).hexdigest() + "\n")
-        os.replace(partial, target)
-    finally:
-        if os.path.exists(partial):
-            os.unlink(partial)
+    """Called once the package was accepted: the digest it must keep. Written whole (another eksml
+    storing the same chart never leaves a reader a half-written digest)."""
+    atomic_write(digest_file(package), (hashlib.sha256(data).hexdigest() + "\n").encode(), STAGE)
 
 
 def check_package(request: ChartRequest, package: Path) -> None:

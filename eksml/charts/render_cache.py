@@ -16,13 +16,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
 
 from eksml.charts.kube_yaml import ManifestObject
-from eksml.charts.template import ReleaseRender
+from eksml.charts.template import STAGE, ReleaseRender
+from eksml.config.file_write import atomic_write
+from eksml.errors import StageError
 
 FORMAT = 1
 MAX_BYTES = 1 << 30
@@ -88,20 +89,12 @@ class RenderCache:
                  "without_subcharts": list(render.without_subcharts),
                  "objects": [[o.source, o.body] for o in objects]}
         try:
-            text = json.dumps(entry, allow_nan=False)
-            if json.loads(text)["objects"] != entry["objects"]:
-                return  # not faithful in JSON: keep rendering it
+            data = json.dumps(entry, allow_nan=False).encode()  # KubeLoader's objects are JSON already
             self.root.mkdir(parents=True, exist_ok=True)
-            scratch = tempfile.NamedTemporaryFile("w", dir=self.root, suffix=".tmp", delete=False)
-        except (OSError, ValueError, TypeError):
+            atomic_write(self._path(key), data, STAGE)
+        except (OSError, ValueError, TypeError, StageError):
             return
-        try:
-            with scratch:
-                scratch.write(text)
-            os.replace(scratch.name, self._path(key))
-            self._prune()
-        except OSError:
-            Path(scratch.name).unlink(missing_ok=True)
+        self._prune()
 
     def _prune(self) -> None:
         entries = []

@@ -1,7 +1,8 @@
 """No secret in any rendered file: a Secret object (from a chart or owned by eksml) may carry data
-only under the keys ALLOWED_SECRET_DATA lists, each with why it holds no credential. Everything else must come
-from an ExternalSecret (AWS Secrets Manager, or an in-cluster generator) or from cert-manager, so
-neither the render directory nor the gitops folder Argo CD reads from git ever holds key material.
+only under the keys ALLOWED_SECRET_DATA lists, each with why it holds no credential. Everything
+else must come from an ExternalSecret (AWS Secrets Manager, or an in-cluster generator) or from
+cert-manager, so neither the render directory nor the gitops folder Argo CD reads from git ever
+holds key material.
 
 The rule itself (which keys may carry data) is eksml/k8s/model/secret_data.py; the render cache
 uses it too, to keep secret material out of its folder.
