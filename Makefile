@@ -17,7 +17,7 @@ CDKTF := $(TOOLS)/node_modules/.bin/cdktf
 export JSII_NODE := $(abspath $(NODE22))
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: install deploy destroy plan render validate test fuzz mutate bench doctor clean cdktf status
+.PHONY: install deploy destroy plan render validate test fuzz mutate bench security-report doctor clean cdktf status
 
 install: $(STAMP)
 
@@ -90,6 +90,10 @@ mutate: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py $(ARGS)
+
+# Pod Security and checkov's Kubernetes failures (values could fix / charts decide) per environment.
+security-report: $(STAMP) $(CHECKOV_STAMP)
+	$(BIN)/python scripts/security_report.py
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) $(TOOLS)/node_modules cdktf.out .eksml out

@@ -13,12 +13,14 @@ EKSML_WORK_DIR, so the user's own `make deploy` state is untouched.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 EKSML = [sys.executable, "-m", "eksml"]
@@ -87,9 +89,9 @@ def _shared_charts() -> Path:
     return (Path(shared) if shared else ROOT.parent / "shared") / "charts"
 
 
-def render_rows(env_name: str, env: dict[str, str], scratch: Path) -> list[tuple[str, str, str]]:
-    """`eksml render ENV` with the real charts: with empty caches, with the charts cached (every release
-    templated again: the render cache off), then with the releases' renders cached too (target < 10 s)."""
+@contextlib.contextmanager
+def serve_shared_charts(env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """env with EKSML_CHART_MIRROR: as given, else the team's shared repository served on loopback."""
     import functools
     import threading
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -105,8 +107,19 @@ def render_rows(env_name: str, env: dict[str, str], scratch: Path) -> list[tuple
         server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(charts)))
         threading.Thread(target=server.serve_forever, daemon=True).start()
         env["EKSML_CHART_MIRROR"] = f"http://127.0.0.1:{server.server_address[1]}"
-    rows = []
     try:
+        yield env
+    finally:
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+
+
+def render_rows(env_name: str, env: dict[str, str], scratch: Path) -> list[tuple[str, str, str]]:
+    """`eksml render ENV` with the real charts: with empty caches, with the charts cached (every release
+    templated again: the render cache off), then with the releases' renders cached too (target < 10 s)."""
+    rows = []
+    with serve_shared_charts(env) as env:
         runs = (("cold chart cache", None, {}), ("charts cached, render cache off", 10, {"EKSML_RENDER_CACHE": "off"}),
                 ("charts and renders cached", 10, {}))
         for label, target, extra in runs:
@@ -117,10 +130,6 @@ def render_rows(env_name: str, env: dict[str, str], scratch: Path) -> list[tuple
             if code:
                 print(out[-3000:], file=sys.stderr)
                 break
-    finally:
-        if server is not None:
-            server.shutdown()
-            server.server_close()
     return rows
 
 

@@ -75,10 +75,12 @@ def test_prod_is_https_only_from_allowed_cidrs():
         assert a["alb.ingress.kubernetes.io/inbound-cidrs"] == "198.51.100.0/24"
 
 
-def test_default_deny_namespaces_admit_the_alb_from_the_vpc():
+def test_each_exposed_ui_admits_the_alb_from_the_vpc_on_its_pod_port_only():
+    env = load_environment("dev")
     policies = {m["metadata"]["namespace"]: m for m in objects_of(platform_of("dev"), "access", "NetworkPolicy")}
-    assert set(policies) == {b.namespace for b in UI_BACKENDS.values() if b.default_deny}
-    assert policies["mlflow"]["spec"]["ingress"][0]["from"] == [{"ipBlock": {"cidr": "10.20.0.0/16"}}]
+    assert set(policies) == {UI_BACKENDS[target].namespace for target in env.access.expose}
+    assert policies["mlflow"]["spec"]["ingress"] == [{"from": [{"ipBlock": {"cidr": "10.20.0.0/16"}}],
+                                                      "ports": [{"protocol": "TCP", "port": "mlflow"}]}]
 
 
 @pytest.mark.parametrize("drop, field", [("certificate_arn", "access.certificate_arn"), ("allowed_cidrs", "access.allowed_cidrs")])

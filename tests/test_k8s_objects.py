@@ -183,23 +183,28 @@ def test_team_namespaces_quotas_and_pod_security():
     assert priorities["batch"]["preemptionPolicy"] == "Never"
 
 
-def test_network_policies_isolate_team_namespaces():
+def test_network_policies_isolate_every_namespace_both_ways():
     env = load_environment("dev")
-    policies = [m for m in owned_objects(env) if m["kind"] == "NetworkPolicy"]
+    objects = owned_objects(env)
+    policies = [m for m in objects if m["kind"] == "NetworkPolicy"]
     by_ns: dict[str, dict[str, dict]] = {}
     for policy in policies:
         by_ns.setdefault(policy["metadata"]["namespace"], {})[policy["metadata"]["name"]] = policy["spec"]
-    for ns in [*env.teams, "mlflow", "chatqna"]:
-        deny = by_ns[ns]["default-deny-ingress"]
-        assert deny == {"podSelector": {}, "policyTypes": ["Ingress"]}
+    namespaces = {m["metadata"]["name"] for m in objects if m["kind"] == "Namespace"}
+    assert {*env.teams, "mlflow", "chatqna", "kserve", "cert-manager"} <= namespaces
+    for ns in namespaces:
+        assert by_ns[ns]["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
         scrape = by_ns[ns]["allow-monitoring-scrape"]["ingress"][0]["from"][0]
         assert scrape == {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
-    # Webhook-serving namespaces get no default deny: the API server's calls carry no namespace.
-    assert "kserve" not in by_ns and "cert-manager" not in by_ns
-    tracking = by_ns["mlflow"]["allow-tracking-clients"]
-    assert tracking["ingress"][0]["ports"] == [{"protocol": "TCP", "port": 5000}]
-    sources = tracking["ingress"][0]["from"]
+        dns = by_ns[ns]["allow-dns"]["egress"][0]
+        assert {p["protocol"] for p in dns["ports"]} == {"UDP", "TCP"}
+    # The API server calls webhooks from the VPC: admitted on the webhook's port only.
+    assert by_ns["cert-manager"]["allow-api-server-cert-manager"]["ingress"][0]["ports"] == [
+        {"protocol": "TCP", "port": "https"}]
+    assert by_ns["mlflow"]["allow-to-vpc-5432"]["egress"][0]["to"] == [{"ipBlock": {"cidr": "10.20.0.0/16"}}]
+    sources = by_ns["mlflow"]["allow-platform-callers"]["ingress"][0]["from"]
     assert {"namespaceSelector": {"matchExpressions": [{"key": "eksml.io/team", "operator": "Exists"}]}} in sources
+    assert {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "argo"}}} in sources
     inference = by_ns["research"]["allow-inference-clients"]
     assert inference["podSelector"] == {"matchExpressions": [{"key": "serving.kserve.io/inferenceservice", "operator": "Exists"}]}
 

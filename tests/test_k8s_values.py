@@ -165,7 +165,8 @@ def test_chatqna_follows_the_flow_and_the_llm_server():
     data = yaml.safe_load((ENVIRONMENTS_DIR / "dev.yaml").read_text())
     env = load_environment("dev")
     values = build_platform(env, predict_outputs(env)).component("opea-chatqna").values
-    assert values["teirerank"] == {"enabled": True, "RERANK_MODEL_ID": env.genai.chatqna.reranking_model}
+    assert (values["teirerank"]["enabled"], values["teirerank"]["RERANK_MODEL_ID"]) == (
+        True, env.genai.chatqna.reranking_model)
     assert values["tei"]["EMBEDDING_MODEL_ID"] == env.genai.chatqna.embedding_model
     assert values["vllm"]["LLM_MODEL_ID"] == env.genai.chatqna.llm_model and values["tgi"]["enabled"] is False
 

@@ -27,6 +27,7 @@ COMMANDS = {
     "render": "eksml.cli.render:render",
     "charts": "eksml.cli.charts:charts",
     "images": "eksml.cli.images:images",
+    "netcheck": "eksml.cli.netcheck:netcheck",
     "status": "eksml.cli.status:status",
     "promote": "eksml.cli.promote:promote",
     "doctor": "eksml.cli.doctor:doctor",

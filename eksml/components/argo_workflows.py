@@ -1,7 +1,8 @@
 """Argo Workflows: pipelines, artifacts in S3 through its IRSA role."""
 
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
-from eksml.components.spec import AddonSwitch, ArtifactPrefix, Chart, ComponentSpec, Identity, Ui
+from eksml.components.mlflow import MLFLOW
+from eksml.components.spec import AddonSwitch, ArtifactPrefix, Chart, ComponentSpec, Egress, Identity, Network, Ui
 
 # Of the artifacts bucket: where workflow artifacts go, and all its role may touch.
 ARTIFACT_PREFIX = "argo"
@@ -15,5 +16,6 @@ ARGO_WORKFLOWS = ComponentSpec(
     provides_api_groups=("argoproj.io",),
     identity=Identity("argo-workflows", service_account="argo-workflow",
                       grants=(ArtifactPrefix("ArgoArtifacts", prefix=ARTIFACT_PREFIX, write=True),)),
-    uis=(Ui("argo-workflows", service="argo-workflows-server", port=2746, health_path="/", local_port=2746),),
+    uis=(Ui("argo-workflows", service="argo-workflows-server", port=2746, health_path="/", local_port=2746, target_port=2746),),
+    network=Network(egress=(Egress(MLFLOW, None, "pipeline steps log runs and register models"),)),
 )

@@ -1,6 +1,6 @@
 """cert-manager: the webhook certificates KServe needs."""
 
-from eksml.components.spec import AddonSwitch, Chart, ComponentSpec
+from eksml.components.spec import AddonSwitch, Chart, ComponentSpec, Network
 
 CERT_MANAGER = ComponentSpec(
     name="cert-manager",
@@ -8,4 +8,5 @@ CERT_MANAGER = ComponentSpec(
     chart=Chart("cert-manager", repo="https://charts.jetstack.io"),
     addon=AddonSwitch("cert_manager"),
     provides_api_groups=("cert-manager.io", "acme.cert-manager.io"),
+    network=Network(api_server_ports=("https",)),  # the webhook
 )

@@ -2,7 +2,8 @@
 
 from eksml.components.gpu_operator import GPU_OPERATOR
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
-from eksml.components.spec import AddonSwitch, Chart, ComponentSpec, Gate, Ui
+from eksml.components.serving import MODEL_SERVING
+from eksml.components.spec import INTERNET, AddonSwitch, Chart, ComponentSpec, Egress, Gate, Network, Ui
 
 _RELEASE = "opea-chatqna"
 OPEA_CHATQNA = ComponentSpec(
@@ -12,6 +13,10 @@ OPEA_CHATQNA = ComponentSpec(
     addon=AddonSwitch("opea_chatqna"),
     gates=(Gate("genai.chatqna.enabled"),),
     depends_on=(GPU_OPERATOR, KUBE_PROMETHEUS_STACK),
-    uis=(Ui("chatqna-ui", service=f"{_RELEASE}-nginx", port=80, health_path="/", local_port=5173),),
+    uis=(Ui("chatqna-ui", service=f"{_RELEASE}-nginx", port=80, health_path="/", local_port=5173, target_port="nginx"),),
+    network=Network(egress=(
+        Egress(INTERNET, 443, "TEI and vLLM download their models from the Hugging Face hub at start"),
+        Egress(MODEL_SERVING, None, "the LLM step may call a served model"),
+    )),
     timeout="30m",  # a GPU node may scale up from zero and the model is downloaded at start
 )

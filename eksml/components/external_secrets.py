@@ -1,7 +1,7 @@
 """external-secrets: the RDS master credentials for MLflow, from Secrets Manager. Only MLflow reads
 them, so it runs only with MLflow."""
 
-from eksml.components.spec import AddonSwitch, Chart, ComponentSpec, DatabaseSecretRead, Gate, Identity
+from eksml.components.spec import AddonSwitch, Chart, ComponentSpec, DatabaseSecretRead, Gate, Identity, Network
 
 EXTERNAL_SECRETS = ComponentSpec(
     name="external-secrets",
@@ -12,4 +12,5 @@ EXTERNAL_SECRETS = ComponentSpec(
     gates=(Gate("addons.mlflow.enabled"),),
     provides_api_groups=("external-secrets.io", "generators.external-secrets.io"),
     identity=Identity("external-secrets", service_account="external-secrets", grants=(DatabaseSecretRead(),)),
+    network=Network(api_server_ports=("webhook",)),
 )

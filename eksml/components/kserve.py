@@ -1,7 +1,7 @@
 """KServe in three charts pinned together under `addons.kserve`: CRDs, controller, serving runtimes."""
 
 from eksml.components.cert_manager import CERT_MANAGER
-from eksml.components.spec import AddonOption, AddonSwitch, Chart, ComponentSpec
+from eksml.components.spec import AddonOption, AddonSwitch, Chart, ComponentSpec, Network
 
 _CHARTS = "oci://ghcr.io/kserve/charts"
 KSERVE_NAMESPACE = "kserve"
@@ -24,6 +24,7 @@ KSERVE = ComponentSpec(
     chart=Chart(f"{_CHARTS}/kserve-resources"),
     addon=KSERVE_ADDON,
     depends_on=(KSERVE_CRD, CERT_MANAGER),  # CRDs, and certificates for its webhooks
+    network=Network(api_server_ports=("webhook-server",)),
 )
 KSERVE_RUNTIMES = ComponentSpec(
     name="kserve-runtime-configs",

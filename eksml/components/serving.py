@@ -3,7 +3,8 @@
 from eksml.components.keda import KEDA
 from eksml.components.kserve import KSERVE_ADDON, KSERVE_NAMESPACE, KSERVE_RUNTIMES
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
-from eksml.components.spec import ArtifactPrefix, ComponentSpec, Gate, Identity
+from eksml.components.mlflow import MLFLOW
+from eksml.components.spec import ArtifactPrefix, ComponentSpec, Egress, Gate, Identity, Network
 
 # Of the artifacts bucket: the only prefix model weights may be read from.
 MODELS_PREFIX = "models"
@@ -20,5 +21,6 @@ MODEL_SERVING = ComponentSpec(
     depends_on=(KSERVE_RUNTIMES, KUBE_PROMETHEUS_STACK, KEDA),
     identity=Identity("kserve", service_account="kserve-models",
                       grants=(ArtifactPrefix("KserveModels", prefix=MODELS_PREFIX, write=False),)),
+    network=Network(egress=(Egress(MLFLOW, None, "registry sources resolve a model version through MLflow"),)),
     timeout="30m",  # a GPU node may scale up from zero and the model is downloaded at start
 )

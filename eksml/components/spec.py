@@ -89,6 +89,32 @@ class Ui:
     port: int
     health_path: str
     local_port: int  # port-forward's default on 127.0.0.1
+    target_port: Union[int, str]  # the Service's targetPort: the pod port the ALB sends to (ip targets)
+
+
+# Destinations outside the cluster's pods (see Egress.to).
+INTERNET = "internet"  # public addresses on 443: AWS APIs without an interface endpoint, model hubs
+VPC = "vpc"  # addresses in the VPC that are no pod: RDS, interface endpoints, the EKS API server's ENIs
+EVERY_POD = "every-pod"  # every pod of every namespace (Prometheus scraping)
+
+
+@dataclass(frozen=True)
+class Egress:
+    """Traffic the component's pods start beyond DNS, their own namespace and the Kubernetes API.
+    A component with an AWS identity also reaches INTERNET on 443 (STS and its grants' APIs)."""
+
+    to: Union[str, "ComponentSpec"]  # INTERNET, VPC, EVERY_POD, or another component's pods
+    port: Optional[int]  # None: any port (the destination's ingress rules decide)
+    why: str
+
+
+@dataclass(frozen=True)
+class Network:
+    """What the component's pods may reach, and the ports the API server calls on them (admission
+    webhooks, aggregated APIs) from the control plane's addresses in the VPC."""
+
+    egress: tuple[Egress, ...] = ()
+    api_server_ports: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,6 +128,7 @@ class ComponentSpec:
     provides_api_groups: tuple[str, ...] = ()
     identity: Optional[Identity] = None
     uis: tuple[Ui, ...] = ()
+    network: Network = Network()
     timeout: str = "10m"
 
     @property

@@ -20,6 +20,7 @@ from eksml.k8s.model.platform import KubernetesLayer, dependencies_of
 from eksml.k8s.checks.replica_check import single_replica_issues
 from eksml.k8s.checks.pod_security_check import PssSummary, pod_security_issues, pss_summary
 from eksml.k8s.checks.secret_check import secret_data_issues
+from eksml.k8s.checks.network_check import reachability_issues
 from eksml.k8s.checks.image_check import image_issues
 from eksml.k8s.checks.rendered_pods import OPERAND_LABEL_PREFIX, OPERANDS, workloads_of_object
 from eksml.k8s.checks.scheduling import place
@@ -102,6 +103,8 @@ def check_rendered_platform(env: Environment, platform: KubernetesLayer, charts:
     issues = check_objects(objects, env.cluster.kubernetes_version, namespaces)
     issues += pod_security_issues(objects, namespaces, env.cluster.kubernetes_version)
     issues += secret_data_issues(objects, namespaces)
+    issues += reachability_issues(objects, namespaces, list(env.teams), [c.name for c in platform.components],
+                                  env.network.vpc_cidr)
     if env.resolved_tier is Tier.prod:
         issues += single_replica_issues(objects, namespaces)
         issues += image_issues(objects)

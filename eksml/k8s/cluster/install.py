@@ -30,7 +30,7 @@ from eksml.k8s.cluster.apply import (
     wait_until_exists,
     wait_until_gone,
 )
-from eksml.k8s.model.components.baseline import TEAM_LABEL
+from eksml.k8s.model.network_policies import TEAM_LABEL
 from eksml.k8s.model.records import Manifest, ObjectRef, RenderedComponent
 from eksml.k8s.model.platform import build_platform
 from eksml.k8s.checks.scheduling import check_scheduling

@@ -39,6 +39,7 @@ class RenderContext:
     values_dir: Path = HELM_VALUES_DIR
     # Namespaces of the enabled components; filled in by the platform before components render.
     platform_namespaces: tuple[str, ...] = ()
+    platform_components: tuple[str, ...] = ()  # names of the enabled components, likewise
 
     @classmethod
     def build(cls, env: Environment, outputs: AwsOutputs, values_dir: Path | None = None) -> "RenderContext":

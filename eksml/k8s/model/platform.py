@@ -59,7 +59,8 @@ def build_platform(
     _check_values_files(base_ctx, env, known)
     enabled = [c for c in known if c.enabled(base_ctx)]
     names = {c.name for c in enabled}
-    ctx = dataclasses.replace(base_ctx, platform_namespaces=tuple(c.namespace for c in enabled if c.namespace))
+    ctx = dataclasses.replace(base_ctx, platform_namespaces=tuple(c.namespace for c in enabled if c.namespace),
+                              platform_components=tuple(c.name for c in enabled))
     rendered = []
     for component in enabled:
         deps = tuple(d for d in component.depends_on if d in names)

@@ -20,6 +20,7 @@ from eksml.k8s.rendering.output_folder import check_output_folder, default_folde
 from eksml.k8s.model.manifests import manifest_file, object_path, values_file
 from eksml.k8s.model.records import Placement, RenderedComponent
 from eksml.k8s.model.platform import KubernetesLayer
+from eksml.k8s.rendering.release_namespace import namespaced_kinds, with_release_namespace
 from eksml.k8s.rendering.render_index import INDEX_FILE, render_index
 from eksml.k8s.rendering.yaml_out import to_yaml
 from eksml.charts import ChartCache
@@ -53,9 +54,11 @@ def render_files(platform: KubernetesLayer, placements: Sequence[Placement],
                  charts: Optional[ChartRenders] = None) -> dict[str, str]:
     """Relative path -> content of every file a render writes."""
     files: dict[str, str] = {}
+    custom = namespaced_kinds(o for _, o in charts.all_objects()) if charts else frozenset()
     for release in charts.releases if charts else ():
         if release.result.rendered:
-            files[manifest_file(release.name)] = release.result.manifest or ""
+            files[manifest_file(release.name)] = with_release_namespace(
+                release.result.manifest or "", release.result.namespace, custom)
     for component in platform.components:
         if component.is_release:
             header = (

@@ -4,7 +4,8 @@ Every Ingress joins the group named after the cluster, so the AWS Load Balancer 
 load balancer for all of them; each target gets its own host under `access.domain`. Internal unless
 `scheme: internet-facing`, which validation allows only with allowed CIDRs and an ACM certificate:
 then the ALB listens on HTTPS only and answers HTTP with a redirect. Targets are pods (`ip` mode),
-so namespaces that deny ingress by default get a NetworkPolicy admitting the VPC on that one port.
+so each UI's namespace (all deny ingress by default) gets a NetworkPolicy admitting the VPC on the
+port the Service sends to.
 A canary model's host splits traffic between its two predictor Services with ALB weights.
 """
 
@@ -20,7 +21,6 @@ from eksml.components.serving import MODEL_SERVING
 from eksml.contract.names import ENVIRONMENT_TAG
 from eksml.components.access import SHARED_ALB_ACCESS
 from eksml.k8s.model.components.base import DescribedComponent
-from eksml.k8s.model.components.baseline import DEFAULT_DENY_NAMESPACES
 from eksml.k8s.model.components.serving import PREDICTOR_PORT
 from eksml.k8s.model.context import RenderContext
 from eksml.k8s.model.manifests import metadata
@@ -39,14 +39,13 @@ class Backend:
     service: str
     port: int
     health_path: str
-    default_deny: bool  # the namespace denies ingress by default (cluster baseline)
+    target_port: Any  # the pod port behind the Service (ALB ip targets reach it directly)
 
 
 # From the UIs the components describe. Service names follow each chart's fullname for eksml's release
 # name; ports are the charts' values (tests compare them with the Services the real charts render).
 UI_BACKENDS: dict[str, Backend] = {
-    name: Backend(spec.name, spec.namespace, ui.service, ui.port, ui.health_path,
-                  spec.namespace in DEFAULT_DENY_NAMESPACES)
+    name: Backend(spec.name, spec.namespace, ui.service, ui.port, ui.health_path, ui.target_port)
     for name, (spec, ui) in uis().items()
 }
 
@@ -100,7 +99,8 @@ def allow_from_vpc(ctx: RenderContext, backend: Backend, target: str) -> Manifes
         "spec": {
             "podSelector": {},
             "policyTypes": ["Ingress"],
-            "ingress": [{"from": [{"ipBlock": {"cidr": ctx.env.network.vpc_cidr}}]}],
+            "ingress": [{"from": [{"ipBlock": {"cidr": ctx.env.network.vpc_cidr}}],
+                         "ports": [{"protocol": "TCP", "port": backend.target_port}]}],
         },
     }
 
@@ -136,8 +136,7 @@ class SharedAlbAccess(DescribedComponent):
             backend = UI_BACKENDS[target]
             manifests.append(ingress(ctx, access, f"ui-{target}", backend.namespace, f"{target}.{access.domain}",
                                      backend.service, backend.port, backend.health_path))
-            if backend.default_deny:
-                manifests.append(allow_from_vpc(ctx, backend, target))
+            manifests.append(allow_from_vpc(ctx, backend, target))
         for name in access.models:
             manifests.append(model_ingress(ctx, access, name))
         return manifests

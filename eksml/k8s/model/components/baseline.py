@@ -5,12 +5,8 @@ Pod Security: every namespace *enforces* `restricted` (and warns/audits it), exc
 of the one exception list in eksml/k8s/model/pod_security_levels.py, each with its level and reason. The
 render's own PSS evaluation (pod_security_check.py) refuses a pod that breaks its namespace's level.
 
-NetworkPolicies (need the VPC CNI's network policy agent): team namespaces, MLflow and ChatQnA deny
-ingress by default and allow only their own namespace, Prometheus scraping from `monitoring`, and
-the callers that need them: team namespaces (and ChatQnA) may call KServe predictors in team
-namespaces; team namespaces and Argo may call MLflow; team namespaces may call ChatQnA. Namespaces
-serving admission webhooks (kserve, cert-manager, karpenter, external-secrets, ...) get no
-default-deny: the API server calls webhooks from addresses no namespace selector can match.
+NetworkPolicies: default-deny ingress and egress in every namespace eksml creates, then the flows
+the components describe (eksml/k8s/model/network_policies.py).
 """
 
 from __future__ import annotations
@@ -23,28 +19,15 @@ from eksml.errors import ConfigError, Issue
 from eksml.gpu.sharing import GPU_RESOURCE, cluster_mig_strategy, pool_gpu
 from eksml.components.baseline import CLUSTER_BASELINE
 from eksml.k8s.model.components.base import DescribedComponent
-from eksml.components.argo_workflows import ARGO_WORKFLOWS
-from eksml.components.chatqna import OPEA_CHATQNA
-from eksml.components.mlflow import MLFLOW
-from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
 from eksml.contract.names import KUBERNETES_NAMESPACES
-from eksml.k8s.model.components.mlflow import MLFLOW_PORT
 from eksml.k8s.model.context import RenderContext
 from eksml.k8s.model.manifests import metadata
 from eksml.k8s.model.records import Manifest
+from eksml.k8s.model.network_policies import TEAM_LABEL, platform_policies
 from eksml.k8s.model.pod_security_levels import enforced_level
 
-TEAM_LABEL = "eksml.io/team"
 PLATFORM_LABEL = "eksml.io/platform"
-NAME_LABEL = "kubernetes.io/metadata.name"
 UNOWNED_NAMESPACES = KUBERNETES_NAMESPACES
-MONITORING_NAMESPACE = KUBE_PROMETHEUS_STACK.namespace
-MLFLOW_NAMESPACE = MLFLOW.namespace
-CHATQNA_NAMESPACE = OPEA_CHATQNA.namespace
-ARGO_NAMESPACE = ARGO_WORKFLOWS.namespace
-# Platform namespaces that deny ingress by default (besides the teams'): their UIs need a VPC rule.
-DEFAULT_DENY_NAMESPACES = (MLFLOW_NAMESPACE, CHATQNA_NAMESPACE)
-INFERENCE_POD_LABEL = "serving.kserve.io/inferenceservice"
 
 # name -> (value, preemption policy, description)
 PRIORITY_CLASSES: dict[str, tuple[int, str, str]] = {
@@ -102,38 +85,6 @@ def priority_class(name: str, value: int, preemption: str, description: str) -> 
     }
 
 
-def _policy(name: str, ns: str, spec: dict[str, Any]) -> Manifest:
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": metadata(name, ns), "spec": spec}
-
-
-def _from_namespace(name: str) -> dict[str, Any]:
-    return {"namespaceSelector": {"matchLabels": {NAME_LABEL: name}}}
-
-
-_FROM_TEAMS = {"namespaceSelector": {"matchExpressions": [{"key": TEAM_LABEL, "operator": "Exists"}]}}
-
-
-def isolation_policies(ns: str) -> list[Manifest]:
-    """Default-deny ingress, then own namespace and Prometheus scraping."""
-    return [
-        _policy("default-deny-ingress", ns, {"podSelector": {}, "policyTypes": ["Ingress"]}),
-        _policy("allow-same-namespace", ns, {
-            "podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{"from": [{"podSelector": {}}]}],
-        }),
-        _policy("allow-monitoring-scrape", ns, {
-            "podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{"from": [_from_namespace(MONITORING_NAMESPACE)]}],
-        }),
-    ]
-
-
-def allow_from(name: str, ns: str, sources: list[dict[str, Any]], pod_selector: Optional[dict] = None,
-               port: Optional[int] = None) -> Manifest:
-    rule: dict[str, Any] = {"from": sources}
-    if port is not None:
-        rule["ports"] = [{"protocol": "TCP", "port": port}]
-    return _policy(name, ns, {"podSelector": pod_selector or {}, "policyTypes": ["Ingress"], "ingress": [rule]})
-
-
 class ClusterBaseline(DescribedComponent):
     spec = CLUSTER_BASELINE
 
@@ -156,22 +107,5 @@ class ClusterBaseline(DescribedComponent):
             manifests.append(namespace(team, enforced_level(team), version, {TEAM_LABEL: team}))
         manifests += [priority_class(name, *spec) for name, spec in PRIORITY_CLASSES.items()]
         manifests += [team_gpu_quota(ctx, team, config.gpu_quota) for team, config in env.teams.items()]
-        manifests += self._network_policies(ctx, platform)
+        manifests += platform_policies(ctx, platform)
         return manifests
-
-    def _network_policies(self, ctx: RenderContext, platform: list[str]) -> list[Manifest]:
-        chatqna = CHATQNA_NAMESPACE in platform
-        policies: list[Manifest] = []
-        for team in ctx.env.teams:
-            policies += isolation_policies(team)
-            callers = [_FROM_TEAMS] + ([_from_namespace(CHATQNA_NAMESPACE)] if chatqna else [])
-            selector = {"matchExpressions": [{"key": INFERENCE_POD_LABEL, "operator": "Exists"}]}
-            policies.append(allow_from("allow-inference-clients", team, callers, pod_selector=selector))
-        if MLFLOW_NAMESPACE in platform:
-            policies += isolation_policies(MLFLOW_NAMESPACE)
-            callers = [_FROM_TEAMS] + ([_from_namespace(ARGO_NAMESPACE)] if ARGO_NAMESPACE in platform else [])
-            policies.append(allow_from("allow-tracking-clients", MLFLOW_NAMESPACE, callers, port=MLFLOW_PORT))
-        if chatqna:
-            policies += isolation_policies(CHATQNA_NAMESPACE)
-            policies.append(allow_from("allow-team-clients", CHATQNA_NAMESPACE, [_FROM_TEAMS]))
-        return policies

@@ -3,6 +3,10 @@
 Only the LLM needs a GPU. It is pinned to `genai.chatqna.llm_node_pool` by the pool label, tolerates
 that pool's taints (and those of Karpenter pools that overflow it), and asks for the resource the
 pool's sharing mode advertises: a MIG profile on a mixed-strategy MIG pool, else `nvidia.com/gpu`.
+
+Every container the values reach runs without privilege escalation or capabilities, with the runtime's
+seccomp profile (`security_values`); all but the UI run as non-root on a read-only root file system.
+The init containers the charts hard-code get the pod-level non-root uid and seccomp profile only.
 """
 
 from __future__ import annotations
@@ -14,13 +18,46 @@ from eksml.contract.names import POOL_LABEL
 from eksml.gpu.sharing import GPU_RESOURCE, mig_resource_name, pool_gpu
 from eksml.components.chatqna import OPEA_CHATQNA
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
-from eksml.k8s.model.components.availability import controller_replicas
+from eksml.k8s.model.components.availability import RESTRICTED_CONTAINER, controller_replicas
 from eksml.k8s.model.components.base import DescribedComponent
 from eksml.k8s.model.context import RenderContext
+from eksml.k8s.model.hardening import restricted_container_context, restricted_pod_context
 from eksml.k8s.model.manifests import tolerations_for
 from eksml.k8s.model.pools import karpenter_pool_taints
+from eksml.k8s.model.values import deep_merge
 
 LLM_SERVERS = ("vllm", "tgi")
+ANY_UID = 65532  # TEI, Redis, vLLM and nginx run as any uid (HOME and caches on emptyDirs)
+# The OPEA Python images (gateway, retriever, data-prep) are built around their `user` (uid 1000,
+# HOME /home/user, which holds the code); an unknown uid would have no passwd entry and no HOME.
+OPEA_UID = 1000
+# Ports from 80 up are unprivileged in nginx's own network namespace: it keeps port 80 (the Service's,
+# the ALB's target) as a non-root user without NET_BIND_SERVICE.
+NGINX_PORT_SYSCTL = {"name": "net.ipv4.ip_unprivileged_port_start", "value": "80"}
+
+
+def non_root(uid: int, pod: dict[str, Any] | None = None, **container: Any) -> dict[str, Any]:
+    """Pod and container securityContext for one subchart: non-root `uid`, restricted otherwise. The
+    pod-level uid also covers the init containers the charts hard-code without a securityContext."""
+    return {
+        "podSecurityContext": {**restricted_pod_context(uid), **(pod or {})},
+        "securityContext": {**RESTRICTED_CONTAINER, "runAsUser": uid, "runAsGroup": uid, **container},
+    }
+
+
+def security_values() -> dict[str, Any]:
+    """Top level (the gateway) and subchart keys; the charts' own defaults add capabilities (nginx),
+    run as root (vLLM, nginx) or set nothing (the UI)."""
+    return {
+        **non_root(OPEA_UID),
+        "retriever-usvc": non_root(OPEA_UID),
+        "data-prep": non_root(OPEA_UID),
+        **{chart: non_root(ANY_UID) for chart in ("tei", "teirerank", "redis-vector-db", "vllm")},
+        "nginx": non_root(ANY_UID, pod={"sysctls": [NGINX_PORT_SYSCTL]}, capabilities={"drop": ["ALL"], "add": []}),
+        # `npm run preview` runs as root and writes Vite's bundled config beside the app's root-owned
+        # sources; the chart offers no volume for a read-only root file system.
+        "chatqna-ui": {"securityContext": {**restricted_container_context(), "readOnlyRootFilesystem": False}},
+    }
 
 
 def llm_gpu_resource(ctx: RenderContext, chatqna: ChatQnAConfig) -> tuple[str, int]:
@@ -81,4 +118,4 @@ class ChatQnA(DescribedComponent):
             values.update({"nginx": {"enabled": False}, "chatqna-ui": {"enabled": False}})
         else:  # the gateway sits behind the shared ALB: two at staging and prod
             values["nginx"] = {"replicaCount": controller_replicas(ctx)}
-        return values
+        return deep_merge(security_values(), values)

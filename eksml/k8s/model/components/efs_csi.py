@@ -21,6 +21,7 @@ from eksml.k8s.model.components.availability import (
 )
 from eksml.k8s.model.components.base import DescribedComponent
 from eksml.k8s.model.context import RenderContext, ServiceAccountRef
+from eksml.k8s.model.hardening import restricted_container_context
 
 CONTROLLER_LABELS = {"app": "efs-csi-controller"}
 # Any non-root user: the controller writes only its socket, in an emptyDir.
@@ -50,4 +51,21 @@ class EfsCsiDriver(DescribedComponent):
         if highly_available(ctx):
             controller["topologySpreadConstraints"] = [
                 {k: v for k, v in c.items() if k != "labelSelector"} for c in zone_spread(CONTROLLER_LABELS)]
-        return {"controller": controller}
+        return {"controller": controller, "sidecars": sidecar_contexts(), "node": node_values()}
+
+
+def sidecar_contexts() -> dict[str, Any]:
+    """The liveness probe and the registrar also run in the node pod, as root (its sockets are root's):
+    no runAsNonRoot there, the controller pod's context supplies it. Root keeps access to what it owns."""
+    return {
+        "csiProvisioner": {"securityContext": RESTRICTED_CONTAINER},
+        "livenessProbe": {"securityContext": restricted_container_context()},
+        "nodeDriverRegistrar": {"securityContext": restricted_container_context()},
+    }
+
+
+def node_values() -> dict[str, Any]:
+    """The node pod keeps the chart's root user (it binds the kubelet's registration and CSI sockets);
+    seccomp RuntimeDefault reaches the sidecars (the privileged plugin runs unconfined regardless)."""
+    return {"securityContext": {"runAsNonRoot": False, "runAsUser": 0, "runAsGroup": 0, "fsGroup": 0,
+                                "seccompProfile": {"type": "RuntimeDefault"}}}

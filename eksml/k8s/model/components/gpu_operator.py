@@ -13,6 +13,7 @@ from eksml.catalog.exporter_metrics import dcgm_counters
 from eksml.gpu.operator_config import DEFAULT_DEVICE_PLUGIN_CONFIG, MIG_DISABLED_CONFIG
 from eksml.gpu.sharing import cluster_mig_strategy
 from eksml.components.gpu_operator import GPU_OPERATOR
+from eksml.k8s.model.components.availability import RESTRICTED_CONTAINER, RESTRICTED_POD
 from eksml.k8s.model.components.base import DescribedComponent
 from eksml.k8s.model.context import RenderContext
 from eksml.k8s.model.gpu_config import (
@@ -45,6 +46,26 @@ def operand_tolerations(ctx: RenderContext) -> list[dict[str, str]]:
     return tolerations
 
 
+# NFD's binaries are static Go and its image runs as a non-root user already; any high uid works
+# (the worker only reads host paths mounted read-only).
+_NFD_USER = 65532
+_NFD_POD = {**RESTRICTED_POD, "runAsUser": _NFD_USER, "runAsGroup": _NFD_USER}
+_NFD_CONTAINER = {**RESTRICTED_CONTAINER, "runAsUser": _NFD_USER, "runAsGroup": _NFD_USER}
+
+
+def nfd_values(tolerations: list[dict[str, str]]) -> dict[str, Any]:
+    """node-feature-discovery subchart: restricted pods (the master's container context also covers
+    the post-delete prune Job, which has no pod context value); the gc container's is hard-coded."""
+    return {
+        "master": {"podSecurityContext": _NFD_POD, "securityContext": _NFD_CONTAINER},
+        "gc": {"podSecurityContext": _NFD_POD},
+        "worker": {"podSecurityContext": _NFD_POD, "securityContext": _NFD_CONTAINER, "tolerations": [
+            {"key": "node-role.kubernetes.io/control-plane", "operator": "Equal", "value": "", "effect": "NoSchedule"},
+            *tolerations,
+        ]},
+    }
+
+
 class GpuOperator(DescribedComponent):
     spec = GPU_OPERATOR
 
@@ -65,10 +86,7 @@ class GpuOperator(DescribedComponent):
                              # Exactly the counters eksml's dashboards and GPU alerts query (ECC included).
                              "config": {"name": DCGM_METRICS_CONFIGMAP, "create": True, "data": dcgm_metrics_csv()}},
             "daemonsets": {"tolerations": tolerations},
-            "node-feature-discovery": {"worker": {"tolerations": [
-                {"key": "node-role.kubernetes.io/control-plane", "operator": "Equal", "value": "", "effect": "NoSchedule"},
-                *tolerations,
-            ]}},
+            "node-feature-discovery": nfd_values(tolerations),
         }
 
     def prerequisites(self, ctx: RenderContext) -> list[Manifest]:
