@@ -20,7 +20,7 @@ def irsa_keys() -> tuple[str, ...]:
 def predict_outputs(env: Environment) -> AwsOutputs:
     return AwsOutputs.predict(
         cluster_name=env.cluster.name, region=env.region, account_id=env.account_id,
-        bucket_names={item: env.bucket_name(item) for item in env.storage.buckets},
+        bucket_names={item: env.bucket_name(item) for item in env.bucket_items},
         irsa_keys=irsa_keys(), has_efs=bool(env.storage.efs),
     )
 

@@ -31,13 +31,16 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 from constructs import Construct
 
 from eksml.config.models import Environment
+from eksml.contract.names import BACKUPS_BUCKET
 from modules.aws_context import AwsArns
 from modules.iam_policy import PolicyDocument, deny_insecure_transport
 from modules.kms import EncryptionKey, EncryptionKeyProps
 
 LOGS_BUCKET = "logs"
 # Old object versions are kept long enough to undo a bad overwrite or delete, then expire.
-NONCURRENT_DAYS = {LOGS_BUCKET: 7}
+NONCURRENT_DAYS = {LOGS_BUCKET: 7, BACKUPS_BUCKET: 7}
+# Velero deletes a backup when its TTL ends; the lifecycle is the backstop a week later.
+BACKUP_EXPIRY_MARGIN_DAYS = 7
 DEFAULT_NONCURRENT_DAYS = 90
 
 
@@ -66,13 +69,21 @@ class BucketsProps:
                     item=item,
                     name=env.bucket_name(item),
                     noncurrent_days=NONCURRENT_DAYS.get(item, DEFAULT_NONCURRENT_DAYS),
-                    expire_after_days=env.storage.log_retention_days if item == LOGS_BUCKET else None,
+                    expire_after_days=_expiry_days(env, item),
                 )
-                for item in env.storage.buckets
+                for item in env.bucket_items
             ),
             force_destroy=not env.protected,
             aws=aws,
         )
+
+
+def _expiry_days(env: Environment, item: str) -> int | None:
+    if item == LOGS_BUCKET:
+        return env.storage.log_retention_days
+    if item == BACKUPS_BUCKET and env.backups is not None:
+        return env.backups.retention_days + BACKUP_EXPIRY_MARGIN_DAYS
+    return None
 
 
 class Buckets(Construct):

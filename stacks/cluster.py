@@ -9,13 +9,14 @@ from constructs import Construct
 from eksml.config.models import Environment
 from eksml.contract.names import (
     ADDON_SERVICE_ACCOUNTS, CLUSTER_ROLE, EBS_CSI_IDENTITY, EFS_CSI_IDENTITY, NODE_ROLE, Output, StackName, ebs_key_alias,
-    role_name,
+    pod_log_group_name, pod_log_key_alias, role_name,
 )
 from modules import irsa_policies
 from modules.cluster import Cluster, ClusterProps
 from modules.cluster_addons import AddonSpec, ClusterAddons, ClusterAddonsProps
 from modules.discovery_tag import DiscoveryTag, DiscoveryTagProps
 from modules.kms import EncryptionKey, EncryptionKeyProps
+from modules.log_group import EncryptedLogGroup, LogGroupProps, retention_days
 from modules.emulator_stand_ins import ClusterSecurityGroupStandIn, ClusterSecurityGroupStandInProps
 from modules.node_pools import NodePools, NodePoolsProps
 from modules.workload_identity import WorkloadIdentity, WorkloadIdentityProps
@@ -41,6 +42,10 @@ class ClusterStack(EnvironmentStack):
         self.ebs_key = EncryptionKey(self, "ebs-key", EncryptionKeyProps(
             alias=ebs_key_alias(env.cluster.name), description=f"EBS volumes of {env.cluster.name}",
             account_root_arn=self.aws.account_root))
+        # Fluent Bit writes every pod's logs here (its IRSA role may write only to this group).
+        self.pod_logs = EncryptedLogGroup(self, "pod-logs", LogGroupProps(
+            name=pod_log_group_name(env.cluster.name), key_alias=pod_log_key_alias(env.cluster.name),
+            retention_days=retention_days(env), aws=self.aws))
         self.addon_identity = WorkloadIdentity(
             self, "addon-identity",
             WorkloadIdentityProps.for_accounts(

@@ -15,7 +15,8 @@ from modules.ingress_from_group import IngressFromGroup, IngressFromGroupProps
 from modules.shared_filesystem import NFS_PORT
 from modules.workload_identity import WorkloadIdentity, WorkloadIdentityProps
 from eksml.components import identities
-from eksml.contract.names import ARTIFACTS_BUCKET, DATABASE_PORT, Output, ServiceAccount, StackName
+from eksml.config.components import component_enabled
+from eksml.contract.names import ARTIFACTS_BUCKET, BACKUPS_BUCKET, DATABASE_PORT, Output, ServiceAccount, StackName
 from stacks.base import EnvironmentStack, StackSettings
 from stacks.cluster import ClusterStack
 from stacks.data import DataStack
@@ -47,6 +48,10 @@ class PlatformStack(EnvironmentStack):
             aws=self.aws, cluster_name=env.cluster.name, cluster_arn=eks.arn, store=store,
             db_master_secret_arn=data.database.master_secret_arn,
             karpenter_node_role_arn=prerequisites.node_role_arn, karpenter_queue_arn=prerequisites.queue_arn,
+            pod_log_group_arn=cluster.pod_logs.arn, volume_key_arn=cluster.ebs_key.key_arn,
+            backups=(irsa_policies.ArtifactStore(bucket_arn=data.buckets.bucket_arns[BACKUPS_BUCKET],
+                                                 key_arn=data.buckets.key_arn)
+                     if BACKUPS_BUCKET in data.buckets.bucket_arns else None),
         )
         self.identity = WorkloadIdentity(
             self, "app-identity",
@@ -57,7 +62,7 @@ class PlatformStack(EnvironmentStack):
                 accounts={
                     identity.key: (ServiceAccount(spec.namespace, identity.service_account),
                                    irsa_policies.permissions_for(spec, targets))
-                    for spec, identity in identities()
+                    for spec, identity in identities() if component_enabled(env, spec)
                 },
             ),
         )

@@ -79,7 +79,7 @@ def test_pod_fragments_in_rendered_values_are_valid_pod_fields(env_name):
     for workload in workloads:
         component = platform.component(workload.component).values
         node = component
-        for key in workload.path.split("."):
+        for key in workload.path.split(".") if workload.path != "(top level)" else ():
             node = node[key]
         pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "probe"}, "spec": {
             "containers": [{"name": "c", "image": "x", "resources": node.get("resources", {})}],

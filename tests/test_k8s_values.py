@@ -123,6 +123,7 @@ def test_irsa_service_accounts_match_the_aws_layer(env_name):
         "external-secrets": by_release("external-secrets", "serviceAccount"),
         "efs-csi": by_release("aws-efs-csi-driver", "controller", "serviceAccount"),
         "argo-workflows": by_release("argo-workflows", "workflow", "serviceAccount"),
+        "fluent-bit": by_release("aws-for-fluent-bit", "serviceAccount"),
         "kserve": (kserve_sa["metadata"]["namespace"], kserve_sa["metadata"]["name"],
                    kserve_sa["metadata"]["annotations"][IRSA_ANNOTATION]),
     }
@@ -182,3 +183,19 @@ def test_chatqna_follows_the_flow_and_the_llm_server():
     assert tgi["nodeSelector"] == {"eksml.io/pool": "h100"}
     assert tgi["tolerations"] == [{"key": "gpu", "operator": "Equal", "effect": "NoSchedule", "value": "h100"}]
     assert tgi["resources"]["limits"] == {"nvidia.com/gpu": 1}
+
+
+def test_fluent_bit_ships_to_the_log_group_the_aws_layer_owns(dev_render):
+    from eksml.contract.names import pod_log_group_name
+
+    [config] = [o for r in dev_render.charts.releases if r.name == "aws-for-fluent-bit" for o in r.objects
+                if o.kind == "ConfigMap"]
+    text = "\n".join(config.body["data"].values())
+    assert f"log_group_name        {pod_log_group_name('mlplatform-dev')}" in text
+    assert "auto_create_group" not in text or "false" in text.split("auto_create_group")[1].splitlines()[0]
+    assert "log_stream_prefix" in text  # the fallback the plugin requires
+    [daemonset] = [o for r in dev_render.charts.releases if r.name == "aws-for-fluent-bit" for o in r.objects
+                   if o.kind == "DaemonSet"]
+    pod = daemonset.body["spec"]["template"]["spec"]
+    assert pod["tolerations"] == [{"operator": "Exists"}]  # GPU nodes log too
+    assert {m["mountPath"]: m.get("readOnly", False) for m in pod["containers"][0]["volumeMounts"]}["/var/log"] is True

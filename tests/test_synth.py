@@ -495,6 +495,17 @@ def test_external_secrets_reads_only_the_database_secret(dev):
     assert "master_user_secret0secret_arn" in statement["Resource"]
 
 
+def test_fluent_bit_writes_streams_of_the_pod_log_group_only(dev):
+    from eksml.contract.names import pod_log_group_name
+
+    groups = {g["name"]: g for g in dev.resources("cluster", "aws_cloudwatch_log_group").values()}
+    group = groups[pod_log_group_name(dev.env.cluster.name)]
+    assert group["retention_in_days"] == dev.env.logs.retention_days and group["kms_key_id"]
+    (statement,) = _inline_policy(dev, "fluent-bit")
+    assert sorted(as_list(statement["Action"])) == ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
+    assert all("aws_cloudwatch_log_grouppod-logs" in resource for resource in as_list(statement["Resource"]))
+
+
 def test_karpenter_controller_is_scoped_to_its_node_role_queue_and_tags(dev):
     policy = {s["Sid"]: s for s in _inline_policy(dev, "karpenter")}
     # Read from the karpenter stack's state: exactly its node role and its queue.

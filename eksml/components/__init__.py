@@ -16,6 +16,7 @@ from eksml.components.chatqna import OPEA_CHATQNA
 from eksml.components.dashboards import GRAFANA_DASHBOARDS
 from eksml.components.efs_csi import AWS_EFS_CSI_DRIVER
 from eksml.components.external_secrets import EXTERNAL_SECRETS
+from eksml.components.fluent_bit import AWS_FOR_FLUENT_BIT
 from eksml.components.gpu_operator import GPU_OPERATOR
 from eksml.components.karpenter import KARPENTER
 from eksml.components.keda import KEDA
@@ -26,6 +27,7 @@ from eksml.components.mlflow import MLFLOW
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
 from eksml.components.serving import MODEL_SERVING
 from eksml.components.storage import STORAGE_CLASSES
+from eksml.components.velero import VELERO
 from eksml.components.spec import AddonSwitch, ComponentSpec, Identity, Ui
 
 COMPONENTS: tuple[ComponentSpec, ...] = (
@@ -38,6 +40,7 @@ COMPONENTS: tuple[ComponentSpec, ...] = (
     METRICS_SERVER,
     EXTERNAL_SECRETS,
     KUBE_PROMETHEUS_STACK,
+    AWS_FOR_FLUENT_BIT,
     KEDA,
     KARPENTER,
     GPU_OPERATOR,
@@ -46,6 +49,7 @@ COMPONENTS: tuple[ComponentSpec, ...] = (
     KSERVE_RUNTIMES,
     MLFLOW,
     ARGO_WORKFLOWS,
+    VELERO,
     OPEA_CHATQNA,
     MODEL_SERVING,
     GRAFANA_DASHBOARDS,

@@ -68,7 +68,23 @@ class ControllerPolicy:
     scoped to the cluster; modules/irsa_policies.py holds its statements under the component's name."""
 
 
-Grant = Union[ArtifactPrefix, DatabaseSecretRead, ControllerPolicy]
+@dataclass(frozen=True)
+class PodLogsWrite:
+    """Streams in the cluster's pod log group (contract.names.pod_log_group_name), and nothing else:
+    no log group is created by the writer."""
+
+    sid: str = "WritePodLogs"
+
+
+@dataclass(frozen=True)
+class BackupStore:
+    """The backup bucket (objects and listing) and EBS snapshots of the cluster's volumes: Velero's
+    object store and volume snapshotter (velero-plugin-for-aws)."""
+
+    sid: str = "Backups"
+
+
+Grant = Union[ArtifactPrefix, DatabaseSecretRead, ControllerPolicy, PodLogsWrite, BackupStore]
 
 
 @dataclass(frozen=True)

@@ -62,14 +62,15 @@ def rds_identifier_problem(name: str) -> str | None:
     return None
 
 
-@needs("cluster", "storage", "node_pools", "state")
+@needs("cluster", "storage", "node_pools", "state", "backups")
 def derived_names_fit_aws(env: Environment, _: Catalog) -> Iterator[Finding]:
     cluster = env.cluster.name
-    for index, item in enumerate(env.storage.buckets):
+    for index, item in enumerate(env.bucket_items):
         name = bucket_name(cluster, item)
         problem = s3_bucket_problem(name)
         if problem:
-            yield f"storage.buckets[{index}]", f"bucket name '{name}' (cluster.name-item) {problem}"
+            where = f"storage.buckets[{index}]" if index < len(env.storage.buckets) else "backups"
+            yield where, f"bucket name '{name}' (cluster.name-item) {problem}"
     problem = s3_bucket_problem(env.state.bucket)
     if problem:
         yield "state.bucket", f"'{env.state.bucket}' {problem}"

@@ -28,7 +28,7 @@ from eksml.config.models_delivery import GitOps
 from eksml.config.models_operations import Backups, Logs
 from eksml.config.models_serving import Access, Serving
 from eksml.config.value_checks import admin_arn, chart_version, instance_family, model_id
-from eksml.contract.names import bucket_name
+from eksml.contract.names import BACKUPS_BUCKET, bucket_name
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 # Kubernetes qualified name: optional DNS-1123 subdomain prefix + "/" + name part.
@@ -369,3 +369,9 @@ class Environment(Strict):
 
     def bucket_name(self, item: str) -> str:
         return bucket_name(self.cluster.name, item)
+
+    @property
+    def bucket_items(self) -> tuple[str, ...]:
+        """Every bucket the data stack makes: storage.buckets, and the backup bucket when backups are on."""
+        extra = (BACKUPS_BUCKET,) if self.backups is not None else ()
+        return tuple(dict.fromkeys((*self.storage.buckets, *extra)))

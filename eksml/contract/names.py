@@ -111,6 +111,8 @@ DATABASE_PORT = 5432
 
 # The bucket MLflow, KServe and Argo Workflows keep artifacts in.
 ARTIFACTS_BUCKET = "artifacts"
+# The bucket Velero keeps cluster backups in: made by the data stack whenever `backups` is set.
+BACKUPS_BUCKET = "backups"
 
 # Role-name suffixes besides the IRSA keys.
 CLUSTER_ROLE = "cluster"
@@ -156,6 +158,15 @@ def bucket_name(cluster_name: str, item: str) -> str:
 
 def database_identifier(cluster_name: str) -> str:
     return f"{cluster_name}-mlflow"
+
+
+def pod_log_group_name(cluster_name: str) -> str:
+    """The CloudWatch log group every pod's logs go to (the AWS layer owns it; Fluent Bit writes to it)."""
+    return f"/aws/eks/{cluster_name}/pods"
+
+
+def pod_log_key_alias(cluster_name: str) -> str:
+    return f"{cluster_name}-pod-logs"
 
 
 def ebs_key_alias(cluster_name: str) -> str:

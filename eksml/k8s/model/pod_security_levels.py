@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from eksml.components.chatqna import OPEA_CHATQNA
+from eksml.components.fluent_bit import AWS_FOR_FLUENT_BIT
 from eksml.components.gpu_operator import GPU_OPERATOR
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
 from eksml.contract.names import KUBE_SYSTEM_NAMESPACE
@@ -29,6 +30,8 @@ EXCEPTIONS: tuple[PssException, ...] = (
                  "the driver, container toolkit and device plugin load kernel modules and mount host paths"),
     PssException(KUBE_PROMETHEUS_STACK.namespace, PRIVILEGED,
                  "node-exporter reads the host's /proc and /sys on the host network and PID namespaces"),
+    PssException(AWS_FOR_FLUENT_BIT.namespace, PRIVILEGED,
+                 "Fluent Bit reads every container's log files from the node through hostPath /var/log"),
     PssException(OPEA_CHATQNA.namespace, BASELINE,
                  "the OPEA chart (1.4.0) hard-codes init containers values cannot harden: wait-for-db has no "
                  "securityContext, model-downloader adds DAC_OVERRIDE and FOWNER"),

@@ -14,8 +14,12 @@ from eksml.contract.names import POOL_LABEL
 from eksml.components.argocd import ARGOCD
 from eksml.k8s.model.components.base import DescribedComponent
 from eksml.k8s.model.context import RenderContext
+from eksml.k8s.model.hardening import restricted_pod_context
 
 ARGOCD_NAMESPACE = ARGOCD.namespace
+# nobody: git and ssh in the argocd image need the uid in /etc/passwd ("No user exists for uid"),
+# and 65534 is there besides the image's own 999; redis runs as any uid.
+ARGOCD_UID = 65534
 
 
 def cpu_pool(ctx: RenderContext) -> str | None:
@@ -30,7 +34,10 @@ class ArgoCd(DescribedComponent):
         values: dict[str, Any] = {
             "configs": {"params": {"server.insecure": True}},  # TLS ends at the ALB
             "redis-ha": {"enabled": False},
+            "global": {"securityContext": restricted_pod_context(ARGOCD_UID)},
+            "redis": {"securityContext": restricted_pod_context(ARGOCD_UID)},
+            "redisSecretInit": {"securityContext": restricted_pod_context(ARGOCD_UID)},
         }
         if pool is not None:
-            values["global"] = {"nodeSelector": {POOL_LABEL: pool}}
+            values["global"]["nodeSelector"] = {POOL_LABEL: pool}
         return values

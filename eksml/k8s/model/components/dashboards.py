@@ -1,5 +1,6 @@
 """Grafana dashboards as ConfigMaps the Grafana sidecar of kube-prometheus-stack picks up (label
-grafana_dashboard, any namespace): inference by model and GPUs by pool, written from the environment."""
+grafana_dashboard, in the monitoring namespace, the only one it watches): inference by model and GPUs
+by pool, written from the environment."""
 
 from __future__ import annotations
 

@@ -24,6 +24,9 @@ from eksml.k8s.model.manifests import metadata
 from eksml.k8s.model.records import Manifest
 
 RULES_NAME = "eksml-platform-alerts"
+# Grafana's sidecars read only ConfigMaps (dashboards, datasources) in the monitoring namespace: this Role
+# replaces the chart's, which grants every Secret there too (helm_values: rbac.useExistingRole).
+GRAFANA_SIDECAR_ROLE = "grafana-sidecar"
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,15 @@ def prometheus_rule(ctx: RenderContext, namespace: str) -> Manifest:
     }
 
 
+def grafana_sidecar_role(namespace: str) -> Manifest:
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": metadata(GRAFANA_SIDECAR_ROLE, namespace),
+        "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "watch", "list"]}],
+    }
+
+
 class KubePrometheusStack(DescribedComponent):
     spec = KUBE_PROMETHEUS_STACK
 
@@ -164,7 +176,9 @@ class KubePrometheusStack(DescribedComponent):
         }
         # kube_node_labels carries the pool label, so dashboards and alerts can group GPUs by pool.
         values: dict[str, Any] = {"prometheus": {"prometheusSpec": select_all},
-                                  "grafana": grafana_admin_values(external_secrets_enabled(ctx)),
+                                  "grafana": {**grafana_admin_values(external_secrets_enabled(ctx)),
+                                              # its Role (grafana_sidecar_role) covers this namespace only
+                                              "sidecar": {"dashboards": {"searchNamespace": self.namespace}}},
                                   "kube-state-metrics": {"metricLabelsAllowlist": ["nodes=[eksml.io/pool]"]}}
         if highly_available(ctx):
             # The operator's chart runs one replica; its admission webhook moves to a Deployment of its own.
@@ -179,4 +193,4 @@ class KubePrometheusStack(DescribedComponent):
         return grafana_admin_objects(self.namespace) if external_secrets_enabled(ctx) else []
 
     def objects(self, ctx: RenderContext) -> list[Manifest]:
-        return [prometheus_rule(ctx, self.namespace)]
+        return [prometheus_rule(ctx, self.namespace), grafana_sidecar_role(self.namespace)]
