@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from eksml.components.karpenter import KARPENTER
 from eksml.components.load_balancer_controller import AWS_LOAD_BALANCER_CONTROLLER
-from eksml.components.spec import ArtifactPrefix, BackupStore, ComponentSpec, DatabaseSecretRead, Grant, PodLogsWrite
+from eksml.components.spec import (
+    ArtifactPrefix, BackupStore, ComponentSpec, DatabaseSecretRead, Grant, PodLogsWrite, TracesWrite,
+)
 from modules.aws_context import AwsArns
 from modules.controller_policies import aws_load_balancer_controller, karpenter
 from modules.iam_policy import Condition, Statement
@@ -78,6 +80,13 @@ def backup_store(sid: str, store: ArtifactStore, volume_key_arn: str, aws: AwsAr
                   resources=(volume_key_arn,), conditions=via_ec2),
         Statement(sid=f"{sid}VolumeKeyGrants", actions=("kms:CreateGrant",), resources=(volume_key_arn,),
                   conditions=(*via_ec2, Condition("Bool", "kms:GrantIsForAWSResource", ("true",)))),
+    ))
+
+
+def traces_write(sid: str) -> RolePermissions:
+    """What the collector's awsxray exporter calls; X-Ray supports no resource-level permissions for them."""
+    return RolePermissions(statements=(
+        Statement(sid=sid, actions=("xray:PutTelemetryRecords", "xray:PutTraceSegments"), resources=("*",)),
     ))
 
 
@@ -151,6 +160,8 @@ def _granted(component: ComponentSpec, grant: Grant, targets: GrantTargets) -> R
         return database_secret_read(grant.sid, targets.db_master_secret_arn)
     if isinstance(grant, PodLogsWrite):
         return pod_logs_write(grant.sid, targets.pod_log_group_arn)
+    if isinstance(grant, TracesWrite):
+        return traces_write(grant.sid)
     if isinstance(grant, BackupStore):
         if targets.backups is None:
             raise ValueError(f"{component.name} needs the backup bucket, which exists only with backups set")

@@ -31,7 +31,6 @@ from eksml.contract.names import role_name
 from eksml.contract.outputs import AwsOutputs
 from eksml.contract.names import STACK_NAMES
 
-SERVICE_ACCOUNTS = irsa_service_accounts()
 
 pytestmark = pytest.mark.emulator
 
@@ -39,6 +38,7 @@ COMMAND = [sys.executable, "-m", "eksml"]
 ENV_TAG = "eksml.io/environment"
 TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
 ENV = load_environment("local")
+SERVICE_ACCOUNTS = irsa_service_accounts(ENV)  # of the components local installs
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +149,7 @@ def test_saved_outputs_describe_what_was_created(deployed):
     assert not outputs.predicted
     assert outputs.cluster_name == ENV.cluster.name and outputs.account_id == "123456789012"
     assert set(outputs.irsa_role_arns) == set(SERVICE_ACCOUNTS)
-    assert set(outputs.bucket_names) == {"artifacts", "datasets", "logs"}
+    assert set(outputs.bucket_names) == set(ENV.bucket_items) == {"artifacts", "datasets", "logs"}
     [vpc] = _tagged_vpcs(emulator)
     assert vpc["VpcId"] == outputs.vpc_id  # the same IDs in a new process
 

@@ -30,7 +30,6 @@ from eksml.emulator.deviations import EMULATOR_IGNORED_CHANGES, NOT_EMULATED
 from eksml.emulator.target import AwsTarget, EMULATED_SERVICES
 from shipped import SHIPPED
 
-SERVICE_ACCOUNTS = irsa_service_accounts()
 CROSS_STACK_OUTPUT = "cross-stack-output-"
 EXPECTED_EFFECT = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
 
@@ -91,9 +90,9 @@ def test_each_stack_defines_exactly_its_outputs(synthesized):
 def test_map_outputs_are_maps_keyed_like_the_environment(synthesized):
     env = synthesized.env
     buckets = synthesized.config("data")["output"]["bucket_names"]["value"]
-    assert set(buckets) == set(env.storage.buckets)
+    assert set(buckets) == set(env.bucket_items)
     roles = synthesized.config("platform")["output"]["irsa_role_arns"]["value"]
-    assert set(roles) == set(SERVICE_ACCOUNTS)
+    assert set(roles) == set(irsa_service_accounts(env))
 
 
 def test_each_stack_keeps_its_own_encrypted_locked_state(synthesized):
@@ -202,7 +201,7 @@ def test_every_store_is_encrypted(synthesized):
     kms_ref = "${aws_kms_key."
     encryption = synthesized.resources("data", "aws_s3_bucket_server_side_encryption_configuration")
     buckets = synthesized.resources("data", "aws_s3_bucket")
-    assert len(encryption) == len(buckets) == len(env.storage.buckets)
+    assert len(encryption) == len(buckets) == len(env.bucket_items)
     for body in encryption.values():
         (rule,) = body["rule"]
         assert rule["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
@@ -232,7 +231,7 @@ def test_every_store_is_encrypted(synthesized):
 def test_buckets_are_private_versioned_and_tls_only(synthesized):
     env = synthesized.env
     names = {body["bucket"] for body in synthesized.resources("data", "aws_s3_bucket").values()}
-    assert names == {env.bucket_name(item) for item in env.storage.buckets}
+    assert names == {env.bucket_name(item) for item in env.bucket_items}
     for body in synthesized.resources("data", "aws_s3_bucket_public_access_block").values():
         assert all(body[flag] is True for flag in
                    ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"))
@@ -259,7 +258,11 @@ def test_logs_bucket_expires_objects_after_the_retention(synthesized):
         assert "transition" not in rule  # transitions are what would make the provider wait long
     logs_ref = next(ref for ref in rules if "buckets_logs_" in ref)
     assert rules[logs_ref]["expiration"] == [{"days": env.storage.log_retention_days}]
-    assert all("expiration" not in rule for ref, rule in rules.items() if ref != logs_ref)
+    backups_ref = next((ref for ref in rules if "buckets_backups_" in ref), None)
+    assert (backups_ref is not None) is (env.backups is not None)
+    if backups_ref:  # Velero deletes at its TTL; the lifecycle is the backstop a week later
+        assert rules[backups_ref]["expiration"] == [{"days": env.backups.retention_days + 7}]
+    assert all("expiration" not in rule for ref, rule in rules.items() if ref not in (logs_ref, backups_ref))
 
 
 def test_efs_and_database_accept_only_the_cluster_security_group(synthesized):
@@ -423,7 +426,7 @@ def test_every_irsa_role_trusts_exactly_its_service_account(synthesized):
         for stack in ("cluster", "platform")
         for body in synthesized.resources(stack, "aws_iam_role").values()
     }
-    for key, (namespace, service_account) in SERVICE_ACCOUNTS.items():
+    for key, (namespace, service_account) in irsa_service_accounts(env).items():
         stack, role = roles[role_name(env.cluster.name, key)]
         (trust,) = statements(role["assume_role_policy"])
         assert trust["Action"] == "sts:AssumeRoleWithWebIdentity"

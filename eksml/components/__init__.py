@@ -27,6 +27,7 @@ from eksml.components.mlflow import MLFLOW
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
 from eksml.components.serving import MODEL_SERVING
 from eksml.components.storage import STORAGE_CLASSES
+from eksml.components.tracing import OTEL_COLLECTOR
 from eksml.components.velero import VELERO
 from eksml.components.spec import AddonSwitch, ComponentSpec, Identity, Ui
 
@@ -41,6 +42,7 @@ COMPONENTS: tuple[ComponentSpec, ...] = (
     EXTERNAL_SECRETS,
     KUBE_PROMETHEUS_STACK,
     AWS_FOR_FLUENT_BIT,
+    OTEL_COLLECTOR,
     KEDA,
     KARPENTER,
     GPU_OPERATOR,

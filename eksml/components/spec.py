@@ -84,7 +84,14 @@ class BackupStore:
     sid: str = "Backups"
 
 
-Grant = Union[ArtifactPrefix, DatabaseSecretRead, ControllerPolicy, PodLogsWrite, BackupStore]
+@dataclass(frozen=True)
+class TracesWrite:
+    """Trace segments to AWS X-Ray (its Put actions take no resource: the grant is to the account's X-Ray)."""
+
+    sid: str = "WriteTraces"
+
+
+Grant = Union[ArtifactPrefix, DatabaseSecretRead, ControllerPolicy, PodLogsWrite, BackupStore, TracesWrite]
 
 
 @dataclass(frozen=True)

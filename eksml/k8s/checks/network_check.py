@@ -24,7 +24,7 @@ from eksml.errors import Issue
 from eksml.k8s.checks.object_checks import Placed
 from eksml.k8s.checks.reachability import Address, Endpoint, Pod, PolicySet
 from eksml.k8s.checks.rendered_pods import POD_SPEC_PATHS
-from eksml.k8s.model.network_policies import DNS_LABELS, IMDS_CIDR, INFERENCE_POD_LABEL, TEAM_LABEL
+from eksml.k8s.model.network_policies import DNS_LABELS, IMDS_CIDR, INFERENCE_POD_LABEL, TEAM_EGRESS
 
 FILE = "NetworkPolicies"  # issues name the flow; the policies come from several files
 PREDICTOR_PORT = 8080  # KServe's model server port
@@ -163,6 +163,11 @@ def needed_flows(platform: Platform, at: Addresses) -> Iterator[Flow]:
         yield Flow(workload, at.internet, 443, "TCP", "team workloads read S3 and model hubs", True)
         for pod, port in service_targets(platform, MLFLOW.namespace, MLFLOW.uis[0].service):
             yield Flow(workload, pod, port, "TCP", "team workloads track runs in MLflow", True)
+        for egress in TEAM_EGRESS:
+            if isinstance(egress.to, ComponentSpec) and egress.to.namespace in platform.owned:
+                for pod in platform.pods:
+                    if pod.namespace == egress.to.namespace and pod.ports:
+                        yield Flow(workload, pod, pod.ports[0][1], pod.ports[0][2], egress.why, True)
 
 
 def _api_server_calls(platform: Platform, placed: Placed, at: Addresses) -> Iterator[Flow]:

@@ -24,6 +24,7 @@ from eksml.components.mlflow import MLFLOW
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
 from eksml.components.serving import MODEL_SERVING
 from eksml.components.spec import EVERY_POD, INTERNET, VPC, ComponentSpec, Egress
+from eksml.components.tracing import OTEL_COLLECTOR
 from eksml.contract.names import KUBE_SYSTEM_NAMESPACE
 from eksml.k8s.model.context import RenderContext
 from eksml.k8s.model.manifests import metadata
@@ -44,6 +45,7 @@ TEAM_EGRESS = (
     Egress(MLFLOW, None, "notebooks and training jobs track runs in MLflow"),
     Egress(MODEL_SERVING, None, "applications call the platform's served models"),
     Egress(INTERNET, 443, "S3, the artifacts bucket, and the model hubs"),
+    Egress(OTEL_COLLECTOR, None, "agents and pipelines send OTLP traces to the collector"),
 )
 
 

@@ -34,7 +34,8 @@ EXCEPTIONS: tuple[PssException, ...] = (
                  "Fluent Bit reads every container's log files from the node through hostPath /var/log"),
     PssException(OPEA_CHATQNA.namespace, BASELINE,
                  "the OPEA chart (1.4.0) hard-codes init containers values cannot harden: wait-for-db has no "
-                 "securityContext, model-downloader adds DAC_OVERRIDE and FOWNER"),
+                 "securityContext, model-downloader adds DAC_OVERRIDE and FOWNER; the UI image writes its Vite "
+                 "config into a root-owned folder, so it runs as root"),
     PssException(KUBE_SYSTEM_NAMESPACE, PRIVILEGED,
                  "EKS's own add-ons (VPC CNI, kube-proxy, CSI node drivers) run privileged; eksml does not own it"),
 )

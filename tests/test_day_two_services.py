@@ -1,5 +1,6 @@
-"""Backups and logs end to end: Velero's schedule, storage location and identity from the environment
-file and the AWS layer's bucket and role; Fluent Bit's log group, owned by the AWS layer."""
+"""Backups, logs and traces end to end: Velero's schedule, storage location and identity from the
+environment file and the AWS layer's bucket and role; the OpenTelemetry collector's traces-only
+pipeline to X-Ray, reachable from the teams only."""
 
 from __future__ import annotations
 
@@ -60,3 +61,45 @@ def test_velero_may_delete_only_the_snapshots_it_tagged(synthesized_environments
                for r in ([r] if isinstance(r, str) else r))
     local = synthesized_environments["local"]
     assert not [p for p in local.resources("platform", "aws_iam_role_policy").values() if p["name"] == "velero"]
+
+
+def test_the_collector_takes_otlp_and_sends_traces_to_xray_only(dev_render):
+    import yaml
+
+    from eksml.components.tracing import OTEL_COLLECTOR, OTLP_GRPC_PORT, OTLP_HTTP_PORT
+
+    [component] = [c for c in dev_render.components if c.name == OTEL_COLLECTOR.name]
+    [config_map] = [m for m in component.prerequisites if m["kind"] == "ConfigMap"]
+    config = yaml.safe_load(config_map["data"]["relay"])
+    assert set(config["receivers"]) == {"otlp"} and set(config["exporters"]) == {"awsxray"}
+    assert set(config["service"]["pipelines"]) == {"traces"}
+    [service] = [s for s in _chart_objects(dev_render, OTEL_COLLECTOR.name, "Service").values()
+                 if s["spec"].get("type", "ClusterIP") == "ClusterIP" and "clusterIP" not in s["spec"]]
+    assert {p["port"] for p in service["spec"]["ports"]} == {OTLP_GRPC_PORT, OTLP_HTTP_PORT}
+    [deployment] = _chart_objects(dev_render, OTEL_COLLECTOR.name, "Deployment").values()
+    volumes = deployment["spec"]["template"]["spec"]["volumes"]
+    assert any(v.get("configMap", {}).get("name") == config_map["metadata"]["name"] for v in volumes)
+
+
+def test_teams_reach_the_collector_and_the_platform_does_not(dev_render):
+    from eksml.components.tracing import OTEL_COLLECTOR, OTLP_GRPC_PORT
+    from eksml.k8s.checks.network_check import platform_of, policy_set, team_pod
+    from eksml.k8s.checks.platform_checks import placed_components
+
+    objects = placed_components(dev_render.components, dev_render.charts)
+    namespaces = {r.name: r.component.namespace for r in dev_render.charts.releases}
+    platform = platform_of(objects, namespaces, ["research"], [c.name for c in dev_render.components])
+    policies = policy_set(objects, namespaces, "10.20.0.0/16")
+    [collector] = [p for p in platform.pods if p.namespace == OTEL_COLLECTOR.namespace]
+    assert policies.verdict(team_pod("research"), collector, OTLP_GRPC_PORT).allowed
+    mlflow = next(p for p in platform.pods if p.namespace == "mlflow")
+    assert not policies.verdict(mlflow, collector, OTLP_GRPC_PORT).allowed
+
+
+def test_the_collector_may_only_put_traces(synthesized_environments):
+    import json
+
+    dev = synthesized_environments["dev"]
+    [policy] = [p for p in dev.resources("platform", "aws_iam_role_policy").values() if p["name"] == "otel-collector"]
+    [statement] = json.loads(policy["policy"])["Statement"]
+    assert sorted(statement["Action"]) == ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
