@@ -32,18 +32,23 @@ class ArtifactStore:
     key_arn: str
 
 
-def ebs_csi(aws: AwsArns, volume_key_arn: str) -> RolePermissions:
-    """The managed policy, and the environment's EBS key for encrypted volumes, used through EC2 only."""
+def volume_key_use(sid: str, aws: AwsArns, volume_key_arn: str) -> tuple[Statement, ...]:
+    """The environment's EBS key, through EC2 only: encrypted volumes and their snapshots."""
     via_ec2 = (Condition("StringEquals", "kms:ViaService", (f"ec2.{aws.region}.amazonaws.com",)),)
+    return (
+        Statement(sid=f"{sid}Use", actions=("kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext",
+                                            "kms:ReEncryptFrom", "kms:ReEncryptTo"),
+                  resources=(volume_key_arn,), conditions=via_ec2),
+        Statement(sid=f"{sid}Grants", actions=("kms:CreateGrant",), resources=(volume_key_arn,),
+                  conditions=(*via_ec2, Condition("Bool", "kms:GrantIsForAWSResource", ("true",)))),
+    )
+
+
+def ebs_csi(aws: AwsArns, volume_key_arn: str) -> RolePermissions:
+    """The managed policy, and the environment's EBS key for encrypted volumes."""
     return RolePermissions(
         managed_policy_arns=(aws.managed_policy("service-role/AmazonEBSCSIDriverPolicy"),),
-        statements=(
-            Statement(sid="VolumeKeyUse", actions=("kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext",
-                                                   "kms:ReEncryptFrom", "kms:ReEncryptTo"),
-                      resources=(volume_key_arn,), conditions=via_ec2),
-            Statement(sid="VolumeKeyGrants", actions=("kms:CreateGrant",), resources=(volume_key_arn,),
-                      conditions=(*via_ec2, Condition("Bool", "kms:GrantIsForAWSResource", ("true",)))),
-        ),
+        statements=volume_key_use("VolumeKey", aws, volume_key_arn),
     )
 
 
@@ -60,7 +65,6 @@ def pod_logs_write(sid: str, log_group_arn: str) -> RolePermissions:
 def backup_store(sid: str, store: ArtifactStore, volume_key_arn: str, aws: AwsArns) -> RolePermissions:
     """Velero's bucket, and snapshots of the cluster's EBS volumes: it creates snapshots and volumes
     from them, tags what it creates, and deletes only snapshots it tagged with a backup."""
-    via_ec2 = (Condition("StringEquals", "kms:ViaService", (f"ec2.{aws.region}.amazonaws.com",)),)
     snapshots = aws.arn("ec2", "snapshot/*", in_account=False)
     volumes = aws.arn("ec2", "volume/*")
     return RolePermissions(statements=(
@@ -75,11 +79,7 @@ def backup_store(sid: str, store: ArtifactStore, volume_key_arn: str, aws: AwsAr
                   conditions=(Condition("StringEquals", "ec2:CreateAction", ("CreateSnapshot", "CreateVolume")),)),
         Statement(sid=f"{sid}DeleteOwn", actions=("ec2:DeleteSnapshot",), resources=(snapshots,),
                   conditions=(Condition("StringLike", "ec2:ResourceTag/velero.io/backup", ("*",)),)),
-        Statement(sid=f"{sid}VolumeKey", actions=("kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext",
-                                                  "kms:ReEncryptFrom", "kms:ReEncryptTo"),
-                  resources=(volume_key_arn,), conditions=via_ec2),
-        Statement(sid=f"{sid}VolumeKeyGrants", actions=("kms:CreateGrant",), resources=(volume_key_arn,),
-                  conditions=(*via_ec2, Condition("Bool", "kms:GrantIsForAWSResource", ("true",)))),
+        *volume_key_use(f"{sid}VolumeKey", aws, volume_key_arn),
     ))
 
 

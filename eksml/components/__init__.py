@@ -66,6 +66,12 @@ def component(name: str) -> ComponentSpec:
     raise KeyError(name)
 
 
+def described(names) -> tuple[ComponentSpec, ...]:
+    """The descriptions of these component names, in order; a name without one (test platforms) is skipped."""
+    wanted = set(names)
+    return tuple(spec for spec in COMPONENTS if spec.name in wanted)
+
+
 def addon_switches() -> dict[str, AddonSwitch]:
     """`addons.<key>` of the environment file, once per key (several components may share one)."""
     return {spec.addon.key: spec.addon for spec in COMPONENTS if spec.addon is not None}
@@ -94,5 +100,5 @@ def uis() -> dict[str, tuple[ComponentSpec, Ui]]:
     return {ui.name: (spec, ui) for spec in COMPONENTS for ui in spec.uis}
 
 
-__all__ = ["COMPONENTS", "ComponentSpec", "addon_switches", "component", "component_namespaces",
+__all__ = ["COMPONENTS", "ComponentSpec", "addon_switches", "component", "component_namespaces", "described",
            "components_of_addon", "identities", "identity", "uis"]

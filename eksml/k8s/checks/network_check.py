@@ -15,14 +15,13 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, Sequence
 
-from eksml.components import component as component_spec
-from eksml.components.mlflow import MLFLOW
+from eksml.components import described
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
-from eksml.components.spec import EVERY_POD, INTERNET, VPC, ComponentSpec
+from eksml.components.spec import INTERNET, VPC, ComponentSpec, Egress
 from eksml.contract.names import DATABASE_PORT, KUBE_SYSTEM_NAMESPACE
 from eksml.errors import Issue
 from eksml.k8s.checks.object_checks import Placed
-from eksml.k8s.checks.reachability import Address, Endpoint, Pod, PolicySet
+from eksml.k8s.checks.reachability import Address, Endpoint, Pod, PolicySet, selects
 from eksml.k8s.checks.rendered_pods import POD_SPEC_PATHS
 from eksml.k8s.model.network_policies import DNS_LABELS, IMDS_CIDR, INFERENCE_POD_LABEL, TEAM_EGRESS
 
@@ -132,7 +131,7 @@ def service_targets(platform: Platform, namespace: str, name: str, port: Any = N
             continue
         targets = [target for number, port_name, target in ports if port is None or port in (number, port_name)]
         for pod in platform.pods:
-            if pod.namespace == ns and all(pod.labels.get(k) == str(v) for k, v in selector.items()):
+            if pod.namespace == ns and selects({"matchLabels": selector}, pod.labels):
                 for target in targets:
                     number = pod.port_number(target if isinstance(target, str) and not target.isdigit() else int(target))
                     if number is not None:
@@ -161,13 +160,8 @@ def needed_flows(platform: Platform, at: Addresses) -> Iterator[Flow]:
     for team in platform.teams:
         workload = team_pod(team)
         yield Flow(workload, at.internet, 443, "TCP", "team workloads read S3 and model hubs", True)
-        for pod, port in service_targets(platform, MLFLOW.namespace, MLFLOW.uis[0].service):
-            yield Flow(workload, pod, port, "TCP", "team workloads track runs in MLflow", True)
         for egress in TEAM_EGRESS:
-            if isinstance(egress.to, ComponentSpec) and egress.to.namespace in platform.owned:
-                for pod in platform.pods:
-                    if pod.namespace == egress.to.namespace and pod.ports:
-                        yield Flow(workload, pod, pod.ports[0][1], pod.ports[0][2], egress.why, True)
+            yield from _to_component(platform, workload, egress)
 
 
 def _api_server_calls(platform: Platform, placed: Placed, at: Addresses) -> Iterator[Flow]:
@@ -202,13 +196,18 @@ def _described_egress(platform: Platform, spec: ComponentSpec, at: Addresses) ->
             elif egress.to == VPC and egress.port:
                 target = at.database if egress.port == DATABASE_PORT else at.api_server
                 yield Flow(source, target, egress.port, "TCP", egress.why, True)
-            elif isinstance(egress.to, ComponentSpec) and egress.to.namespace in platform.owned:
-                for pod in platform.pods:
-                    if pod.namespace == egress.to.namespace and pod.ports and (egress.port is None or
-                                                                               any(n == egress.port for _, n, _ in pod.ports)):
-                        yield Flow(source, pod, egress.port or pod.ports[0][1], "TCP", egress.why, True)
-            elif egress.to == EVERY_POD:
-                continue  # the scrape flows above
+            else:  # another component (EVERY_POD: the scrape flows above)
+                yield from _to_component(platform, source, egress)
+
+
+def _to_component(platform: Platform, source: Endpoint, egress: Egress) -> Iterator[Flow]:
+    """An Egress to another installed component: its pods on the described port, else on their first."""
+    if not isinstance(egress.to, ComponentSpec) or egress.to.namespace not in platform.owned:
+        return
+    for pod in platform.pods:
+        ports = [(n, proto) for _, n, proto in pod.ports if egress.port is None or n == egress.port]
+        if pod.namespace == egress.to.namespace and ports:
+            yield Flow(source, pod, ports[0][0], ports[0][1], egress.why, True)
 
 
 def team_pod(team: str) -> Pod:
@@ -238,12 +237,7 @@ def forbidden_flows(platform: Platform, at: Addresses) -> Iterator[Flow]:
 def platform_of(objects: Sequence[Placed], release_namespaces: Mapping[str, str], teams: Sequence[str],
                 component_names: Sequence[str]) -> Platform:
     owned = {o.obj.name for o in objects if o.obj.kind == "Namespace"}
-    specs = []
-    for name in dict.fromkeys(component_names):
-        try:
-            specs.append(component_spec(name))
-        except KeyError:
-            continue
+    specs = described(component_names)
     return Platform(tuple(pods_of(objects, release_namespaces)), tuple(services_of(objects, release_namespaces)),
                     tuple(objects), frozenset(owned), tuple(teams), tuple(specs))
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, Iterable, Optional, Union
 
-from eksml.components import component as component_spec
+from eksml.components import described
 from eksml.components.chatqna import OPEA_CHATQNA
 from eksml.components.mlflow import MLFLOW
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
@@ -114,14 +114,8 @@ def _needs(ctx: RenderContext) -> dict[str, list[Egress]]:
     return needs
 
 
-def _enabled_specs(ctx: RenderContext) -> list[ComponentSpec]:
-    specs = []
-    for name in ctx.platform_components:
-        try:
-            specs.append(component_spec(name))
-        except KeyError:  # a component without a description (tests build such platforms)
-            continue
-    return specs
+def _enabled_specs(ctx: RenderContext) -> tuple[ComponentSpec, ...]:
+    return described(ctx.platform_components)
 
 
 def platform_policies(ctx: RenderContext, platform: list[str]) -> list[Manifest]:
