@@ -26,7 +26,10 @@ class Kserve(DescribedComponent):
         }
 
     def prerequisites(self, ctx: RenderContext) -> list[Manifest]:
-        # Model pulls from S3 go through this IRSA service account; the AWS layer trusts exactly this name.
+        # Model pulls from S3 go through this IRSA service account; the AWS layer trusts exactly this name
+        # and makes its role only while models are served (the model-serving component is on).
+        if MODEL_SERVING.name not in ctx.platform_components:
+            return []
         sa = ctx.irsa(MODEL_SERVING)
         return [{
             "apiVersion": "v1",
