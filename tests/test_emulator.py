@@ -237,3 +237,22 @@ def test_conditional_writes_make_the_s3_lock_real(emulator, tmp_path):
     # released afterwards: the lock object is gone
     listed = s3.list_objects_v2(Bucket=env.state.bucket, Prefix="lock-test/").get("Contents", [])
     assert lock_key not in {item["Key"] for item in listed}
+
+
+def test_a_repeated_call_gets_its_first_answer_not_a_second_run(emulator):
+    """A client that timed out waiting sends the same call again (same invocation id): the alias it
+    asked for exists then, but the retry must not fail with AlreadyExists. A new call still does."""
+    kms = emulator.client("kms")
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    invocation = {"id": "retried-call"}
+
+    def same_invocation(request, **_):
+        request.headers["amz-sdk-invocation-id"] = invocation["id"]
+
+    kms.meta.events.register("before-send.kms.CreateAlias", same_invocation)
+    kms.create_alias(AliasName="alias/retried", TargetKeyId=key)
+    kms.create_alias(AliasName="alias/retried", TargetKeyId=key)  # the retry: answered, not run
+    invocation["id"] = "another-call"
+    with pytest.raises(kms.exceptions.AlreadyExistsException):
+        kms.create_alias(AliasName="alias/retried", TargetKeyId=key)
+    assert [a["AliasName"] for a in kms.list_aliases(KeyId=key)["Aliases"]] == ["alias/retried"]

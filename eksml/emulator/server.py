@@ -26,6 +26,7 @@ import signal
 import sys
 import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +161,28 @@ def load_snapshot(path: Path) -> int:
     return len(states)
 
 
+class _AnsweredCalls:
+    """The answers last given, by the SDK's `amz-sdk-invocation-id`: the emulator serves one request
+    at a time, so a loaded machine makes a client give up waiting and send the same call again
+    (same invocation id). Carrying it out twice fails where AWS does not: CreateAlias on an alias
+    it has just created is AlreadyExists. A repeated call gets the answer its first attempt got."""
+
+    def __init__(self, keep: int = 256) -> None:
+        self._keep = keep
+        self._answers: OrderedDict[str, tuple[str, list, bytes]] = OrderedDict()
+
+    def answer(self, environ: dict, call) -> tuple[str, list, bytes]:
+        invocation = environ.get("HTTP_AMZ_SDK_INVOCATION_ID")
+        if invocation in self._answers:
+            return self._answers[invocation]
+        status, headers, body = call()
+        if invocation and status.startswith("2"):  # a failed first attempt must run again
+            self._answers[invocation] = (status, headers, body)
+            if len(self._answers) > self._keep:
+                self._answers.popitem(last=False)
+        return status, headers, body
+
+
 class _Activity:
     """When the last request arrived: after its parent died, the server waits for quiet."""
 
@@ -185,6 +208,7 @@ def _app(state: Path | None, activity: _Activity):
     moto_app = DomainDispatcherApplication(create_backend_app)
     # Stacks apply side by side: one request at a time keeps moto's dicts whole for a snapshot.
     requests_lock = threading.Lock()
+    answered = _AnsweredCalls()
 
     def app(environ: dict, start_response):
         activity.touch()
@@ -201,9 +225,28 @@ def _app(state: Path | None, activity: _Activity):
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [f"saved {count} backends\n".encode()]
         with requests_lock:
-            return moto_app(environ, start_response)
+            status, headers, body = answered.answer(environ, lambda: _called(moto_app, environ))
+        start_response(status, headers)
+        return [body]
 
     return app
+
+
+def _called(wsgi_app, environ: dict) -> tuple[str, list, bytes]:
+    """Status, headers and the whole body of one WSGI call."""
+    started: list = []
+    written: list[bytes] = []
+
+    def start_response(status: str, headers: list, exc_info=None):
+        started[:] = [status, headers]
+        return written.append
+
+    returned = wsgi_app(environ, start_response)
+    try:
+        body = b"".join([*written, *returned])
+    finally:
+        getattr(returned, "close", lambda: None)()
+    return started[0], started[1], body
 
 
 def main(argv: list[str] | None = None) -> None:

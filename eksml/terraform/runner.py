@@ -246,11 +246,11 @@ def _alone_until_cache_filled(cli_config: Path) -> Iterator[None]:
             lock = None
     try:
         yield
+        if lock is not None:  # marked before the lock goes, so a waiter that wakes sees it filled
+            _CACHES_FILLED.add(cli_config)
     finally:
         if lock is not None:
             lock.close()
-    if lock is not None:
-        _CACHES_FILLED.add(cli_config)
 
 
 def _planned_changes(events: tuple[dict, ...]) -> tuple[ResourceChange, ...]:
