@@ -11,9 +11,11 @@ checkov skips that file without a word (and the scan takes six times as long).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
@@ -87,25 +89,46 @@ def _release_of(relative: Path) -> str:
     return relative.parts[1] if len(relative.parts) > 2 else relative.stem
 
 
+def _unique_files(scans: dict[str, Path], dest: Path) -> dict[str, list[tuple[str, Path]]]:
+    """Each distinct file of every scan copy once under dest (most charts render alike in every
+    environment): {name under dest: [(environment, path in its scan copy)]}."""
+    by_content: dict[str, list[tuple[str, Path]]] = {}
+    for environment, folder in scans.items():
+        for path in sorted(folder.rglob("*.yaml")):
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()[:20]
+            name = f"{digest}.yaml"
+            if name not in by_content:
+                (dest / name).write_bytes(path.read_bytes())
+            by_content.setdefault(name, []).append((environment, path.relative_to(folder)))
+    return by_content
+
+
 def run_checkov(scans: dict[str, Path]) -> tuple[list[Failure], dict]:
-    """checkov over each environment's scan copy (one run each: given several directories, checkov
-    3.3 repeats earlier directories' results in later reports): (failures, summed summary)."""
+    """checkov once over the distinct files of every environment's scan copy; each result counts
+    for every environment holding that file: (failures, summary summed over the environments)."""
     failures: list[Failure] = []
     summary = {"passed": 0, "failed": 0, "parsing_errors": 0, "resource_count": 0}
-    for environment, folder in scans.items():
-        command = [str(CHECKOV), "--framework", "kubernetes", "--skip-download", "--quiet", "--compact",
+    with tempfile.TemporaryDirectory(prefix="checkov-scan-") as scratch:
+        folder = Path(scratch)
+        holders = _unique_files(scans, folder)
+        command = [str(CHECKOV), "--framework", "kubernetes", "--skip-download", "--compact",
                    "--output", "json", "--directory", str(folder)]
         result = subprocess.run(command, capture_output=True, text=True, timeout=900)
         if result.returncode not in (0, 1):
             raise RuntimeError(f"checkov did not run:\n{result.stderr[-3000:]}")
         found = json.loads(result.stdout)
+        resources: set[tuple[str, Path, str]] = set()
         for report in found if isinstance(found, list) else [found]:
-            for key in summary:
-                summary[key] += report["summary"].get(key, 0)
-            for check in report["results"]["failed_checks"]:
-                path = Path(check["file_abs_path"]).resolve().relative_to(folder.resolve())
-                failures.append(Failure(environment, _release_of(path), check["check_id"], check["check_name"],
-                                        check["resource"]))
+            summary["parsing_errors"] += report["summary"].get("parsing_errors", 0)
+            for outcome in ("passed", "failed"):
+                for check in report["results"][f"{outcome}_checks"]:
+                    for environment, path in holders[Path(check["file_abs_path"]).name]:
+                        summary[outcome] += 1
+                        resources.add((environment, path, check["resource"]))
+                        if outcome == "failed":
+                            failures.append(Failure(environment, _release_of(path), check["check_id"],
+                                                    check["check_name"], check["resource"]))
+        summary["resource_count"] = len(resources)
     return failures, summary
 
 

@@ -21,13 +21,9 @@ sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
 from checkov_kubernetes import CHECKOV, load_accepted, run_checkov, scan_copy, split  # noqa: E402
 
 ENVIRONMENTS = ("dev", "staging", "prod")
-# Failures values could fix that are not fixed yet (issue 18 stays open for them): `make
-# security-report` counts them as "values could fix". Remove an entry once it is fixed.
-NOT_YET_FIXED = frozenset({
-    # Grafana's admin credentials as env secretKeyRefs: GF_SECURITY_ADMIN_*__FILE with the Secret
-    # mounted as files would do, but the sidecars' reload login needs checking on a cluster.
-    ("kube-prometheus-stack", "CKV_K8S_35"),
-})
+# Failures values could fix that are not fixed yet: `make security-report` counts them as "values
+# could fix". Remove an entry once it is fixed; the test fails when one passes.
+NOT_YET_FIXED: frozenset[tuple[str, str]] = frozenset()
 
 
 def test_every_accepted_failure_names_a_check_and_says_why():

@@ -34,6 +34,23 @@ def test_no_rendered_secret_carries_data_eksml_did_not_allow(dev_render):
     assert ("ExternalSecret", GRAFANA_ADMIN_SECRET) in kinds and ("Password", GRAFANA_ADMIN_SECRET) in kinds
 
 
+def test_grafana_reads_its_admin_password_from_a_file_not_the_environment(dev_render):
+    """No Grafana container (nor a sidecar) gets the password as an environment variable (CKV_K8S_35)."""
+    env = load_environment("dev")
+    objects = placed_objects(build_platform(env, predict_outputs(env)), dev_render.charts)
+    grafana = next(p.obj.body for p in objects if p.obj.kind == "Deployment" and p.obj.name.endswith("-grafana"))
+    pod = grafana["spec"]["template"]["spec"]
+    containers = [*pod.get("initContainers", []), *pod["containers"]]
+    from_secrets = [(c["name"], e["name"]) for c in containers for e in c.get("env", [])
+                    if "secretKeyRef" in (e.get("valueFrom") or {})]
+    assert from_secrets == []
+    main = next(c for c in containers if c["name"] == "grafana")
+    password_file = next(e["value"] for e in main["env"] if e["name"] == "GF_SECURITY_ADMIN_PASSWORD__FILE")
+    mount = next(m for m in main["volumeMounts"] if password_file.startswith(m["mountPath"] + "/"))
+    volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+    assert volume["secret"]["secretName"] == GRAFANA_ADMIN_SECRET
+
+
 def test_a_secret_with_a_password_is_refused_and_an_allowed_key_is_not():
     leaked = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "x"}, "stringData": {"password": "p"}}
     assert unallowed_keys("monitoring", leaked) == {"stringData": ["password"]}

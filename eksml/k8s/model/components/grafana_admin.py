@@ -16,11 +16,23 @@ GRAFANA_ADMIN_SECRET = "grafana-admin"
 USER_KEY, PASSWORD_KEY = "admin-user", "admin-password"
 
 
+ADMIN_USER = "admin"
+# The password reaches Grafana as a file (GF_SECURITY_ADMIN_PASSWORD__FILE), never as an environment
+# variable: a process listing or a crash dump shows environment variables (checkov CKV_K8S_35).
+SECRET_MOUNT = "/etc/grafana-admin"
+
+
 def grafana_admin_values(with_external_secrets: bool) -> dict[str, Any]:
-    if with_external_secrets:
-        return {"admin": {"existingSecret": GRAFANA_ADMIN_SECRET, "userKey": USER_KEY, "passwordKey": PASSWORD_KEY}}
-    return {"env": {"GF_SECURITY_DISABLE_INITIAL_ADMIN_CREATION": "true"}}
+    if not with_external_secrets:
+        return {"env": {"GF_SECURITY_DISABLE_INITIAL_ADMIN_CREATION": "true"}}
+    return {
+        "admin": {"existingSecret": GRAFANA_ADMIN_SECRET, "userKey": USER_KEY, "passwordKey": PASSWORD_KEY},
+        # With both set the chart puts no secretKeyRef in any container (the sidecars skip reloads).
+        "env": {"GF_SECURITY_ADMIN_USER": ADMIN_USER, "GF_SECURITY_ADMIN_PASSWORD__FILE": f"{SECRET_MOUNT}/{PASSWORD_KEY}"},
+        "extraSecretMounts": [{"name": GRAFANA_ADMIN_SECRET, "secretName": GRAFANA_ADMIN_SECRET,
+                               "mountPath": SECRET_MOUNT, "readOnly": True, "defaultMode": 0o440}],
+    }
 
 
 def grafana_admin_objects(namespace: str) -> list[Manifest]:
-    return generated_secret(GRAFANA_ADMIN_SECRET, namespace, {USER_KEY: "admin", PASSWORD_KEY: "{{ .password }}"})
+    return generated_secret(GRAFANA_ADMIN_SECRET, namespace, {USER_KEY: ADMIN_USER, PASSWORD_KEY: "{{ .password }}"})
