@@ -34,7 +34,7 @@ KEPT_SECTIONS: tuple[str, ...] = (
     "account_id", "region", "availability_zones", "tags", "state", "network",
     "cluster (name, endpoint access, public_access_cidrs, admins, log_types)",
     "node_pools (sizes, instance types, GPU sharing)", "storage", "karpenter", "teams",
-    "addons.*.enabled", "genai.chatqna (enabled, flow, llm_node_pool, llm_gpu)",
+    "addons.*.enabled", "genai.chatqna (enabled, flow, llm_from_serving, llm_node_pool, llm_gpu)",
     "serving.models (pool, mig_profile, replicas, sizes; a model the target does not serve is not added)", "access",
 )
 

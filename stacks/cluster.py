@@ -81,6 +81,9 @@ class ClusterStack(EnvironmentStack):
                     # Volumes tagged kubernetes.io/cluster/<name>: destroy finds leftovers of this cluster only.
                     AddonSpec("aws-ebs-csi-driver", arns[EBS_CSI_IDENTITY],
                               json.dumps({"controller": {"k8sTagClusterId": env.cluster.name}})),
+                    # Reports GPU (XID, NVLink, driver) and kernel faults as node conditions, which
+                    # node auto-repair (the GPU node groups' node_repair_config) acts on.
+                    AddonSpec("eks-node-monitoring-agent"),
                     # The EFS CSI driver is a chart of the Kubernetes layer (its pods are checked there).
                 ),
                 nodes=tuple(self.node_pools.node_groups.values()),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from chart_repo import CHARTS_DIR, ChartServer, serve
+from shipped import dev_with_chart_llm
 
 from eksml.outputs import predict_outputs
 from eksml.charts import ChartCache
@@ -40,6 +41,14 @@ def dev_render(session_charts: ChartServer, session_cache: ChartCache, tmp_path_
     out = tmp_path_factory.mktemp("dev-render")
     return render_platform(env, predict_outputs(env), out, with_charts=True, cache=session_cache,
                            mirror=session_charts.url)
+
+
+@pytest.fixture(scope="session")
+def chart_llm_render(session_charts: ChartServer, session_cache: ChartCache, tmp_path_factory) -> RenderResult:
+    """dev with ChatQnA's own vLLM (the option dev does not use): only that release renders anew."""
+    env = dev_with_chart_llm()
+    return render_platform(env, predict_outputs(env), tmp_path_factory.mktemp("chart-llm-render"), with_charts=True,
+                           cache=session_cache, mirror=session_charts.url)
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import pytest
 from serving_helpers import edited, issues_of, objects_of, platform_of
 
 from eksml.config import load_environment
-from eksml.k8s.model.components.access import UI_BACKENDS, predictor_service
-from eksml.k8s.model.components.serving import PREDICTOR_PORT
+from eksml.components.serving import PREDICTOR_PORT, predictor_service
+from eksml.k8s.model.components.access import UI_BACKENDS
 from eksml.k8s.templating.chart_render import render_charts
 
 def rendered_services(env_name: str, platform, cache, mirror: str) -> dict[tuple[str, str], set]:

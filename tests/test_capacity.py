@@ -60,8 +60,8 @@ EXPECTED_SLICES = {
 }
 # (pool, resource) -> units the rendered pods ask for at their declared replicas.
 EXPECTED_DEMAND = {
-    "dev": {("a100-mig", MIG_3G): 1,               # ChatQnA's vLLM: 1 x 3g.40gb
-            ("a100-mig", MIG_2G): 2,               # mistral-7b and its canary: 1 replica each x 2g.20gb
+    # ChatQnA calls KServe's mistral-7b (llm_from_serving): no 3g.40gb for a vLLM of its own.
+    "dev": {("a100-mig", MIG_2G): 2,               # mistral-7b and its canary: 1 replica each x 2g.20gb
             ("a100-timeslice", GPU): 0},           # tinyllama: autoscaling min 0 (scales to zero; max 2)
     "staging": {("a100-mig", MIG_3G): 1,
                 ("a100-mig", MIG_2G): 2 + 2,       # mistral-7b replicas 2, its canary as many (minReplicas 2)
@@ -355,17 +355,18 @@ def test_what_if_six_mig_slices_fit_on_the_desired_nodes(standard_support_day):
 
 
 def test_what_if_that_needs_a_new_node(standard_support_day):
-    # 1 + 8 = 9 3g.40gb > 8 per node: 2 nodes, 1 more than desired; one p4de.24xlarge: 27.44705 x 730 = 20,036.35
-    (option,) = what_if_json("chat: mig-3g.40gb x8")["options"]
+    # 9 3g.40gb > 8 per node (dev's ChatQnA uses KServe's model, no 3g.40gb of its own): 2 nodes, 1 more
+    # than desired; one p4de.24xlarge: 27.44705 x 730 = 20,036.35
+    (option,) = what_if_json("chat: mig-3g.40gb x9")["options"]
     assert (option["nodes_needed"], option["extra_nodes"]) == (2, 1)
     assert option["extra_usd_per_month"] == pytest.approx(27.44705 * 730, abs=0.01)
 
 
 def test_what_if_beyond_max_size_does_not_fit():
-    # 1 + 16 = 17 > 8 x max 2 = 16: 3 nodes
-    data = what_if_json("chat: mig-3g.40gb x16")
+    # 17 > 8 x max 2 = 16: 3 nodes
+    data = what_if_json("chat: mig-3g.40gb x17")
     assert data["chosen"] is None and data["options"][0]["nodes_needed"] == 3
-    text = run_capacity("dev", "--add", "chat: mig-3g.40gb x16").output
+    text = run_capacity("dev", "--add", "chat: mig-3g.40gb x17").output
     assert "does not fit: needs 3 nodes, max 2" in text and "does not fit, even at max size" in text
 
 

@@ -20,10 +20,10 @@ from eksml.k8s.model.pools import pool_gpu
 from eksml.contract.outputs import AwsOutputs
 
 from shared_data import UPSTREAM_DIR
-from shipped import SHIPPED, shipped_data
+from shipped import SHIPPED, shipped_data, with_chart_llm
 
 UPSTREAM = UPSTREAM_DIR / "gpu-operator"
-DEV = shipped_data("dev")
+DEV = with_chart_llm(shipped_data("dev"))
 
 
 def operator(env: Environment):

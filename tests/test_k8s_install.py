@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from shipped import with_chart_llm
 from eksml.outputs import predict_outputs
 from eksml.components import addon_switches
 from eksml.config import load_environment
@@ -29,7 +30,7 @@ from eksml.contract.outputs import AwsOutputs
 from eksml.paths import ENVIRONMENTS_DIR
 
 FAKE_HELM = str(Path(__file__).resolve().parent / "fake_helm" / "helm")
-DEV = yaml.safe_load((ENVIRONMENTS_DIR / "dev.yaml").read_text())
+DEV = with_chart_llm(yaml.safe_load((ENVIRONMENTS_DIR / "dev.yaml").read_text()))
 NO_WAIT = RetryPolicy(attempts=4, first_delay_s=0)
 KUBECONFIG = str(Path(tempfile.gettempdir()) / "eksml-test-kubeconfig")  # never read: the stand-in helm ignores it
 

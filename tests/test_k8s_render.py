@@ -21,9 +21,9 @@ from eksml.k8s import plan_diff, render_platform
 from eksml.k8s.model.values import deep_merge
 from eksml.contract.outputs import AwsOutputs
 from eksml.paths import HELM_VALUES_DIR
-from shipped import SHIPPED, shipped_data
+from shipped import SHIPPED, shipped_data, with_chart_llm
 
-DEV = shipped_data("dev")
+DEV = with_chart_llm(shipped_data("dev"))
 SECRETISH = "Zq7-hunter2-NOT-FOR-FILES"
 
 
@@ -51,9 +51,15 @@ def test_render_writes_every_release_and_object(env_name, tmp_path):
 def test_index_shows_which_pool_serves_which_workload(env_name, tmp_path):
     env = load_environment(env_name)
     index = render_platform(env, predict_outputs(env), tmp_path).index.read_text()
-    llm_pool = env.genai.chatqna.llm_node_pool
     for pool in [*env.node_pools, *env.karpenter.node_pools]:
         assert f"\n### {pool} (" in index
+    served = env.genai.chatqna.llm_from_serving
+    if served is not None:  # ChatQnA calls this model; the chart runs no vLLM
+        pool = env.serving.models[served].pool
+        row = next(line for line in index.splitlines() if line.startswith(f"| {pool} |"))
+        assert f"InferenceService kserve/{served}" in row and "opea-chatqna: vllm" not in index
+        return
+    llm_pool = env.genai.chatqna.llm_node_pool
     row = next(line for line in index.splitlines() if line.startswith(f"| {llm_pool} |"))
     assert "opea-chatqna: vllm" in row.split(" | ")[-1]
     section = index.split(f"### {llm_pool} (")[1].split("\n### ")[0]
@@ -85,7 +91,9 @@ def test_rendered_files_hold_no_secret(tmp_path):
                     if "password" in key.lower() and not key.lower().endswith("key"):
                         # a template over a generator's output (an ExternalSecret's target) is no value
                         placeholder = re.fullmatch(r"\{\{ *\.\w+ *\}\}", str(value))
-                        assert value in ("", None) or placeholder, f"{path}: {key} has a value"
+                        # a *__FILE setting names where the Secret is mounted (Grafana reads it there)
+                        mounted = key.lower().endswith("__file") and str(value).startswith("/")
+                        assert value in ("", None) or placeholder or mounted, f"{path}: {key} has a value"
     assert "Secret" not in kinds  # credentials reach MLflow through an ExternalSecret, not a rendered Secret
     assert "ExternalSecret" in kinds
 

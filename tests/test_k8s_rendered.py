@@ -54,13 +54,13 @@ def test_every_release_renders_or_says_why_not(dev_render: RenderResult):
     assert (dev_render.out_dir / "mlflow.values.yaml").is_file()
 
 
-def test_chatqna_vllm_requests_its_mig_profile_and_lands_on_the_mig_pool_only(dev_render: RenderResult):
-    vllm = one(dev_render, "opea-chatqna", "Deployment", "vllm")
+def test_chatqna_vllm_requests_its_mig_profile_and_lands_on_the_mig_pool_only(chart_llm_render: RenderResult):
+    vllm = one(chart_llm_render, "opea-chatqna", "Deployment", "vllm")
     pod = vllm.body["spec"]["template"]["spec"]
     limits = pod["containers"][0]["resources"]["limits"]
     assert limits["nvidia.com/mig-3g.40gb"] == 1
     assert {"key": "gpu", "operator": "Equal", "value": "mig", "effect": "NoSchedule"} in pod["tolerations"]
-    assert placement(dev_render, "Deployment opea-chatqna-vllm").pools == ("a100-mig",)
+    assert placement(chart_llm_render, "Deployment opea-chatqna-vllm").pools == ("a100-mig",)
 
 
 def test_karpenter_controller_runs_on_the_cpu_pool_with_its_irsa_role(dev_render: RenderResult):
@@ -166,8 +166,8 @@ def test_builtin_objects_are_checked_against_the_kubernetes_schema_and_crs_need_
     assert len(issues) == 2
 
 
-def test_images_lists_every_container_image_with_its_tag(dev_render: RenderResult):
-    chatqna = images_of("opea-chatqna", objects(dev_render, "opea-chatqna"))
+def test_images_lists_every_container_image_with_its_tag(dev_render: RenderResult, chart_llm_render: RenderResult):
+    chatqna = images_of("opea-chatqna", objects(chart_llm_render, "opea-chatqna"))
     vllm = next(i for i in chatqna if i.reference.startswith("vllm/vllm-openai"))
     assert vllm.pinned_by.startswith("tag ") and "opea-chatqna-vllm" in vllm.used_by
     operands = {i.reference.rsplit("/", 1)[-1].split(":")[0] for i in images_of("gpu-operator", objects(dev_render, "gpu-operator"))}

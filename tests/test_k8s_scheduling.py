@@ -18,9 +18,9 @@ from eksml.k8s.rendering.render import render_platform
 from eksml.k8s.checks.scheduling import check_scheduling, place, platform_workloads
 from eksml.contract.outputs import AwsOutputs
 from eksml.paths import HELM_VALUES_DIR
-from shipped import SHIPPED, shipped_data
+from shipped import SHIPPED, dev_with_chart_llm, shipped_data, with_chart_llm
 
-DEV = shipped_data("dev")
+DEV = with_chart_llm(shipped_data("dev"))
 
 
 def unchecked_env(change) -> Environment:
@@ -48,6 +48,9 @@ def test_shipped_llm_lands_on_its_mig_pool_only(env_name):
     env = load_environment(env_name)
     platform = build_platform(env, predict_outputs(env))
     placements = check_scheduling(platform)
+    if env.genai.chatqna.llm_from_serving is not None:  # the chart runs no LLM of its own
+        assert not [p for p in placements if p.workload.name.startswith("opea-chatqna: vllm")]
+        return
     vllm = next(p for p in placements if p.workload.name == "opea-chatqna: vllm")
     assert vllm.pools == (env.genai.chatqna.llm_node_pool,)
     assert vllm.workload.gpu_requests == {"nvidia.com/mig-3g.40gb": 1}
@@ -72,7 +75,7 @@ def test_llm_asking_for_a_profile_outside_the_layout_is_rejected_and_nothing_is_
 
 
 def test_missing_toleration_is_caught():
-    env = load_environment("dev")
+    env = dev_with_chart_llm()
     platform = with_values(build_platform(env, predict_outputs(env)), "opea-chatqna",
                            lambda v: v["vllm"].update(tolerations=[]))
     with pytest.raises(ConfigError) as caught:
@@ -82,7 +85,7 @@ def test_missing_toleration_is_caught():
 
 
 def test_wrong_toleration_value_is_caught():
-    env = load_environment("dev")
+    env = dev_with_chart_llm()
     platform = with_values(build_platform(env, predict_outputs(env)), "opea-chatqna",
                            lambda v: v["vllm"].update(tolerations=[{"key": "gpu", "operator": "Equal", "value": "true",
                                                                    "effect": "NoSchedule"}]))
@@ -97,7 +100,7 @@ def test_selector_matching_no_pool_is_caught_through_an_overlay(tmp_path):
     shutil.copytree(HELM_VALUES_DIR, values_dir)
     (values_dir / "dev").mkdir()
     (values_dir / "dev" / "opea-chatqna.yaml").write_text("vllm:\n  nodeSelector:\n    workload-type: training\n")
-    env = load_environment("dev")
+    env = dev_with_chart_llm()
     with pytest.raises(ConfigError) as caught:
         render_platform(env, predict_outputs(env), tmp_path / "out", values_dir=values_dir)
     [issue] = caught.value.issues
@@ -108,7 +111,7 @@ def test_selector_matching_no_pool_is_caught_through_an_overlay(tmp_path):
 
 
 def test_required_node_affinity_is_evaluated():
-    env = load_environment("dev")
+    env = dev_with_chart_llm()
     affinity = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
         {"matchExpressions": [{"key": "workload-type", "operator": "In", "values": ["research"]}]},
     ]}}}
@@ -120,7 +123,7 @@ def test_required_node_affinity_is_evaluated():
 
 
 def test_gpu_workload_without_selector_or_affinity_is_rejected():
-    env = load_environment("dev")
+    env = dev_with_chart_llm()
     platform = with_values(build_platform(env, predict_outputs(env)), "opea-chatqna",
                            lambda v: v["vllm"].pop("nodeSelector"))
     with pytest.raises(ConfigError) as caught:
@@ -158,7 +161,7 @@ def test_llm_on_a_pool_with_karpenter_overflow_can_use_both():
 
 
 def test_operator_daemonsets_missing_a_pool_taint_is_caught():
-    env = load_environment("dev")
+    env = dev_with_chart_llm()
     platform = with_values(build_platform(env, predict_outputs(env)), "gpu-operator",
                            lambda v: v["daemonsets"].update(tolerations=[{"key": "gpu", "operator": "Exists", "effect": "NoSchedule"}]))
     with pytest.raises(ConfigError) as caught:
@@ -170,7 +173,7 @@ def test_operator_daemonsets_missing_a_pool_taint_is_caught():
 def test_owned_inference_services_are_checked_too():
     from eksml.k8s.checks.scheduling import workloads_in_manifest
 
-    env = load_environment("dev")
+    env = dev_with_chart_llm()
     platform = build_platform(env, predict_outputs(env))
     isvc = {
         "apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",

@@ -42,6 +42,8 @@ def gpu_demands(placements: Sequence[Placement]) -> tuple[PodDemand, ...]:
         workload = placement.workload
         if not workload.asks_for_gpu or not placement.pools:
             continue
+        if workload.replicas == 0 and not workload.max_replicas:  # a template (a training runtime) runs nothing
+            continue
         demands.append(PodDemand(
             workload=workload.name, source=workload.source, path=workload.path, pool=placement.pools[0],
             requests={name: qty for name, qty in workload.gpu_requests.items() if qty > 0},

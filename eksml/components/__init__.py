@@ -28,6 +28,7 @@ from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
 from eksml.components.serving import MODEL_SERVING
 from eksml.components.storage import STORAGE_CLASSES
 from eksml.components.tracing import OTEL_COLLECTOR
+from eksml.components.training import KUBEFLOW_TRAINER
 from eksml.components.velero import VELERO
 from eksml.components.spec import AddonSwitch, ComponentSpec, Identity, Ui
 
@@ -51,6 +52,7 @@ COMPONENTS: tuple[ComponentSpec, ...] = (
     KSERVE_RUNTIMES,
     MLFLOW,
     ARGO_WORKFLOWS,
+    KUBEFLOW_TRAINER,
     VELERO,
     OPEA_CHATQNA,
     MODEL_SERVING,

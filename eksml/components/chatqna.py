@@ -2,7 +2,7 @@
 
 from eksml.components.gpu_operator import GPU_OPERATOR
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
-from eksml.components.serving import MODEL_SERVING
+from eksml.components.serving import MODEL_SERVER_PORT, MODEL_SERVING
 from eksml.components.spec import INTERNET, AddonSwitch, Chart, ComponentSpec, Egress, Gate, Network, Ui
 
 _RELEASE = "opea-chatqna"
@@ -16,7 +16,7 @@ OPEA_CHATQNA = ComponentSpec(
     uis=(Ui("chatqna-ui", service=f"{_RELEASE}-nginx", port=80, health_path="/", local_port=5173, target_port="nginx"),),
     network=Network(egress=(
         Egress(INTERNET, 443, "TEI and vLLM download their models from the Hugging Face hub at start"),
-        Egress(MODEL_SERVING, None, "the LLM step may call a served model"),
+        Egress(MODEL_SERVING, MODEL_SERVER_PORT, "the LLM step may call a served model (llm_from_serving)"),
     )),
     timeout="30m",  # a GPU node may scale up from zero and the model is downloaded at start
 )

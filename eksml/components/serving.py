@@ -12,6 +12,16 @@ MODELS_PREFIX = "models"
 # (<prefix>/<NAME>/<VERSION or ALIAS>/): inside the serving role's grant, so no second grant is needed.
 REGISTRY_EXPORT_PREFIX = f"{MODELS_PREFIX}/registry"
 
+# The Service KServe creates in front of each InferenceService's predictor (Standard mode), and its
+# port (it forwards to the runtime's 8080): the ALB rules and ChatQnA's LLM step call it.
+PREDICTOR_PORT = 80
+MODEL_SERVER_PORT = 8080  # the runtime's port in the predictor pod, where NetworkPolicies admit callers
+
+
+def predictor_service(isvc_name: str) -> str:
+    return f"{isvc_name}-predictor"
+
+
 MODEL_SERVING = ComponentSpec(
     name="model-serving",
     namespace=KSERVE_NAMESPACE,

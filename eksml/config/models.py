@@ -25,7 +25,7 @@ from pydantic import (
 
 from eksml.config.models_addons import Addon, Addons  # noqa: F401 (Addon: re-exported)
 from eksml.config.models_delivery import GitOps
-from eksml.config.models_operations import Backups, Logs
+from eksml.config.models_operations import Backups, Logs, Training
 from eksml.config.models_serving import Access, Serving
 from eksml.config.value_checks import admin_arn, chart_version, instance_family, model_id
 from eksml.contract.names import BACKUPS_BUCKET, bucket_name
@@ -283,10 +283,28 @@ class ChatQnA(Strict):
     flow: list[ChatQnAStage] = Field(default_factory=lambda: ["embedding", "retrieval", "reranking", "llm"])
     embedding_model: ModelId
     reranking_model: ModelId
-    llm_model: ModelId
+    llm_model: ModelId  # the in-chart server's model
     llm_serving: Literal["vllm", "tgi"] = "vllm"
-    llm_node_pool: str
-    llm_gpu: LlmGpu
+    # A model of serving.models: the LLM step calls its KServe vLLM service and the chart runs no LLM
+    # server of its own (one copy of the model on the GPUs, not two). Without it, the chart's vLLM or
+    # TGI runs on llm_node_pool with llm_gpu.
+    llm_from_serving: Optional[DnsLabel] = None
+    llm_node_pool: Optional[str] = None
+    llm_gpu: Optional[LlmGpu] = None
+
+    @model_validator(mode="after")
+    def _one_llm_server(self) -> "ChatQnA":
+        if self.llm_from_serving is not None:
+            extra = [name for name in ("llm_node_pool", "llm_gpu") if getattr(self, name) is not None]
+            if extra:
+                raise ValueError(f"{' and '.join(extra)} place the chart's own LLM server, which does not run with "
+                                 f"llm_from_serving ({self.llm_from_serving}); remove {'them' if len(extra) > 1 else 'it'}")
+        else:
+            missing = [name for name in ("llm_node_pool", "llm_gpu") if getattr(self, name) is None]
+            if missing:
+                raise ValueError(f"set {' and '.join(missing)} for the chart's own LLM server, or llm_from_serving "
+                                 "to a model of serving.models")
+        return self
 
 
 class GenAI(Strict):
@@ -337,6 +355,7 @@ class Environment(Strict):
     gitops: Optional[GitOps] = None
     backups: Optional[Backups] = None  # Velero schedule and retention; prod refuses none (rules_operations.py)
     logs: Logs = Field(default_factory=Logs)  # pod logs in CloudWatch Logs
+    training: Optional[Training] = None  # Kubeflow Trainer's runtimes and the pools they run on
 
     @field_validator("region")
     @classmethod

@@ -1,7 +1,8 @@
-"""Typed day-two sections of the environment file: backups, logs and a served model's autoscaling.
+"""Typed day-two sections of the environment file: backups, logs, a served model's autoscaling and training.
 
 Shape rules only; the rules that need the whole file (prod needs backups, retention CloudWatch
-accepts, scale-to-zero behind an ingress, GPU capacity for `max`) are in rules_operations.py.
+accepts, scale-to-zero behind an ingress, GPU capacity for `max`) are in rules_operations.py, training's in
+rules_training.py.
 """
 
 from __future__ import annotations
@@ -61,3 +62,25 @@ class Autoscaling(_Strict):
         if self.min > self.max:
             raise ValueError(f"min ({self.min}) is larger than max ({self.max})")
         return self
+
+
+TrainingRuntime = Literal["pytorch"]
+
+
+class Training(_Strict):
+    """Kubeflow Trainer's runtimes, each pinned to the GPU pools here (one ClusterTrainingRuntime per
+    runtime and pool). Which pools may train, and how many GPUs a node gives, rules_training.py checks."""
+
+    runtimes: list[TrainingRuntime] = Field(default_factory=lambda: ["pytorch"], min_length=1, max_length=1)
+    pools: list[str] = Field(min_length=1, max_length=20)
+    # torchrun processes (and GPUs) per node; default: every GPU of the pool's instance type, or one
+    # on a time-sliced pool (which hands out one shared GPU per container).
+    gpus_per_node: Optional[StrictInt] = Field(default=None, ge=1, le=64)
+
+    @field_validator("pools")
+    @classmethod
+    def _distinct(cls, pools: list[str]) -> list[str]:
+        repeated = sorted({pool for pool in pools if pools.count(pool) > 1})
+        if repeated:
+            raise ValueError(f"{', '.join(repeated)} named more than once; name each pool once")
+        return pools

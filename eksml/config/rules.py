@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from eksml.catalog import Catalog, load_catalog
 from eksml.config import (aws_names, rules_facts, rules_network, rules_operations, rules_pools, rules_serving,
-                          rules_teams, rules_versions)
+                          rules_teams, rules_training, rules_versions)
 from eksml.config.models import Environment
 from eksml.config.rule_base import Finding, Rule, is_warning, names as _names, needs, runnable
 
@@ -19,7 +19,7 @@ CHATQNA_STAGES = ("embedding", "retrieval", "reranking", "llm")
 
 
 
-@needs("genai", "node_pools")
+@needs("genai", "node_pools", "serving")
 def genai_references(env: Environment, catalog: Catalog) -> Iterator[Finding]:
     chatqna = env.genai.chatqna
     if chatqna is None or not chatqna.enabled:
@@ -32,6 +32,9 @@ def genai_references(env: Environment, catalog: Catalog) -> Iterator[Finding]:
     for required in ("embedding", "retrieval", "llm"):
         if required not in flow:
             yield f"{base}.flow", f"the flow needs the '{required}' stage (reranking is the only optional one)"
+    if chatqna.llm_from_serving is not None:
+        yield from _served_llm_findings(env, chatqna.llm_from_serving)
+        return
     gpu_pools = env.gpu_pools()
     pool = env.node_pools.get(chatqna.llm_node_pool)
     if pool is None:
@@ -71,6 +74,16 @@ def genai_references(env: Environment, catalog: Catalog) -> Iterator[Finding]:
         )
 
 
+def _served_llm_findings(env: Environment, name: str) -> Iterator[Finding]:
+    path = "genai.chatqna.llm_from_serving"
+    model = env.serving.models.get(name)
+    if model is None:
+        yield path, f"'{name}' is not a model of serving.models; served: {_names(env.serving.models)}"
+    elif model.runtime != "vllm":
+        yield path, (f"serving.models.{name} runs on the {model.runtime} runtime, which serves the OpenAI API under "
+                     "/openai/v1; ChatQnA's LLM step calls /v1 (the vllm runtime): set its runtime: vllm")
+
+
 @needs("addons")
 def mlflow_has_its_secret_delivery(env: Environment, _: Catalog) -> Iterator[Finding]:
     if env.addons.mlflow.enabled and not env.addons.external_secrets.enabled:
@@ -91,6 +104,7 @@ RULES: tuple[Rule, ...] = (
     *rules_versions.RULES,
     *rules_serving.RULES,
     *rules_operations.RULES,
+    *rules_training.RULES,
     *rules_teams.RULES,
 )
 

@@ -17,6 +17,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 from eksml.components import described
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
+from eksml.components.serving import MODEL_SERVER_PORT
 from eksml.components.spec import INTERNET, VPC, ComponentSpec, Egress
 from eksml.contract.names import DATABASE_PORT, KUBE_SYSTEM_NAMESPACE
 from eksml.errors import Issue
@@ -26,7 +27,6 @@ from eksml.k8s.checks.rendered_pods import POD_SPEC_PATHS
 from eksml.k8s.model.network_policies import DNS_LABELS, IMDS_CIDR, INFERENCE_POD_LABEL, TEAM_EGRESS
 
 FILE = "NetworkPolicies"  # issues name the flow; the policies come from several files
-PREDICTOR_PORT = 8080  # KServe's model server port
 UNDECLARED_PORT = 65000  # a port no container declares: open only when a rule opens every port
 OUTSIDER = Pod("eksml-outsider", "a pod of a namespace the platform does not know", {"app": "outsider"})
 _WEBHOOK_KINDS = ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration")
@@ -95,7 +95,7 @@ def pods_of(objects: Sequence[Placed], release_namespaces: Mapping[str, str]) ->
         elif obj.kind == "InferenceService":
             pods.append(Pod(namespace, f"InferenceService {namespace}/{obj.name} predictor",
                             {INFERENCE_POD_LABEL: obj.name, "component": "predictor"},
-                            (("http", PREDICTOR_PORT, "TCP"),)))
+                            (("http", MODEL_SERVER_PORT, "TCP"),)))
         elif obj.kind in ("Prometheus", "Alertmanager") and obj.body.get("apiVersion", "").startswith("monitoring."):
             port = 9090 if obj.kind == "Prometheus" else 9093
             pods.append(Pod(namespace, f"{obj.kind} {namespace}/{obj.name}",

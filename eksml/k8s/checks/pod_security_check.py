@@ -16,7 +16,7 @@ from eksml.errors import Issue
 from eksml.k8s.checks.object_checks import Placed
 from eksml.k8s.checks.pod_security import PRIVILEGED, RESTRICTED, Violation, violations
 from eksml.k8s.model.pod_security_levels import EXCEPTION_BY_NAMESPACE
-from eksml.k8s.checks.rendered_pods import POD_SPEC_PATHS
+from eksml.k8s.checks.rendered_pods import POD_SPEC_PATHS, REPLICATED_JOBS_PATHS, replicated_job_templates
 
 ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"
 ENFORCE_VERSION_LABEL = "pod-security.kubernetes.io/enforce-version"
@@ -48,6 +48,9 @@ def pod_specs(obj_body: dict[str, Any], kind: str) -> Iterator[tuple[str, dict[s
                 template = template.get(key) if isinstance(template, dict) else {}
             annotations = ((template or {}).get("metadata") or {}).get("annotations") or {}
             yield ".".join(path), node, annotations
+    elif kind in REPLICATED_JOBS_PATHS:  # a training runtime's pods run where its TrainJobs are
+        for _, path, template in replicated_job_templates(obj_body, kind):
+            yield f"{path}.spec", template["spec"], (template.get("metadata") or {}).get("annotations") or {}
     elif kind == "InferenceService":  # KServe builds the pod from the component spec and its model container
         spec = obj_body.get("spec") or {}
         for part in _ISVC_PARTS:

@@ -9,6 +9,7 @@ for the scheduling check to place against the pools.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any, Iterator, Optional
 
 from eksml.charts.kube_yaml import ManifestObject
@@ -25,6 +26,12 @@ POD_SPEC_PATHS = {
     "Job": ("spec", "template", "spec"),
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
     "Pod": ("spec",),
+}
+# Kinds whose pods are JobSet replicated jobs: Kubeflow Trainer's runtimes, and JobSet itself.
+REPLICATED_JOBS_PATHS = {
+    "ClusterTrainingRuntime": ("spec", "template", "spec", "replicatedJobs"),
+    "TrainingRuntime": ("spec", "template", "spec", "replicatedJobs"),
+    "JobSet": ("spec", "replicatedJobs"),
 }
 # DaemonSets every GPU node needs: without them a GPU node advertises nothing or is not observed.
 _MUST_COVER = re.compile(r"node-exporter|node-feature-discovery-worker|nfd-worker|device-plugin|dcgm-exporter")
@@ -60,6 +67,18 @@ def _dig(body: dict[str, Any], path: tuple[str, ...]) -> Optional[dict[str, Any]
     for key in path:
         node = node.get(key) if isinstance(node, dict) else None
     return node if isinstance(node, dict) else None
+
+
+def replicated_job_templates(body: dict[str, Any], kind: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(job name, field path, pod template) of each replicated job of a JobSet-shaped object."""
+    path = REPLICATED_JOBS_PATHS.get(kind)
+    node: Any = body
+    for key in path or ():
+        node = node.get(key) if isinstance(node, dict) else None
+    for index, job in enumerate(node if path and isinstance(node, list) else []):
+        template = _dig(job, ("template", "spec", "template")) if isinstance(job, dict) else None
+        if template is not None and isinstance(template.get("spec"), dict):
+            yield str(job.get("name", index)), f"{'.'.join(path)}[{index}].template.spec.template", template
 
 
 def pod_requests(spec: dict[str, Any]) -> dict[str, float]:
@@ -112,6 +131,12 @@ def workloads_of_object(release: str, file: str, obj: ManifestObject) -> Iterato
             must_cover = obj.kind == "DaemonSet" and bool(_MUST_COVER.search(obj.name))
             yield workload_of_spec(release, file, str(obj), f"{obj}.{'.'.join(path)}", obj.kind, spec, must_cover,
                                    owner=obj.body.get("spec") if isinstance(obj.body.get("spec"), dict) else None)
+    elif obj.kind in REPLICATED_JOBS_PATHS:
+        for job, template_path, template in replicated_job_templates(obj.body, obj.kind):
+            workload = workload_of_spec(release, file, f"{obj} {job}", f"{obj}.{template_path}.spec", obj.kind,
+                                        template["spec"])
+            # A runtime is a template: its pods exist only while a TrainJob runs on it.
+            yield replace(workload, replicas=0) if obj.kind.endswith("TrainingRuntime") else workload
     elif obj.kind == "ClusterPolicy" and obj.body.get("apiVersion", "").startswith("nvidia.com/"):
         yield from operand_workloads(release, file, obj)
     elif obj.kind == "InferenceService":  # KServe creates its pods from the predictor (and transformer)

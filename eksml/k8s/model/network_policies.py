@@ -81,6 +81,16 @@ def rule(direction: str, peers: list[dict[str, Any]], ports: Iterable[PortSpec] 
     return found
 
 
+def _caller_rules(entries: list[tuple[dict[str, Any], Optional[PortSpec]]]) -> list[dict[str, Any]]:
+    """One ingress rule per port the callers use (a caller of a described port gets that port only)."""
+    by_port: dict[Optional[PortSpec], list[dict[str, Any]]] = {}
+    for peer, port in entries:
+        peers = by_port.setdefault(port, [])
+        if peer not in peers:
+            peers.append(peer)
+    return [rule("Ingress", peers, [port]) for port, peers in by_port.items()]
+
+
 def baseline_policies(ctx: RenderContext, ns: str) -> list[Manifest]:
     """Deny both ways, then DNS, the API server, the own namespace and Prometheus' scrapes."""
     return [
@@ -125,7 +135,8 @@ def platform_policies(ctx: RenderContext, platform: list[str]) -> list[Manifest]
     for team in ctx.env.teams:
         needs[team] += TEAM_EGRESS
     policies: list[Manifest] = []
-    callers: dict[str, list[dict[str, Any]]] = defaultdict(list)  # namespace -> who calls it
+    # namespace -> (who calls it, on which pod port; None: any)
+    callers: dict[str, list[tuple[dict[str, Any], Optional[PortSpec]]]] = defaultdict(list)
     for ns in [*platform, *ctx.env.teams]:
         policies += baseline_policies(ctx, ns)
         named: set[str] = set()
@@ -138,7 +149,7 @@ def platform_policies(ctx: RenderContext, platform: list[str]) -> list[Manifest]
                 named.add(name)
                 policies.append(policy(name, ns, "Egress", [rule("Egress", [_egress_peer(ctx, egress)], [egress.port])]))
             if target is not None and target != ns:
-                callers[target].append(namespace_peer(ns))
+                callers[target].append((namespace_peer(ns), egress.port))
     for spec in _enabled_specs(ctx):
         if spec.network.api_server_ports and spec.namespace in owned:
             policies.append(policy(f"allow-api-server-{spec.name}", spec.namespace, "Ingress",
@@ -146,10 +157,9 @@ def platform_policies(ctx: RenderContext, platform: list[str]) -> list[Manifest]
     for team in ctx.env.teams:
         sources = [FROM_TEAMS] + ([namespace_peer(OPEA_CHATQNA.namespace)] if OPEA_CHATQNA.namespace in owned else [])
         policies.append(policy("allow-inference-clients", team, "Ingress", [rule("Ingress", sources)], INFERENCE_PODS))
-        callers[MLFLOW.namespace].append(FROM_TEAMS)
-        callers[MODEL_SERVING.namespace].append(FROM_TEAMS)
-    for ns, peers in callers.items():
+        callers[MLFLOW.namespace].append((FROM_TEAMS, None))
+        callers[MODEL_SERVING.namespace].append((FROM_TEAMS, None))
+    for ns, entries in callers.items():
         if ns in owned:
-            unique = list({repr(p): p for p in peers}.values())
-            policies.append(policy("allow-platform-callers", ns, "Ingress", [rule("Ingress", unique)]))
+            policies.append(policy("allow-platform-callers", ns, "Ingress", _caller_rules(entries)))
     return policies

@@ -17,11 +17,10 @@ from typing import Any, Optional
 
 from eksml.config.models_serving import Access
 from eksml.components import uis
-from eksml.components.serving import MODEL_SERVING
+from eksml.components.serving import MODEL_SERVING, PREDICTOR_PORT, predictor_service
 from eksml.contract.names import ENVIRONMENT_TAG
 from eksml.components.access import SHARED_ALB_ACCESS
 from eksml.k8s.model.components.base import DescribedComponent
-from eksml.k8s.model.components.serving import PREDICTOR_PORT
 from eksml.k8s.model.context import RenderContext
 from eksml.k8s.model.manifests import metadata
 from eksml.k8s.model.records import Manifest
@@ -48,11 +47,6 @@ UI_BACKENDS: dict[str, Backend] = {
     name: Backend(spec.name, spec.namespace, ui.service, ui.port, ui.health_path, ui.target_port)
     for name, (spec, ui) in uis().items()
 }
-
-
-def predictor_service(isvc_name: str) -> str:
-    """KServe's Service in front of an InferenceService's predictor pods (Standard mode)."""
-    return f"{isvc_name}-predictor"
 
 
 def _annotations(ctx: RenderContext, access: Access, health_path: str) -> dict[str, str]:

@@ -29,10 +29,11 @@ from eksml.k8s.model.pod_security_levels import enforced_level
 PLATFORM_LABEL = "eksml.io/platform"
 UNOWNED_NAMESPACES = KUBERNETES_NAMESPACES
 
+TRAINING_PRIORITY = "training"
 # name -> (value, preemption policy, description)
 PRIORITY_CLASSES: dict[str, tuple[int, str, str]] = {
     "production-inference": (1_000_000, "PreemptLowerPriority", "Serving production traffic; preempts training and batch."),
-    "training": (100_000, "PreemptLowerPriority", "Model training; preempts batch work."),
+    TRAINING_PRIORITY: (100_000, "PreemptLowerPriority", "Model training; preempts batch work."),
     "batch": (10_000, "Never", "Batch and pipeline work; waits for capacity instead of preempting."),
 }
 

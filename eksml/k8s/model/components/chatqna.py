@@ -3,6 +3,8 @@
 Only the LLM needs a GPU. It is pinned to `genai.chatqna.llm_node_pool` by the pool label, tolerates
 that pool's taints (and those of Karpenter pools that overflow it), and asks for the resource the
 pool's sharing mode advertises: a MIG profile on a mixed-strategy MIG pool, else `nvidia.com/gpu`.
+With `llm_from_serving` the chart runs no LLM server: the LLM step calls that served model's KServe
+predictor (externalLLM), so the model sits on the GPUs once.
 
 Every container the values reach runs without privilege escalation or capabilities, with the runtime's
 seccomp profile (`security_values`); all but the UI run as non-root on a read-only root file system.
@@ -18,6 +20,7 @@ from eksml.contract.names import POOL_LABEL
 from eksml.gpu.sharing import GPU_RESOURCE, mig_resource_name, pool_gpu
 from eksml.components.chatqna import OPEA_CHATQNA
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
+from eksml.components.serving import MODEL_SERVING, PREDICTOR_PORT, predictor_service
 from eksml.k8s.model.components.availability import RESTRICTED_CONTAINER, controller_replicas
 from eksml.k8s.model.components.base import DescribedComponent
 from eksml.k8s.model.context import RenderContext
@@ -82,24 +85,37 @@ def llm_tolerations(ctx: RenderContext, pool_name: str) -> list[dict[str, str]]:
     return tolerations
 
 
+def served_llm(name: str) -> dict[str, Any]:
+    """The chart's externalLLM pointed at a served model's KServe predictor (vLLM's OpenAI server,
+    which answers under the InferenceService's name); the chart runs no LLM server of its own."""
+    return {"enabled": True, "LLM_SERVER_HOST": f"{predictor_service(name)}.{MODEL_SERVING.namespace}",
+            "LLM_SERVER_PORT": str(PREDICTOR_PORT), "LLM_MODEL": name,
+            "OPENAI_API_KEY": ""}  # KServe's predictor takes no key; the NetworkPolicies admit ChatQnA
+
+
+def llm_values(ctx: RenderContext, chatqna: ChatQnAConfig) -> dict[str, Any]:
+    off = {"enabled": False}
+    if chatqna.llm_from_serving is not None:
+        return {**{server: off for server in LLM_SERVERS}, "externalLLM": served_llm(chatqna.llm_from_serving)}
+    resource, quantity = llm_gpu_resource(ctx, chatqna)
+    llm = {
+        "enabled": True,
+        "LLM_MODEL_ID": chatqna.llm_model,
+        "accelDevice": "nvidia",
+        "nodeSelector": {POOL_LABEL: chatqna.llm_node_pool},
+        "tolerations": llm_tolerations(ctx, chatqna.llm_node_pool),
+        "resources": {"requests": {resource: quantity}, "limits": {resource: quantity}},
+    }
+    return {server: (llm if server == chatqna.llm_serving else off) for server in LLM_SERVERS}
+
+
 class ChatQnA(DescribedComponent):
     spec = OPEA_CHATQNA
 
     def values(self, ctx: RenderContext) -> dict[str, Any]:
         chatqna = ctx.env.genai.chatqna
         stages = set(chatqna.flow)
-        resource, quantity = llm_gpu_resource(ctx, chatqna)
-        llm = {
-            "enabled": True,
-            "LLM_MODEL_ID": chatqna.llm_model,
-            "accelDevice": "nvidia",
-            "nodeSelector": {POOL_LABEL: chatqna.llm_node_pool},
-            "tolerations": llm_tolerations(ctx, chatqna.llm_node_pool),
-            "resources": {"requests": {resource: quantity}, "limits": {resource: quantity}},
-        }
-        values: dict[str, Any] = {
-            server: (llm if server == chatqna.llm_serving else {"enabled": False}) for server in LLM_SERVERS
-        }
+        values = llm_values(ctx, chatqna)
         retrieval = "retrieval" in stages
         values.update({
             "tei": {"enabled": "embedding" in stages, "EMBEDDING_MODEL_ID": chatqna.embedding_model},

@@ -35,7 +35,6 @@ TRAFFIC_ANNOTATION = "eksml.io/traffic-percent"
 REGISTRY_ANNOTATION = "eksml.io/registry-source"  # the MLflow reference a storageUri was rendered from
 WEIGHTS_ANNOTATION = "eksml.io/weights-from"  # where a replica reads its weights: s3 or the public hub
 ISVC_LABEL = "serving.kserve.io/inferenceservice"
-PREDICTOR_PORT = 80  # the predictor Service KServe creates (<isvc>-predictor) forwards to the runtime's 8080
 METRICS_PORT = 8080
 # ClusterServingRuntimes of the kserve-runtime-configs chart: (runtime, model format, extra args).
 RUNTIMES: dict[str, tuple[str, str, tuple[str, ...]]] = {
