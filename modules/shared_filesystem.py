@@ -47,4 +47,5 @@ class SharedFilesystem(Construct):
             EfsMountTarget(self, f"mount-{index}", file_system_id=self.file_system.id, subnet_id=subnet_id,
                            security_groups=[self.security_group.id])
         self.file_system_id: str = self.file_system.id
+        self.file_system_arn: str = self.file_system.arn
         self.security_group_id: str = self.security_group.id

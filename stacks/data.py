@@ -9,6 +9,9 @@ from __future__ import annotations
 from constructs import Construct
 
 from eksml.config.models import Environment
+from eksml.config.models_operations import aws_backup_cron
+from eksml.contract.names import FILESYSTEM_BACKUP_ROLE, role_name
+from modules.filesystem_backup import FilesystemBackup, FilesystemBackupProps
 from modules.buckets import Buckets, BucketsProps
 from modules.mlflow_database import MlflowDatabase, MlflowDatabaseProps
 from modules.shared_filesystem import SharedFilesystem, SharedFilesystemProps
@@ -31,6 +34,12 @@ class DataStack(EnvironmentStack):
                 self, "efs",
                 SharedFilesystemProps(name=env.cluster.name, vpc_id=vpc_id, subnet_ids=tuple(subnets), aws=self.aws),
             )
+        if self.filesystem is not None and env.backups is not None:
+            FilesystemBackup(self, "efs-backup", FilesystemBackupProps(
+                name=env.cluster.name, file_system_arn=self.filesystem.file_system_arn,
+                schedule=aws_backup_cron(env.backups.schedule), retention_days=env.backups.retention_days,
+                role_name=role_name(env.cluster.name, FILESYSTEM_BACKUP_ROLE), aws=self.aws,
+            ))
         self.database = MlflowDatabase(
             self, "mlflow-db",
             MlflowDatabaseProps.from_environment(env, vpc_id=vpc_id, subnet_ids=subnets, aws=self.aws),

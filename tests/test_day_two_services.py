@@ -1,13 +1,15 @@
 """Backups, logs and traces end to end: Velero's schedule, storage location and identity from the
-environment file and the AWS layer's bucket and role; the OpenTelemetry collector's traces-only
-pipeline to X-Ray, reachable from the teams only."""
+environment file and the AWS layer's bucket and role; AWS Backup's EFS plan on the same schedule;
+the OpenTelemetry collector's traces-only pipeline to X-Ray, reachable from the teams only."""
 
 from __future__ import annotations
 
 import pytest
 
 from eksml.config import load_environment
-from eksml.contract.names import BACKUPS_BUCKET
+from eksml.config.models_operations import aws_backup_cron
+from eksml.contract.names import BACKUPS_BUCKET, FILESYSTEM_BACKUP_ROLE, role_name
+from eksml.emulator.deviations import NOT_EMULATED
 from eksml.k8s.model.platform import build_platform
 from eksml.outputs import predict_outputs
 
@@ -103,3 +105,48 @@ def test_the_collector_may_only_put_traces(synthesized_environments):
     [policy] = [p for p in dev.resources("platform", "aws_iam_role_policy").values() if p["name"] == "otel-collector"]
     [statement] = json.loads(policy["policy"])["Statement"]
     assert sorted(statement["Action"]) == ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+
+
+@pytest.mark.parametrize(("velero", "aws_backup"), [
+    ("0 3 * * *", "cron(0 3 * * ? *)"),
+    ("30 2 * * 1-5", "cron(30 2 ? * 2-6 *)"),  # Velero counts weekdays from 0 (Sunday), AWS from SUN=1
+    ("0 4 * * 0", "cron(0 4 ? * 1 *)"),
+    ("0 4 * * SUN", "cron(0 4 ? * SUN *)"),
+    ("0 */6 * * *", "cron(0 0/6 * * ? *)"),
+    ("15 1 1 * *", "cron(15 1 1 * ? *)"),
+])
+def test_the_efs_plan_runs_on_velero_s_schedule_as_aws_backup_writes_it(velero, aws_backup):
+    assert aws_backup_cron(velero) == aws_backup
+
+
+@pytest.mark.parametrize(("schedule", "fragment"), [
+    ("*/5 * * * *", "at most once an hour"),
+    ("0 3 1 * 1", "not both"),
+    ("0 3 * * */2", "without steps"),
+])
+def test_a_schedule_aws_backup_cannot_run_is_refused(schedule, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        aws_backup_cron(schedule)
+
+
+def test_the_data_stack_backs_efs_up_to_an_encrypted_vault_with_the_environments_retention(synthesized_environments):
+    dev = synthesized_environments["dev"]
+    [plan] = dev.resources("data", "aws_backup_plan").values()
+    [rule] = plan["rule"]
+    assert rule["schedule"] == aws_backup_cron(dev.env.backups.schedule)
+    assert rule["lifecycle"]["delete_after"] == dev.env.backups.retention_days
+    [vault] = dev.resources("data", "aws_backup_vault").values()
+    assert rule["target_vault_name"].startswith("${aws_backup_vault.")
+    assert vault["kms_key_arn"].startswith("${aws_kms_key.")
+    [selection] = dev.resources("data", "aws_backup_selection").values()
+    assert len(selection["resources"]) == 1 and selection["resources"][0].startswith("${aws_efs_file_system.")
+    roles = [r["name"] for r in dev.resources("data", "aws_iam_role").values()]
+    assert role_name(dev.env.cluster.name, FILESYSTEM_BACKUP_ROLE) in roles
+    local = synthesized_environments["local"]  # no backups: no plan
+    assert local.env.backups is None and not local.resources("data", "aws_backup_plan")
+
+
+def test_the_emulator_variant_leaves_the_selection_out_and_says_so(synthesized_dev_on_emulator):
+    assert "aws_backup_selection" in NOT_EMULATED
+    assert synthesized_dev_on_emulator.resources("data", "aws_backup_plan")
+    assert not synthesized_dev_on_emulator.resources("data", "aws_backup_selection")

@@ -31,6 +31,7 @@ from eksml.contract.names import role_name
 from eksml.contract.outputs import AwsOutputs
 from eksml.contract.names import STACK_NAMES
 from eksml.workspace import HISTORY_FILE
+from eksml.emulator.deviations import NOT_EMULATED
 
 
 pytestmark = pytest.mark.emulator
@@ -125,7 +126,7 @@ def test_next_deploy_converges_and_says_what_the_user_got(converged, work):
     for stack in STACK_NAMES:
         assert f"apply {stack}" in err or f"plan {stack}" in err
     assert "Platform 'local' is deployed on the local AWS emulator" in out
-    assert "not emulated aws_eks_access_entry, aws_eks_access_policy_association, aws_eks_addon" in out
+    assert f"not emulated {', '.join(NOT_EMULATED)}" in out
     render = _local_dir(work) / "render"
     assert (render / "README.md").is_file() and list(render.glob("*.values.yaml"))
     assert "stage" in err and "total" in err  # the summary table

@@ -36,6 +36,28 @@ class Backups(_Strict):
         return value
 
 
+def aws_backup_cron(schedule: str) -> str:
+    """A backups.schedule as AWS Backup writes it, cron(minute hour day-of-month month day-of-week year):
+    one day field is `?`, and weekdays count from SUN=1 where Velero's cron counts from 0. ValueError
+    when AWS Backup cannot run it (the EFS plan follows the same schedule as Velero)."""
+    minute, hour, dom, month, dow = schedule.split()
+    if not minute.isdigit():
+        raise ValueError(f"'{schedule}': AWS Backup (the EFS plan) runs at most once an hour, so the minute must be "
+                         "one number (e.g. \"0 3 * * *\")")
+    if dom != "*" and dow != "*":
+        raise ValueError(f"'{schedule}': AWS Backup (the EFS plan) takes a day of the month or a day of the week, "
+                         "not both; set one of them to *")
+    if "/" in dow or "?" in dom + dow:
+        raise ValueError(f"'{schedule}': AWS Backup (the EFS plan) takes weekdays as numbers, names or ranges "
+                         "(e.g. 1-5 or MON-FRI), without steps or ?")
+    hour = hour.replace("*/", "0/")
+    if dow == "*":
+        dom, dow = dom.replace("*/", "1/"), "?"
+    else:
+        dom, dow = "?", re.sub(r"\d+", lambda day: str(int(day.group()) % 7 + 1), dow)
+    return f"cron({minute} {hour} {dom} {month.replace('*/', '1/')} {dow} *)"
+
+
 class Logs(_Strict):
     """Pod logs shipped to CloudWatch Logs; retention defaults by tier (modules/log_group.py)."""
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from eksml.catalog import Catalog
 from eksml.catalog.aws_facts import load_aws_facts
 from eksml.config.models import Environment, PoolKind, Tier
+from eksml.config.models_operations import aws_backup_cron
 from eksml.config.models_serving import ServedModel
 from eksml.config.rule_base import Finding, needs
 
@@ -22,6 +23,17 @@ def prod_has_backups(env: Environment, _: Catalog) -> Iterator[Finding]:
     if tier is Tier.prod and env.backups is None:
         yield "backups", ("prod needs backups of its cluster state and volumes: add backups: "
                           "{schedule: \"0 3 * * *\", retention_days: 14} (a cron schedule and the days Velero keeps each backup)")
+
+
+@needs("backups", "storage")
+def efs_backups_can_follow_the_schedule(env: Environment, _: Catalog) -> Iterator[Finding]:
+    """With EFS, AWS Backup runs the file system's plan on the same schedule as Velero."""
+    if env.backups is None or not env.storage.efs:
+        return
+    try:
+        aws_backup_cron(env.backups.schedule)
+    except ValueError as problem:
+        yield "backups.schedule", str(problem)
 
 
 @needs("logs")
@@ -78,4 +90,4 @@ def autoscaling_fits(env: Environment, catalog: Catalog) -> Iterator[Finding]:
                 f"but autoscaling may ask for {total}: {who} (a canary counts twice); lower max or raise the pool's max_size")
 
 
-RULES = (prod_has_backups, log_retention_accepted, autoscaling_fits)
+RULES = (prod_has_backups, efs_backups_can_follow_the_schedule, log_retention_accepted, autoscaling_fits)

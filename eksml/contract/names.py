@@ -120,9 +120,11 @@ NODE_ROLE = "node"
 KARPENTER_NODE_ROLE = "karpenter-node"
 DATABASE_MONITORING_ROLE = "mlflow-monitoring"
 FLOW_LOGS_ROLE = "vpc-flow-logs"
+FILESYSTEM_BACKUP_ROLE = "efs-backup"  # AWS Backup's role for the EFS file system
 # Role-name suffixes of the AWS layer's own roles; each IRSA role adds its identity key.
 FIXED_ROLE_SUFFIXES: tuple[str, ...] = (
-    CLUSTER_ROLE, NODE_ROLE, KARPENTER_NODE_ROLE, DATABASE_MONITORING_ROLE, FLOW_LOGS_ROLE, *ADDON_SERVICE_ACCOUNTS,
+    CLUSTER_ROLE, NODE_ROLE, KARPENTER_NODE_ROLE, DATABASE_MONITORING_ROLE, FLOW_LOGS_ROLE, FILESYSTEM_BACKUP_ROLE,
+    *ADDON_SERVICE_ACCOUNTS,
 )
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-# Resource types left out when the target is the emulator: moto 5.2.5 answers 404 for them.
-NOT_EMULATED: tuple[str, ...] = ("aws_eks_access_entry", "aws_eks_access_policy_association", "aws_eks_addon")
+# Resource types left out when the target is the emulator: moto 5.2.5 answers 404 for them (the
+# backup selection: moto has AWS Backup vaults and plans, not selections).
+NOT_EMULATED: tuple[str, ...] = ("aws_eks_access_entry", "aws_eks_access_policy_association", "aws_eks_addon",
+                                  "aws_backup_selection")
 
 # What stands in, on the emulator, for values it does not produce.
 EMULATOR_STAND_INS: dict[str, str] = {
