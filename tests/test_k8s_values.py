@@ -29,7 +29,7 @@ from eksml.k8s.rendering.render import RenderResult
 from eksml.k8s.model.values import deep_merge
 from eksml.contract.outputs import AwsOutputs
 from eksml.paths import ENVIRONMENTS_DIR
-from shipped import SHIPPED
+from shipped import SHIPPED, with_chart_llm
 
 SERVICE_ACCOUNTS = irsa_service_accounts()
 MLFLOW_PACKAGE = CHARTS_DIR / "mlflow-1.11.5.tgz"
@@ -171,8 +171,8 @@ def test_mlflow_uses_rds_and_s3_without_credentials_in_values():
 
 
 def test_chatqna_follows_the_flow_and_the_llm_server():
-    data = yaml.safe_load((ENVIRONMENTS_DIR / "dev.yaml").read_text())
-    env = load_environment("dev")
+    data = with_chart_llm(yaml.safe_load((ENVIRONMENTS_DIR / "dev.yaml").read_text()))
+    env = Environment.model_validate(data)  # dev with ChatQnA's own vLLM (dev itself calls KServe's model)
     values = build_platform(env, predict_outputs(env)).component("opea-chatqna").values
     assert (values["teirerank"]["enabled"], values["teirerank"]["RERANK_MODEL_ID"]) == (
         True, env.genai.chatqna.reranking_model)

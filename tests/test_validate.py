@@ -14,9 +14,10 @@ from click.testing import CliRunner
 
 from eksml.cli import cli
 from eksml.paths import ENVIRONMENTS_DIR, PROJECT_ROOT
-from shipped import SHIPPED, shipped_data
+from shipped import SHIPPED, shipped_data, with_chart_llm
 
-DEV = shipped_data("dev")
+# with ChatQnA's own vLLM back (dev calls KServe's model): these cases test that server's placement
+DEV = with_chart_llm(shipped_data("dev"))
 
 
 def write_env(tmp_path: Path, data: dict, stem: str | None = None) -> Path:

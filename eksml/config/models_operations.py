@@ -15,6 +15,40 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, field
 # Five cron fields (minute hour day-of-month month day-of-week), as Velero schedules take them.
 _CRON_FIELD = r"[0-9*/,\-A-Za-z?]+"
 _CRON = re.compile(rf"^{_CRON_FIELD}( {_CRON_FIELD}){{4}}$")
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+# name, lowest, highest, names (the first name is the lowest value): Velero's cron parser's bounds.
+_CRON_FIELDS = (("minute", 0, 59, ()), ("hour", 0, 23, ()), ("day of the month", 1, 31, ()),
+                ("month", 1, 12, _MONTHS), ("day of the week", 0, 6, _DAYS))
+
+
+def _cron_value(end: str, name: str, low: int, high: int, names: tuple[str, ...]) -> int | str:
+    """The value of one end of a range, or the words saying what the field takes."""
+    if end.upper() in names:
+        return names.index(end.upper()) + low
+    if end.isdigit() and low <= int(end) <= high:
+        return int(end)
+    spelled = f", or {names[0]}-{names[-1]}" if names else ""
+    return f"'{end}' is outside the {name} field ({low}-{high}{spelled})"
+
+
+def _cron_field_problem(text: str, name: str, low: int, high: int, names: tuple[str, ...]) -> str | None:
+    for part in text.split(","):
+        body, slash, step = part.partition("/")
+        if slash and (not step.isdigit() or int(step) == 0):
+            return f"the {name} step '{step}' is not a positive number"
+        if body in ("*", "?"):
+            continue
+        ends = body.split("-")
+        if len(ends) > 2 or "" in ends:
+            return f"'{part}' does not fit the {name} field: a number, a range a-b, * or a list of them"
+        values = [_cron_value(end, name, low, high, names) for end in ends]
+        problem = next((v for v in values if isinstance(v, str)), None)
+        if problem is not None:
+            return problem
+        if len(values) == 2 and values[0] > values[1]:
+            return f"the {name} range '{body}' runs backwards"
+    return None
 
 
 class _Strict(BaseModel):
@@ -33,6 +67,10 @@ class Backups(_Strict):
         if not _CRON.match(value):
             raise ValueError(f"'{value}' is not a cron schedule: five fields, minute hour day month weekday "
                              "(e.g. \"0 3 * * *\")")
+        for text, field in zip(value.split(), _CRON_FIELDS):
+            problem = _cron_field_problem(text, *field)
+            if problem is not None:
+                raise ValueError(f"'{value}': {problem}")
         return value
 
 

@@ -13,6 +13,7 @@ from eksml.deploy.pipeline import load_history
 from eksml.table import text_table
 
 if TYPE_CHECKING:
+    from eksml.k8s.cluster.backups import BackupStatus
     from eksml.k8s.model.applications import ApplicationStatus
     from eksml.k8s.cluster.live import ReleaseStatus
 
@@ -86,6 +87,20 @@ def applications_of(env: Environment, kubeconfig: Optional[str], context: Option
     from eksml.k8s.model.applications import application_status
 
     return application_status(env, Path(kubeconfig) if kubeconfig else None, context)
+
+
+def backups_of(env: Environment, kubeconfig: Optional[str], context: Optional[str]) -> list["BackupStatus"]:
+    from eksml.k8s.cluster.backups import backup_status
+
+    return backup_status(env, Path(kubeconfig) if kubeconfig else None, context)
+
+
+def format_backups(backups: list["BackupStatus"]) -> str:
+    if not backups:
+        return "backups: no scheduled backup yet (Velero makes the first on the schedule's next run)"
+    rows = [("schedule", "last backup", "phase", "started", "finished")]
+    rows += [(b.schedule, b.backup, b.phase, b.started or "-", b.finished or "-") for b in backups]
+    return "\n".join(text_table(rows))
 
 
 def format_applications(applications: list["ApplicationStatus"]) -> str:
