@@ -4,7 +4,6 @@ keeps failing is seen before a restore needs it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -12,11 +11,11 @@ from typing import Any, Optional
 from eksml.components.velero import VELERO
 from eksml.config import Environment
 from eksml.errors import StageError, first_line
+from eksml.k8s.model.custom_objects import ListObjects, custom_object_lister
 
 GROUP, VERSION, PLURAL = "velero.io", "v1", "backups"
 SCHEDULE_LABEL = "velero.io/schedule-name"  # Velero labels each backup a schedule makes with its name
 
-ListBackups = Callable[[str, str], list[dict[str, Any]]]  # (namespace, label selector) -> items
 
 
 @dataclass(frozen=True)
@@ -36,11 +35,11 @@ class BackupStatus:
 
 
 def backup_status(env: Environment, kubeconfig: Optional[Path], context: Optional[str], *,
-                  list_backups: Optional[ListBackups] = None) -> list[BackupStatus]:
+                  list_backups: Optional[ListObjects] = None) -> list[BackupStatus]:
     """The newest backup per schedule; none at all (or no backups section) is an empty list."""
     if env.backups is None:
         return []
-    lister = list_backups or _cluster_lister(kubeconfig, context)
+    lister = list_backups or custom_object_lister(GROUP, VERSION, PLURAL, kubeconfig, context)
     try:
         items = lister(VELERO.namespace, SCHEDULE_LABEL)
     except Exception as exc:  # the client raises ApiException, urllib3 and config errors alike
@@ -65,14 +64,3 @@ def _status_of(schedule: str, item: dict[str, Any]) -> BackupStatus:
                         phase=status.get("phase") or "Unknown", started=_started(item),
                         finished=str(status.get("completionTimestamp") or ""))
 
-
-def _cluster_lister(kubeconfig: Optional[Path], context: Optional[str]) -> ListBackups:
-    def list_backups(namespace: str, selector: str) -> list[dict[str, Any]]:
-        from kubernetes import client, config
-
-        api = config.new_client_from_config(config_file=str(kubeconfig) if kubeconfig else None, context=context)
-        found = client.CustomObjectsApi(api).list_namespaced_custom_object(
-            GROUP, VERSION, namespace, PLURAL, label_selector=selector)
-        return list(found.get("items") or [])
-
-    return list_backups

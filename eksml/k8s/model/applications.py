@@ -3,7 +3,6 @@ mode `eksml status --context` shows each one's sync and health instead of asking
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -11,12 +10,12 @@ from typing import Any, Optional
 from eksml.config import Environment
 from eksml.contract.names import ENVIRONMENT_TAG
 from eksml.errors import StageError, first_line
+from eksml.k8s.model.custom_objects import ListObjects, custom_object_lister
 from eksml.k8s.model.components.argocd import ARGOCD_NAMESPACE
 
 # Application is argoproj.io/v1alpha1 in every Argo CD release the argo-cd chart installs.
 GROUP, VERSION, PLURAL = "argoproj.io", "v1alpha1", "applications"
 
-ListApplications = Callable[[str, str], list[dict[str, Any]]]  # (namespace, label selector) -> items
 
 
 @dataclass(frozen=True)
@@ -35,9 +34,9 @@ class ApplicationStatus:
 
 
 def application_status(env: Environment, kubeconfig: Optional[Path], context: Optional[str], *,
-                       list_applications: Optional[ListApplications] = None) -> list[ApplicationStatus]:
+                       list_applications: Optional[ListObjects] = None) -> list[ApplicationStatus]:
     """Every Application labelled with the environment, by name; a cluster without one is an error."""
-    lister = list_applications or _cluster_lister(kubeconfig, context)
+    lister = list_applications or custom_object_lister(GROUP, VERSION, PLURAL, kubeconfig, context)
     try:
         items = lister(ARGOCD_NAMESPACE, f"{ENVIRONMENT_TAG}={env.name}")
     except Exception as exc:  # the client raises ApiException, urllib3 and config errors alike
@@ -59,14 +58,3 @@ def _status_of(item: dict[str, Any]) -> ApplicationStatus:
         revision=str(sync.get("revision") or ""),
     )
 
-
-def _cluster_lister(kubeconfig: Optional[Path], context: Optional[str]) -> ListApplications:
-    def list_applications(namespace: str, selector: str) -> list[dict[str, Any]]:
-        from kubernetes import client, config
-
-        api = config.new_client_from_config(config_file=str(kubeconfig) if kubeconfig else None, context=context)
-        found = client.CustomObjectsApi(api).list_namespaced_custom_object(
-            GROUP, VERSION, namespace, PLURAL, label_selector=selector)
-        return list(found.get("items") or [])
-
-    return list_applications
