@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from eksml.components.karpenter import KARPENTER
 from eksml.components.load_balancer_controller import AWS_LOAD_BALANCER_CONTROLLER
 from eksml.components.spec import (
-    ArtifactPrefix, BackupStore, ComponentSpec, DatabaseSecretRead, Grant, PodLogsWrite, TracesWrite,
+    ArtifactPrefix, BackupStore, ComponentSpec, DatabaseSecretRead, DatasetsRead, Grant, PodLogsWrite, TracesWrite,
 )
 from modules.aws_context import AwsArns
 from modules.controller_policies import aws_load_balancer_controller, karpenter
@@ -118,6 +118,16 @@ def _prefix_access(sid: str, store: ArtifactStore, prefix: str, *, write: bool, 
     )
 
 
+def datasets_read(sid: str, store: ArtifactStore, aws: AwsArns) -> RolePermissions:
+    """Every object of the datasets bucket, read-only: a pipeline run names its prefix as a parameter."""
+    return RolePermissions(statements=(
+        Statement(sid=f"{sid}Objects", actions=_S3_READ, resources=(f"{store.bucket_arn}/*",)),
+        Statement(sid=f"{sid}List", actions=("s3:ListBucket", "s3:GetBucketLocation"), resources=(store.bucket_arn,)),
+        Statement(sid=f"{sid}ObjectKey", actions=("kms:Decrypt",), resources=(store.key_arn,),
+                  conditions=(Condition("StringEquals", "kms:ViaService", (f"s3.{aws.region}.amazonaws.com",)),)),
+    ))
+
+
 def database_secret_read(sid: str, db_master_secret_arn: str) -> RolePermissions:
     return RolePermissions(
         statements=(
@@ -144,6 +154,7 @@ class GrantTargets:
     pod_log_group_arn: str
     volume_key_arn: str
     backups: ArtifactStore | None  # the backup bucket, when the environment has backups
+    datasets: ArtifactStore | None = None  # the datasets bucket, when storage.buckets lists it
 
 
 CONTROLLER_POLICIES: dict[str, Callable[[GrantTargets], RolePermissions]] = {
@@ -162,6 +173,10 @@ def _granted(component: ComponentSpec, grant: Grant, targets: GrantTargets) -> R
         return pod_logs_write(grant.sid, targets.pod_log_group_arn)
     if isinstance(grant, TracesWrite):
         return traces_write(grant.sid)
+    if isinstance(grant, DatasetsRead):
+        if targets.datasets is None:
+            raise ValueError(f"{component.name} reads the datasets bucket, which storage.buckets does not list")
+        return datasets_read(grant.sid, targets.datasets, targets.aws)
     if isinstance(grant, BackupStore):
         if targets.backups is None:
             raise ValueError(f"{component.name} needs the backup bucket, which exists only with backups set")

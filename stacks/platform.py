@@ -16,11 +16,19 @@ from modules.shared_filesystem import NFS_PORT
 from modules.workload_identity import WorkloadIdentity, WorkloadIdentityProps
 from eksml.components import identities
 from eksml.config.components import component_enabled
-from eksml.contract.names import ARTIFACTS_BUCKET, BACKUPS_BUCKET, DATABASE_PORT, Output, ServiceAccount, StackName
+from eksml.contract.names import (
+    ARTIFACTS_BUCKET, BACKUPS_BUCKET, DATABASE_PORT, DATASETS_BUCKET, Output, ServiceAccount, StackName,
+)
 from stacks.base import EnvironmentStack, StackSettings
 from stacks.cluster import ClusterStack
 from stacks.data import DataStack
 from stacks.karpenter import KarpenterStack
+
+
+def bucket_store(data: DataStack, item: str) -> irsa_policies.ArtifactStore | None:
+    """One of the data stack's buckets (all share its KMS key), when the environment has it."""
+    arn = data.buckets.bucket_arns.get(item)
+    return irsa_policies.ArtifactStore(bucket_arn=arn, key_arn=data.buckets.key_arn) if arn else None
 
 
 class PlatformStack(EnvironmentStack):
@@ -49,9 +57,7 @@ class PlatformStack(EnvironmentStack):
             db_master_secret_arn=data.database.master_secret_arn,
             karpenter_node_role_arn=prerequisites.node_role_arn, karpenter_queue_arn=prerequisites.queue_arn,
             pod_log_group_arn=cluster.pod_logs.arn, volume_key_arn=cluster.ebs_key.key_arn,
-            backups=(irsa_policies.ArtifactStore(bucket_arn=data.buckets.bucket_arns[BACKUPS_BUCKET],
-                                                 key_arn=data.buckets.key_arn)
-                     if BACKUPS_BUCKET in data.buckets.bucket_arns else None),
+            backups=bucket_store(data, BACKUPS_BUCKET), datasets=bucket_store(data, DATASETS_BUCKET),
         )
         self.identity = WorkloadIdentity(
             self, "app-identity",

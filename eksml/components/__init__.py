@@ -25,6 +25,7 @@ from eksml.components.load_balancer_controller import AWS_LOAD_BALANCER_CONTROLL
 from eksml.components.metrics_server import METRICS_SERVER
 from eksml.components.mlflow import MLFLOW
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
+from eksml.components.pipeline import ML_PIPELINE
 from eksml.components.serving import MODEL_SERVING
 from eksml.components.storage import STORAGE_CLASSES
 from eksml.components.tracing import OTEL_COLLECTOR
@@ -53,6 +54,7 @@ COMPONENTS: tuple[ComponentSpec, ...] = (
     MLFLOW,
     ARGO_WORKFLOWS,
     KUBEFLOW_TRAINER,
+    ML_PIPELINE,
     VELERO,
     OPEA_CHATQNA,
     MODEL_SERVING,

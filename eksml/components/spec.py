@@ -91,7 +91,15 @@ class TracesWrite:
     sid: str = "WriteTraces"
 
 
-Grant = Union[ArtifactPrefix, DatabaseSecretRead, ControllerPolicy, PodLogsWrite, BackupStore, TracesWrite]
+@dataclass(frozen=True)
+class DatasetsRead:
+    """Objects of the datasets bucket, read-only (and listing): where pipelines ingest raw data from."""
+
+    sid: str = "ReadDatasets"
+
+
+Grant = Union[ArtifactPrefix, DatabaseSecretRead, ControllerPolicy, PodLogsWrite, BackupStore, TracesWrite,
+              DatasetsRead]
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from eksml.catalog import Catalog
 from eksml.config.models import Environment, NodePool, PoolKind
 from eksml.config.rule_base import Finding, names, needs
+from eksml.contract.names import DATASETS_BUCKET
 
 
 def node_gpus(pool: NodePool, catalog: Catalog) -> int:
@@ -63,4 +64,13 @@ def training_has_checkpoints_and_tracking(env: Environment, _: Catalog) -> Itera
         yield "training", "training runs are tracked in MLflow: enable addons.mlflow"
 
 
-RULES = (training_pools_have_gpus, training_has_checkpoints_and_tracking)
+@needs("training", "storage", "addons")
+def pipeline_has_datasets(env: Environment, _: Catalog) -> Iterator[Finding]:
+    """The training pipeline (Argo Workflows, wherever training is declared) ingests from the datasets bucket."""
+    if env.training is None or not env.addons.argo_workflows.enabled or DATASETS_BUCKET in env.storage.buckets:
+        return
+    yield "storage.buckets", (f"the training pipeline reads raw data from the '{DATASETS_BUCKET}' bucket: add "
+                              f"'{DATASETS_BUCKET}' to storage.buckets, or disable addons.argo_workflows")
+
+
+RULES = (training_pools_have_gpus, training_has_checkpoints_and_tracking, pipeline_has_datasets)

@@ -113,6 +113,8 @@ DATABASE_PORT = 5432
 ARTIFACTS_BUCKET = "artifacts"
 # The bucket Velero keeps cluster backups in: made by the data stack whenever `backups` is set.
 BACKUPS_BUCKET = "backups"
+# The bucket raw training data lands in: the pipeline's ingest step reads it, nothing writes it.
+DATASETS_BUCKET = "datasets"
 
 # Role-name suffixes besides the IRSA keys.
 CLUSTER_ROLE = "cluster"

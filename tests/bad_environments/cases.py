@@ -305,6 +305,7 @@ BAD: dict[str, Case] = {
     "training-runtime-unknown": case(Set("training.runtimes", ["jax"]), path="training.runtimes[0]", fragment="is not allowed"),
     "training-gpus-beyond-node": case(Set("training.gpus_per_node", 16), path="training.gpus_per_node", fragment="has 8"),
     "training-gpus-time-sliced": case(Set("training.gpus_per_node", 2), path="training.gpus_per_node", fragment="failRequestsGreaterThanOne"),
+    "pipeline-without-datasets": case(Set("storage.buckets", ["artifacts", "logs"]), path="storage.buckets", fragment="reads raw data from the 'datasets' bucket"),
     "training-gpus-zero": case(Set("training.gpus_per_node", 0), path="training.gpus_per_node", fragment="greater than or equal to 1"),
     "training-without-efs": case(Set("storage.efs", False), path="training", fragment="kept on EFS"),
     "training-without-mlflow": case(Set("addons.mlflow.enabled", False), path="training", fragment="tracked in MLflow"),

@@ -13,6 +13,7 @@ from typing import Any, Iterator
 from eksml.charts.kube_yaml import ManifestObject
 
 _CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
+_STEP_CONTAINERS = ("container", "script")  # Argo templates: one container each
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ def _walk(node: Any) -> Iterator[tuple[str, str]]:
                 for container in value:
                     if isinstance(container, dict) and isinstance(container.get("image"), str):
                         yield str(container.get("name", "")), container["image"]
+            if key in _STEP_CONTAINERS and isinstance(value, dict) and isinstance(value.get("image"), str):
+                yield str(node.get("name", "")), value["image"]  # an Argo template, named as its step
             yield from _walk(value)
     elif isinstance(node, list):
         for item in node:

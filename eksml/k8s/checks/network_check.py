@@ -23,7 +23,7 @@ from eksml.contract.names import DATABASE_PORT, KUBE_SYSTEM_NAMESPACE
 from eksml.errors import Issue
 from eksml.k8s.checks.object_checks import Placed
 from eksml.k8s.checks.reachability import Address, Endpoint, Pod, PolicySet, selects
-from eksml.k8s.checks.rendered_pods import POD_SPEC_PATHS
+from eksml.k8s.checks.rendered_pods import POD_SPEC_PATHS, WORKFLOW_SPEC_PATHS, workflow_step_pods
 from eksml.k8s.model.network_policies import DNS_LABELS, IMDS_CIDR, INFERENCE_POD_LABEL, TEAM_EGRESS
 
 FILE = "NetworkPolicies"  # issues name the flow; the policies come from several files
@@ -75,6 +75,9 @@ class Platform:
     components: tuple[ComponentSpec, ...]
 
 
+WORKFLOW_POD_LABEL = "workflows.argoproj.io/workflow"
+
+
 def pods_of(objects: Sequence[Placed], release_namespaces: Mapping[str, str]) -> list[Pod]:
     pods = []
     for placed in objects:
@@ -96,6 +99,9 @@ def pods_of(objects: Sequence[Placed], release_namespaces: Mapping[str, str]) ->
             pods.append(Pod(namespace, f"InferenceService {namespace}/{obj.name} predictor",
                             {INFERENCE_POD_LABEL: obj.name, "component": "predictor"},
                             (("http", MODEL_SERVER_PORT, "TCP"),)))
+        elif obj.kind in WORKFLOW_SPEC_PATHS:  # Argo labels each step's pod with the workflow's name
+            pods += [Pod(namespace, f"{obj.kind} {namespace}/{obj.name} step {step}",
+                         {WORKFLOW_POD_LABEL: obj.name}, ()) for step, _, _ in workflow_step_pods(obj.body, obj.kind)]
         elif obj.kind in ("Prometheus", "Alertmanager") and obj.body.get("apiVersion", "").startswith("monitoring."):
             port = 9090 if obj.kind == "Prometheus" else 9093
             pods.append(Pod(namespace, f"{obj.kind} {namespace}/{obj.name}",

@@ -16,7 +16,9 @@ from eksml.errors import Issue
 from eksml.k8s.checks.object_checks import Placed
 from eksml.k8s.checks.pod_security import PRIVILEGED, RESTRICTED, Violation, violations
 from eksml.k8s.model.pod_security_levels import EXCEPTION_BY_NAMESPACE
-from eksml.k8s.checks.rendered_pods import POD_SPEC_PATHS, REPLICATED_JOBS_PATHS, replicated_job_templates
+from eksml.k8s.checks.rendered_pods import (
+    POD_SPEC_PATHS, REPLICATED_JOBS_PATHS, WORKFLOW_SPEC_PATHS, replicated_job_templates, workflow_step_pods,
+)
 
 ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"
 ENFORCE_VERSION_LABEL = "pod-security.kubernetes.io/enforce-version"
@@ -51,6 +53,9 @@ def pod_specs(obj_body: dict[str, Any], kind: str) -> Iterator[tuple[str, dict[s
     elif kind in REPLICATED_JOBS_PATHS:  # a training runtime's pods run where its TrainJobs are
         for _, path, template in replicated_job_templates(obj_body, kind):
             yield f"{path}.spec", template["spec"], (template.get("metadata") or {}).get("annotations") or {}
+    elif kind in WORKFLOW_SPEC_PATHS:  # Argo runs each step as a pod of the workflow's namespace
+        for _, path, pod in workflow_step_pods(obj_body, kind):
+            yield path, pod, {}
     elif kind == "InferenceService":  # KServe builds the pod from the component spec and its model container
         spec = obj_body.get("spec") or {}
         for part in _ISVC_PARTS:

@@ -33,6 +33,14 @@ REPLICATED_JOBS_PATHS = {
     "TrainingRuntime": ("spec", "template", "spec", "replicatedJobs"),
     "JobSet": ("spec", "replicatedJobs"),
 }
+# Kinds whose pods are Argo steps (a pod per container or script template while a workflow runs).
+WORKFLOW_SPEC_PATHS = {
+    "WorkflowTemplate": ("spec",),
+    "ClusterWorkflowTemplate": ("spec",),
+    "Workflow": ("spec",),
+    "CronWorkflow": ("spec", "workflowSpec"),
+}
+_STEP_POD_FIELDS = ("securityContext", "nodeSelector", "tolerations", "affinity", "automountServiceAccountToken")
 # DaemonSets every GPU node needs: without them a GPU node advertises nothing or is not observed.
 _MUST_COVER = re.compile(r"node-exporter|node-feature-discovery-worker|nfd-worker|device-plugin|dcgm-exporter")
 # ClusterPolicy operand -> the node label the operator sets on GPU nodes to deploy it, and its DaemonSet
@@ -79,6 +87,23 @@ def replicated_job_templates(body: dict[str, Any], kind: str) -> Iterator[tuple[
         template = _dig(job, ("template", "spec", "template")) if isinstance(job, dict) else None
         if template is not None and isinstance(template.get("spec"), dict):
             yield str(job.get("name", index)), f"{'.'.join(path)}[{index}].template.spec.template", template
+
+
+def workflow_step_pods(body: dict[str, Any], kind: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(template name, field path, pod spec) of each step pod of an Argo workflow-shaped object: the
+    template's own pod fields, else the workflow's, around its one main container."""
+    path = WORKFLOW_SPEC_PATHS.get(kind)
+    spec = _dig(body, path) if path else None
+    for index, template in enumerate((spec or {}).get("templates") or []):
+        if not isinstance(template, dict):
+            continue
+        for key in ("container", "script"):
+            container = template.get(key)
+            if isinstance(container, dict):
+                pod = {field: template.get(field, spec.get(field)) for field in _STEP_POD_FIELDS  # type: ignore[union-attr]
+                       if template.get(field, spec.get(field)) is not None}  # type: ignore[union-attr]
+                yield (str(template.get("name", index)), f"{'.'.join(path or ())}.templates[{index}].{key}",
+                       {**pod, "containers": [{"name": "main", **container}]})
 
 
 def pod_requests(spec: dict[str, Any]) -> dict[str, float]:
@@ -137,6 +162,10 @@ def workloads_of_object(release: str, file: str, obj: ManifestObject) -> Iterato
                                         template["spec"])
             # A runtime is a template: its pods exist only while a TrainJob runs on it.
             yield replace(workload, replicas=0) if obj.kind.endswith("TrainingRuntime") else workload
+    elif obj.kind in WORKFLOW_SPEC_PATHS:  # a step's pod exists only while a workflow runs it
+        for step, step_path, pod in workflow_step_pods(obj.body, obj.kind):
+            yield replace(workload_of_spec(release, file, f"{obj} step {step}", f"{obj}.{step_path}", obj.kind, pod),
+                          replicas=0)
     elif obj.kind == "ClusterPolicy" and obj.body.get("apiVersion", "").startswith("nvidia.com/"):
         yield from operand_workloads(release, file, obj)
     elif obj.kind == "InferenceService":  # KServe creates its pods from the predictor (and transformer)

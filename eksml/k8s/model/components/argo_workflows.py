@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from eksml.components.argo_workflows import ARGO_WORKFLOWS
+from eksml.components.argo_workflows import ARGO_WORKFLOWS, ARTIFACT_PREFIX
 from eksml.k8s.model.components.base import DescribedComponent
 from eksml.k8s.model.context import RenderContext
 
@@ -42,6 +42,8 @@ class ArgoWorkflows(DescribedComponent):
                     "bucket": ctx.bucket("artifacts"),
                     "endpoint": f"s3.{ctx.env.region}.amazonaws.com",
                     "region": ctx.env.region,
+                    # Argo's default key is <workflow>/<pod> at the bucket's root: its role may write only here.
+                    "keyFormat": ARTIFACT_PREFIX + "/{{workflow.name}}/{{pod.name}}",
                     "useSDKCreds": True,
                     "encryptionOptions": {"enableEncryption": True},
                 },

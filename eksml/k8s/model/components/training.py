@@ -49,7 +49,7 @@ def gpus_per_node(ctx: RenderContext, pool_name: str) -> int:
     return 1 if pool.kind is PoolKind.gpu_time_slicing else node_gpus(pool, ctx.catalog)
 
 
-def _mlflow_url() -> str:
+def mlflow_url() -> str:
     ui = MLFLOW.uis[0]
     return f"http://{ui.service}.{MLFLOW.namespace}.svc:{ui.port}"
 
@@ -61,7 +61,7 @@ def _node_container(gpus: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         "image": PYTORCH_IMAGE,
         "imagePullPolicy": "Always",
         "env": [
-            {"name": "MLFLOW_TRACKING_URI", "value": _mlflow_url()},
+            {"name": "MLFLOW_TRACKING_URI", "value": mlflow_url()},
             # Each TrainJob is an MLflow experiment of its own name, and checkpoints under it.
             {"name": "TRAINJOB_NAME", "valueFrom": {"fieldRef": {
                 "fieldPath": "metadata.labels['jobset.sigs.k8s.io/jobset-name']"}}},
