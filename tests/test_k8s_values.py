@@ -94,10 +94,14 @@ def test_argo_installs_its_crds_from_the_chart_not_from_github(dev_render: Rende
     assert not {"accessKeySecret", "secretKeySecret"} & set(s3)
 
 
+# IRSA key -> the component whose ServiceAccount eksml renders as an object of its own (not chart values).
+OWNED_ACCOUNTS = {"kserve": "kserve", "ml-pipeline": "ml-pipeline"}
+
+
 def test_irsa_annotations_reach_the_rendered_service_accounts(dev_render: RenderResult):
     arns = predict_outputs(load_environment("dev")).irsa_role_arns
     for key, (namespace, name) in SERVICE_ACCOUNTS.items():
-        if key in ("ebs-csi", "mlflow", "kserve"):  # EKS add-on; mlflow not templated; kserve's is eksml's own
+        if key in ("ebs-csi", "mlflow", *OWNED_ACCOUNTS):  # EKS add-on; mlflow not templated; the rest eksml's own
             continue
         [account] = [o for r in dev_render.charts.releases for o in r.objects
                      if o.kind == "ServiceAccount" and o.name == name and (o.namespace or r.component.namespace) == namespace]
@@ -116,8 +120,7 @@ def test_irsa_service_accounts_match_the_aws_layer(env_name):
             sa = sa[key]
         return component.namespace, sa["name"], sa["annotations"][IRSA_ANNOTATION]
 
-    kserve_sa = next(m for m in platform.component("kserve").prerequisites if m["kind"] == "ServiceAccount")
-    # Where each chart takes its service account (the charts differ); kserve's is an owned object.
+    # Where each chart takes its service account (the charts differ); OWNED_ACCOUNTS are objects.
     paths = {
         "aws-load-balancer-controller": ("aws-load-balancer-controller", "serviceAccount"),
         "karpenter": ("karpenter", "serviceAccount"),
@@ -131,8 +134,12 @@ def test_irsa_service_accounts_match_the_aws_layer(env_name):
     }
     installed = {c.name for c in platform.components}
     found = {key: by_release(*path) for key, path in paths.items() if path[0] in installed}
-    found["kserve"] = (kserve_sa["metadata"]["namespace"], kserve_sa["metadata"]["name"],
-                       kserve_sa["metadata"]["annotations"][IRSA_ANNOTATION])
+    for key, release in OWNED_ACCOUNTS.items():  # ServiceAccounts eksml renders itself
+        if release in installed:
+            component = platform.component(release)
+            account = next(m for m in (*component.prerequisites, *component.objects) if m["kind"] == "ServiceAccount")
+            found[key] = (account["metadata"]["namespace"], account["metadata"]["name"],
+                          account["metadata"]["annotations"][IRSA_ANNOTATION])
     # The EBS CSI driver is an EKS add-on of the AWS layer, not a chart of this layer.
     expected = {key for key in SERVICE_ACCOUNTS if key != "ebs-csi"}
     expected -= {identity.key for spec, identity in identities() if spec.name not in installed}

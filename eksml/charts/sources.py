@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import ValidationError
 
 from eksml.config.models import Charts, Environment
-from eksml.errors import ConfigError, Issue
+from eksml.errors import ConfigError, Issue, StageError
 
 MIRROR_ENV = "EKSML_CHART_MIRROR"
 OCI = "oci://"
@@ -54,6 +54,10 @@ class ChartRequest:
         return f"{self.name}-{self.version}.tgz"
 
     def from_mirror(self, mirror: Optional[str]) -> "ChartRequest":
+        if not mirror and not self.repository:  # a chart no publisher serves (Chart.repo UNPUBLISHED)
+            raise StageError("charts", f"chart {self.name} is published in no Helm repository",
+                             hint="package it from its sources into your chart mirror and set charts.mirror "
+                                  "(or EKSML_CHART_MIRROR) to that mirror")
         return self if not mirror else replace(self, repository=mirror.rstrip("/"))
 
     def describe(self) -> str:

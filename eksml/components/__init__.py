@@ -17,6 +17,7 @@ from eksml.components.dashboards import GRAFANA_DASHBOARDS
 from eksml.components.efs_csi import AWS_EFS_CSI_DRIVER
 from eksml.components.external_secrets import EXTERNAL_SECRETS
 from eksml.components.fluent_bit import AWS_FOR_FLUENT_BIT
+from eksml.components.gmc import CHATQNA_GMC, GMC_CONTROLLER
 from eksml.components.gpu_operator import GPU_OPERATOR
 from eksml.components.karpenter import KARPENTER
 from eksml.components.keda import KEDA
@@ -58,6 +59,8 @@ COMPONENTS: tuple[ComponentSpec, ...] = (
     VELERO,
     OPEA_CHATQNA,
     MODEL_SERVING,
+    GMC_CONTROLLER,
+    CHATQNA_GMC,
     GRAFANA_DASHBOARDS,
     SHARED_ALB_ACCESS,
 )

@@ -11,7 +11,7 @@ OPEA_CHATQNA = ComponentSpec(
     namespace="chatqna",
     chart=Chart("oci://ghcr.io/opea-project/charts/chatqna"),
     addon=AddonSwitch("opea_chatqna"),
-    gates=(Gate("genai.chatqna.enabled"),),
+    gates=(Gate("genai.chatqna.enabled"), Gate("genai.chatqna.deploy", "helm")),
     depends_on=(GPU_OPERATOR, KUBE_PROMETHEUS_STACK),
     uis=(Ui("chatqna-ui", service=f"{_RELEASE}-nginx", port=80, health_path="/", local_port=5173, target_port="nginx"),),
     network=Network(egress=(

@@ -40,6 +40,9 @@ class Gate:
     equals: Any = True
 
 
+UNPUBLISHED = ""  # a Chart.repo: no publisher serves the chart; it comes from the chart mirror only
+
+
 @dataclass(frozen=True)
 class Chart:
     name: str

@@ -27,24 +27,15 @@ from eksml.config.models_addons import Addon, Addons  # noqa: F401 (Addon: re-ex
 from eksml.config.models_delivery import GitOps
 from eksml.config.models_operations import Backups, Logs, Training
 from eksml.config.models_serving import Access, Serving
-from eksml.config.value_checks import admin_arn, chart_version, instance_family, model_id
+from eksml.config.models_genai import GenAI
+from eksml.config.value_checks import admin_arn, chart_version, dns_label, instance_family, model_id
 from eksml.contract.names import BACKUPS_BUCKET, bucket_name
 
-DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 # Kubernetes qualified name: optional DNS-1123 subdomain prefix + "/" + name part.
 _LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?)$")
 _DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
-
-
-def _dns_label(value: str) -> str:
-    if len(value) > 63 or not DNS1123_LABEL.match(value):
-        raise ValueError(
-            f"'{value}' is not a valid name: use lowercase letters, digits and '-', "
-            "start and end with a letter or digit, at most 63 characters (DNS-1123 label)"
-        )
-    return value
 
 
 def _label_key(key: str) -> str:
@@ -78,7 +69,7 @@ def _cidr(value: str) -> str:
     return value
 
 
-DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+DnsLabel = Annotated[str, AfterValidator(dns_label)]
 # Numbers and switches are strict: YAML `true` is not 1 node, and "yes" is not a boolean.
 Int = StrictInt
 Bool = StrictBool
@@ -262,53 +253,6 @@ class KarpenterPool(Strict):
 
 class KarpenterConfig(Strict):
     node_pools: dict[DnsLabel, KarpenterPool] = Field(default_factory=dict)
-
-
-class LlmGpu(Strict):
-    mig_profile: Optional[str] = None
-    count: Optional[Int] = Field(default=None, ge=1, le=8)
-
-    @model_validator(mode="after")
-    def _one_of(self) -> "LlmGpu":
-        if (self.mig_profile is None) == (self.count is None):
-            raise ValueError("set exactly one of mig_profile (on a MIG pool) or count (on a time-slicing pool)")
-        return self
-
-
-ChatQnAStage = Literal["embedding", "retrieval", "reranking", "llm"]
-
-
-class ChatQnA(Strict):
-    enabled: Bool = True
-    flow: list[ChatQnAStage] = Field(default_factory=lambda: ["embedding", "retrieval", "reranking", "llm"])
-    embedding_model: ModelId
-    reranking_model: ModelId
-    llm_model: ModelId  # the in-chart server's model
-    llm_serving: Literal["vllm", "tgi"] = "vllm"
-    # A model of serving.models: the LLM step calls its KServe vLLM service and the chart runs no LLM
-    # server of its own (one copy of the model on the GPUs, not two). Without it, the chart's vLLM or
-    # TGI runs on llm_node_pool with llm_gpu.
-    llm_from_serving: Optional[DnsLabel] = None
-    llm_node_pool: Optional[str] = None
-    llm_gpu: Optional[LlmGpu] = None
-
-    @model_validator(mode="after")
-    def _one_llm_server(self) -> "ChatQnA":
-        if self.llm_from_serving is not None:
-            extra = [name for name in ("llm_node_pool", "llm_gpu") if getattr(self, name) is not None]
-            if extra:
-                raise ValueError(f"{' and '.join(extra)} place the chart's own LLM server, which does not run with "
-                                 f"llm_from_serving ({self.llm_from_serving}); remove {'them' if len(extra) > 1 else 'it'}")
-        else:
-            missing = [name for name in ("llm_node_pool", "llm_gpu") if getattr(self, name) is None]
-            if missing:
-                raise ValueError(f"set {' and '.join(missing)} for the chart's own LLM server, or llm_from_serving "
-                                 "to a model of serving.models")
-        return self
-
-
-class GenAI(Strict):
-    chatqna: Optional[ChatQnA] = None
 
 
 class Team(Strict):

@@ -19,7 +19,14 @@ CHATQNA_STAGES = ("embedding", "retrieval", "reranking", "llm")
 
 
 
-@needs("genai", "node_pools", "serving")
+def _protected(env: Environment) -> bool:
+    try:
+        return env.protected
+    except ValueError:  # no tier: tier_is_known reports it
+        return False
+
+
+@needs("genai", "node_pools", "serving", "name", "tier")
 def genai_references(env: Environment, catalog: Catalog) -> Iterator[Finding]:
     chatqna = env.genai.chatqna
     if chatqna is None or not chatqna.enabled:
@@ -32,6 +39,10 @@ def genai_references(env: Environment, catalog: Catalog) -> Iterator[Finding]:
     for required in ("embedding", "retrieval", "llm"):
         if required not in flow:
             yield f"{base}.flow", f"the flow needs the '{required}' stage (reranking is the only optional one)"
+    if chatqna.deploy == "gmc" and _protected(env):
+        yield f"{base}.deploy", ("GMC creates TEI from its chart's manifests, which mount the host path "
+                                 "/mnt/opea-models, so its namespace enforces no Pod Security; staging and prod "
+                                 "deploy ChatQnA with the chart: deploy: helm")
     if chatqna.llm_from_serving is not None:
         yield from _served_llm_findings(env, chatqna.llm_from_serving)
         return

@@ -55,6 +55,18 @@ def chart_version(version: str) -> str:
     return version
 
 
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+def dns_label(value: str) -> str:
+    if len(value) > 63 or not DNS1123_LABEL.match(value):
+        raise ValueError(
+            f"'{value}' is not a valid name: use lowercase letters, digits and '-', "
+            "start and end with a letter or digit, at most 63 characters (DNS-1123 label)"
+        )
+    return value
+
+
 def model_id(value: str) -> str:
     if not value.strip():
         raise ValueError("a model ID must not be empty or blank")

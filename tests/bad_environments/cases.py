@@ -340,6 +340,9 @@ BAD: dict[str, Case] = {
     "addon-enabled-text": case(Set("addons.mlflow.enabled", "no"), path="addons.mlflow.enabled", fragment="expected true or false"),
     "mlflow-without-secrets": case(Set("addons.external_secrets", {"version": "0.20.4", "enabled": False}), path="addons.external_secrets.enabled", fragment="external-secrets"),
     # --- genai -----------------------------------------------------------------------------------
+    "gmc-without-served-llm": case(Set("genai.chatqna.deploy", "gmc"), base="prod", path="genai.chatqna", fragment="set llm_from_serving"),
+    "gmc-at-prod": case(Set("genai.chatqna.deploy", "gmc"), Set("genai.chatqna.llm_from_serving", "mistral-7b"), Delete("genai.chatqna.llm_node_pool"), Delete("genai.chatqna.llm_gpu"), base="prod", path="genai.chatqna.deploy", fragment="staging and prod deploy ChatQnA with the chart"),
+    "gmc-unknown-mode": case(Set("genai.chatqna.deploy", "kustomize"), path="genai.chatqna.deploy", fragment="'helm' or 'gmc'"),
     "model-empty": case(Set("genai.chatqna.llm_model", ""), path="genai.chatqna.llm_model", fragment="must not be empty or blank"),
     "model-blank": case(Set("genai.chatqna.llm_model", "   "), path="genai.chatqna.llm_model", fragment="must not be empty or blank"),
     "model-two-lines": case(Set("genai.chatqna.embedding_model", "BAAI/bge\nother"), path="genai.chatqna.embedding_model", fragment="not a model ID"),
@@ -423,7 +426,7 @@ VALID: dict[str, Case] = {
     "staging-public-exactly-a-slash-16": Case(base="staging", edits=(Set("cluster.public_access_cidrs", ["198.18.0.0/16"]),)),
     "state-bucket-63-characters": Case(edits=(Set("state.bucket", "s" * 63),)),
     "state-bucket-3-characters": Case(edits=(Set("state.bucket", "abc"),)),
-    "bucket-name-63-characters": Case(edits=(Set("storage.buckets", ["artifacts", "b" * 48]),)),
+    "bucket-name-63-characters": Case(edits=(Set("storage.buckets", ["artifacts", "datasets", "b" * 48]),)),
     "tag-key-128-characters": Case(edits=(Set("tags", {"k" * 128: "x"}),)),
     "tag-value-256-characters": Case(edits=(Set("tags.team", "v" * 256),)),
     "prod-public-exactly-a-slash-16": Case(base="prod", edits=(OPEN_PUBLIC, Set("cluster.public_access_cidrs", ["198.18.0.0/17", "198.18.128.0/17"]))),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from eksml.components.chatqna import OPEA_CHATQNA
 from eksml.components.fluent_bit import AWS_FOR_FLUENT_BIT
+from eksml.components.gmc import CHATQNA_GMC
 from eksml.components.gpu_operator import GPU_OPERATOR
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
 from eksml.contract.names import KUBE_SYSTEM_NAMESPACE
@@ -36,6 +37,9 @@ EXCEPTIONS: tuple[PssException, ...] = (
                  "the OPEA chart (1.4.0) hard-codes init containers values cannot harden: wait-for-db has no "
                  "securityContext, model-downloader adds DAC_OVERRIDE and FOWNER; the UI image writes its Vite "
                  "config into a root-owned folder, so it runs as root"),
+    PssException(CHATQNA_GMC.namespace, PRIVILEGED,
+                 "GMC creates TEI and the LLM servers from its chart's manifests, which mount the host path "
+                 "/mnt/opea-models for model files; only with genai.chatqna.deploy: gmc, refused at staging and prod"),
     PssException(KUBE_SYSTEM_NAMESPACE, PRIVILEGED,
                  "EKS's own add-ons (VPC CNI, kube-proxy, CSI node drivers) run privileged; eksml does not own it"),
 )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from eksml.config.models import ChatQnA as ChatQnAConfig
+from eksml.config.models_genai import ChatQnA as ChatQnAConfig
 from eksml.contract.names import POOL_LABEL
 from eksml.gpu.sharing import GPU_RESOURCE, mig_resource_name, pool_gpu
 from eksml.components.chatqna import OPEA_CHATQNA
