@@ -37,3 +37,13 @@ def with_chart_llm(data: dict) -> dict:
 
 def dev_with_chart_llm() -> Environment:
     return Environment.model_validate(with_chart_llm(shipped_data("dev")))
+
+
+def dev_with_gmc(flow: list[str] | None = None) -> Environment:
+    """dev with ChatQnA through GMC (genai.chatqna.deploy: gmc), without the chart's UI it no longer has."""
+    data = shipped_data("dev")
+    data["genai"]["chatqna"]["deploy"] = "gmc"
+    if flow is not None:
+        data["genai"]["chatqna"]["flow"] = flow
+    data["access"]["expose"].remove("chatqna-ui")
+    return Environment.model_validate(data)

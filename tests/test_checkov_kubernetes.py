@@ -1,4 +1,4 @@
-"""checkov's Kubernetes policies over the rendered dev, staging and prod platforms: nothing fails but
+"""checkov's Kubernetes policies over the rendered dev, staging and prod platforms (and dev in GMC mode): nothing fails but
 the accepted failures of checkov-skips.yaml (`kubernetes:`), each one the charts' values cannot fix.
 
 checkov is never given the list: the test sees every failure, so a failure values could fix fails
@@ -11,6 +11,8 @@ import re
 import sys
 
 import pytest
+
+from shipped import dev_with_gmc
 
 from eksml.config import load_environment
 from eksml.k8s.rendering.render import render_platform
@@ -47,6 +49,10 @@ def checkov_failures(dev_render, session_charts, session_cache, tmp_path_factory
         render = render_platform(env, predict_outputs(env), tmp_path_factory.mktemp(f"render-{name}"),
                                  with_charts=True, cache=session_cache, mirror=session_charts.url)
         scans[name] = scan_copy(render.out_dir, tmp_path_factory.mktemp(f"scan-{name}"))
+    gmc = dev_with_gmc()  # the releases only GMC mode installs
+    render = render_platform(gmc, predict_outputs(gmc), tmp_path_factory.mktemp("render-dev-gmc"),
+                             with_charts=True, cache=session_cache, mirror=session_charts.url)
+    scans["dev-gmc"] = scan_copy(render.out_dir, tmp_path_factory.mktemp("scan-dev-gmc"))
     failures, summary = run_checkov(scans)
     assert summary["parsing_errors"] == 0
     assert summary["resource_count"] > 600 and summary["passed"] > 5000  # every release was read

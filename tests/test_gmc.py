@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from shipped import shipped_data
+from shipped import dev_with_gmc as gmc_dev, shipped_data
 
 from eksml.charts.kube_yaml import ManifestObject
 from eksml.components.chatqna import OPEA_CHATQNA
@@ -25,15 +25,6 @@ from eksml.outputs import predict_outputs
 
 # GMC's step for each flow stage, in the order the router calls them (downstream model servers aside).
 STAGE_STEP = {"embedding": "Embedding", "retrieval": "Retriever", "reranking": "Reranking", "llm": "Llm"}
-
-
-def gmc_dev(flow: list[str] | None = None) -> Environment:
-    data = shipped_data("dev")
-    data["genai"]["chatqna"]["deploy"] = "gmc"
-    if flow is not None:
-        data["genai"]["chatqna"]["flow"] = flow
-    data["access"]["expose"].remove("chatqna-ui")  # the chart's UI is not part of GMC's pipeline
-    return Environment.model_validate(data)
 
 
 def _connector(env: Environment) -> dict:
