@@ -23,6 +23,7 @@ from eksml.emulator.target import AwsTarget  # noqa: E402
 from shared_data import SHARED_DIR, UPSTREAM_DIR  # noqa: E402
 # Real-chart renders shared by every test module: one fixture definition, so one render per session.
 from chart_repo import chart_mirror  # noqa: E402, F401 (a fixture)
+from moto_endpoint import moto_endpoint  # noqa: E402, F401
 from rendered_platform import chart_llm_render, cli_charts, dev_render, session_cache, session_charts  # noqa: E402, F401
 
 

@@ -38,3 +38,13 @@ def platform_of(ref) -> KubernetesLayer:
 
 def objects_of(platform: KubernetesLayer, component: str, kind: str) -> list[dict]:
     return [m for m in platform.component(component).objects if m["kind"] == kind]
+
+
+def weights_source(isvc: dict) -> str:
+    """Where an InferenceService's weights come from: its fetch-weights init container's source when
+    they are cached on EFS (storageUri is then the cache volume), else its storageUri."""
+    predictor = isvc["spec"]["predictor"] if "spec" in isvc else isvc
+    for container in predictor.get("initContainers") or []:
+        if container["name"] == "fetch-weights":
+            return next(e["value"] for e in container["env"] if e["name"] == "SOURCE")
+    return predictor["model"]["storageUri"]

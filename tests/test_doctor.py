@@ -136,26 +136,6 @@ def test_a_bad_env_is_bad_input(tmp_path: Path):
     assert "no such environment file" in result.output
 
 
-@pytest.fixture(scope="module")
-def moto_endpoint():
-    """A real moto server on 127.0.0.1 and a free port, standing in for STS and S3."""
-    from moto.server import ThreadedMotoServer
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with socket.socket() as client:
-            if client.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
-
-
 def test_state_bucket_and_account_against_a_real_s3_api(moto_endpoint: str, tmp_path: Path):
     import boto3
 

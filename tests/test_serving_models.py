@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import yaml
 from click.testing import CliRunner
-from serving_helpers import edited, issues_of, objects_of, platform_of
+from serving_helpers import edited, issues_of, objects_of, platform_of, weights_source
 
 from eksml.cli import cli
 from eksml.config.gpu_slice import model_slice
@@ -40,14 +40,14 @@ def test_time_slicing_model_gets_a_replica_and_its_share_of_memory():
     # 4 replicas of a 40 GB A100: vLLM may take 0.9 of a quarter of the GPU it sees whole.
     assert "--gpu-memory-utilization=0.22" in predictor["model"]["args"]
     assert "--max-model-len=2048" in predictor["model"]["args"]
-    assert predictor["model"]["storageUri"] == "s3://mlplatform-dev-artifacts/models/registry/tinyllama/candidate/"
+    assert weights_source(predictor) == "s3://mlplatform-dev-artifacts/models/registry/tinyllama/candidate/"
 
 
 def test_canary_has_both_versions_with_complementary_traffic():
     services = isvcs("dev")
     stable, canary = services["mistral-7b"], services["mistral-7b-canary"]
-    assert stable["spec"]["predictor"]["model"]["storageUri"].endswith("/registry/mistral-7b/champion/")
-    assert canary["spec"]["predictor"]["model"]["storageUri"].endswith("/registry/mistral-7b/challenger/")
+    assert weights_source(stable).endswith("/registry/mistral-7b/champion/")
+    assert weights_source(canary).endswith("/registry/mistral-7b/challenger/")
     shares = [int(m["metadata"]["annotations"]["eksml.io/traffic-percent"]) for m in (stable, canary)]
     assert shares == [90, 10]
 
@@ -118,7 +118,7 @@ def test_s3_model_with_size_renders_with_the_s3_uri(tmp_path):
         data["serving"]["models"]["tinyllama"].update(source="s3://mlplatform-dev-artifacts/models/tiny/v3", size_gb=3)
     path = edited("dev", tmp_path, edit)
     predictor = {m["metadata"]["name"]: m for m in objects_of(platform_of(path), "model-serving", "InferenceService")}["tinyllama"]
-    assert predictor["spec"]["predictor"]["model"]["storageUri"] == "s3://mlplatform-dev-artifacts/models/tiny/v3"
+    assert weights_source(predictor) == "s3://mlplatform-dev-artifacts/models/tiny/v3"
 
 
 def test_bad_model_exits_2_through_the_cli(tmp_path):
@@ -174,9 +174,9 @@ def test_registry_model_is_read_from_its_export_in_the_artifacts_bucket_and_says
     isvc = isvcs("dev")["tinyllama"]
     annotations = isvc["metadata"]["annotations"]
     assert annotations["eksml.io/registry-source"] == "mlflow://tinyllama@candidate"
-    assert annotations["eksml.io/weights-from"] == "s3"
+    assert annotations["eksml.io/weights-from"] == "efs-cache (the first replica fetches from s3)"
     # Inside the prefix the kserve-models role may read, so no second grant is needed.
-    assert isvc["spec"]["predictor"]["model"]["storageUri"].startswith("s3://mlplatform-dev-artifacts/models/")
+    assert weights_source(isvc).startswith("s3://mlplatform-dev-artifacts/models/")
 
 
 def test_hub_model_says_it_downloads_from_the_public_hub(tmp_path):
@@ -184,9 +184,9 @@ def test_hub_model_says_it_downloads_from_the_public_hub(tmp_path):
         data["serving"]["models"]["tinyllama"]["source"] = "TinyLlama/TinyLlama-1.1B-Chat-v1.0"
     isvc = {m["metadata"]["name"]: m for m in objects_of(platform_of(edited("dev", tmp_path, edit)),
                                                          "model-serving", "InferenceService")}["tinyllama"]
-    assert isvc["metadata"]["annotations"]["eksml.io/weights-from"] == "huggingface-hub"
+    assert isvc["metadata"]["annotations"]["eksml.io/weights-from"] == "efs-cache (the first replica fetches from huggingface-hub)"
     assert "eksml.io/registry-source" not in isvc["metadata"]["annotations"]
-    assert isvc["spec"]["predictor"]["model"]["storageUri"] == "hf://TinyLlama/TinyLlama-1.1B-Chat-v1.0"
+    assert weights_source(isvc) == "hf://TinyLlama/TinyLlama-1.1B-Chat-v1.0"
 
 
 def test_models_uri_with_a_version_renders_that_version(tmp_path):
@@ -194,5 +194,5 @@ def test_models_uri_with_a_version_renders_that_version(tmp_path):
         data["serving"]["models"]["tinyllama"]["source"] = "models:/tiny-llama/7"
     isvc = {m["metadata"]["name"]: m for m in objects_of(platform_of(edited("dev", tmp_path, edit)),
                                                          "model-serving", "InferenceService")}["tinyllama"]
-    assert isvc["spec"]["predictor"]["model"]["storageUri"] == "s3://mlplatform-dev-artifacts/models/registry/tiny-llama/7/"
+    assert weights_source(isvc) == "s3://mlplatform-dev-artifacts/models/registry/tiny-llama/7/"
     assert isvc["metadata"]["annotations"]["eksml.io/registry-source"] == "models:/tiny-llama/7"

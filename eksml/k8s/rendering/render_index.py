@@ -8,6 +8,7 @@ from typing import Optional, Sequence
 from eksml.gpu.operator_config import DEFAULT_DEVICE_PLUGIN_CONFIG, MIG_DISABLED_CONFIG
 from eksml.gpu.sharing import DEVICE_PLUGIN_CONFIG_LABEL, MIG_CONFIG_LABEL
 from eksml.k8s.templating.chart_render import ChartRenders
+from eksml.k8s.model.components.serving import READ_ESTIMATE_ANNOTATION, WEIGHTS_ANNOTATION
 from eksml.k8s.model.manifests import manifest_file
 from eksml.k8s.model.records import Manifest, ObjectRef, Placement, PoolTarget
 from eksml.k8s.model.platform import KubernetesLayer
@@ -35,9 +36,25 @@ def render_index(platform: KubernetesLayer, placements: Sequence[Placement], pat
         lines.append("")
     if charts is not None:
         lines += _releases_table(charts)
+    lines += _weights_table(platform)
     lines += _install_order(platform)
     lines += ["", "## Files", ""] + [f"- `{p}`" for p in paths if p != INDEX_FILE] + [""]
     return "\n".join(lines)
+
+
+def _weights_table(platform: KubernetesLayer) -> list[str]:
+    """Where each served model reads its weights, and how long a replica takes to read them."""
+    services = [m for c in platform.components for m in c.objects if m.get("kind") == "InferenceService"]
+    if not services:
+        return []
+    lines = ["## Model weights", "", "| InferenceService | storage | weights from | a replica after the first reads them in |",
+             "|---|---|---|---|"]
+    for isvc in services:
+        notes = isvc["metadata"].get("annotations") or {}
+        uri = isvc["spec"]["predictor"]["model"]["storageUri"]
+        estimate = notes.get(READ_ESTIMATE_ANNOTATION, "no estimate: downloaded again at every start")
+        lines.append(f"| {isvc['metadata']['name']} | `{uri}` | {notes.get(WEIGHTS_ANNOTATION, '-')} | {estimate} |")
+    return lines + [""]
 
 
 def _pools_table(platform: KubernetesLayer, placements: Sequence[Placement]) -> list[str]:

@@ -73,6 +73,8 @@ for ref in (str(version), alias):  # what serving reads: models:/NAME/VERSION an
         for file in files:
             path = os.path.join(root, file)
             s3.upload_file(path, bucket, f"{prefix}/{name}/{ref}/{os.path.relpath(path, local)}")
+# Which version the alias folder holds: a serving replica's weight cache compares it with its copy.
+s3.put_object(Bucket=bucket, Key=f"{prefix}/{name}/{alias}/VERSION", Body=str(version).encode())
 client.set_registered_model_alias(name, alias, version)
 print(f"{name} version {version} registered as @{alias}")
 '''

@@ -25,6 +25,9 @@ from eksml.k8s.model.context import RenderContext
 from eksml.k8s.model.manifests import metadata, tolerations_for
 from eksml.k8s.model.hardening import restricted_container_context, restricted_pod_context, writable_dirs
 from eksml.k8s.model.records import Manifest
+from eksml.k8s.model.components.weights import (
+    cache_volume, cache_volume_claim, cached_storage_uri, fetch_container, read_estimate,
+)
 from eksml.k8s.model.pools import karpenter_pool_labels, karpenter_pool_taints
 
 MODEL_LABEL = "eksml.io/model"
@@ -33,7 +36,9 @@ WRITABLE_DIRS = {"home": "/home/model", "tmp": "/tmp"}
 VERSION_LABEL = "eksml.io/model-version"
 TRAFFIC_ANNOTATION = "eksml.io/traffic-percent"
 REGISTRY_ANNOTATION = "eksml.io/registry-source"  # the MLflow reference a storageUri was rendered from
-WEIGHTS_ANNOTATION = "eksml.io/weights-from"  # where a replica reads its weights: s3 or the public hub
+WEIGHTS_ANNOTATION = "eksml.io/weights-from"  # where a replica reads its weights: the EFS cache, s3 or the hub
+READ_ESTIMATE_ANNOTATION = "eksml.io/weights-read-estimate"  # a cached replica's read time, with its source
+STORAGE_INITIALIZER = "kserve/storage-initializer"
 ISVC_LABEL = "serving.kserve.io/inferenceservice"
 METRICS_PORT = 8080
 # ClusterServingRuntimes of the kserve-runtime-configs chart: (runtime, model format, extra args).
@@ -53,11 +58,19 @@ def storage_uri(ctx: RenderContext, source: str) -> str:
     return source if source.startswith(("s3://", HF_PREFIX)) else f"{HF_PREFIX}{source}"
 
 
-def source_annotations(source: str, uri: str) -> dict[str, str]:
-    annotations = {WEIGHTS_ANNOTATION: "huggingface-hub" if uri.startswith(HF_PREFIX) else "s3"}
+def source_annotations(source: str, uri: str, cached: bool, size_gb: float) -> dict[str, str]:
+    origin = "huggingface-hub" if uri.startswith(HF_PREFIX) else "s3"
+    annotations = {WEIGHTS_ANNOTATION: f"efs-cache (the first replica fetches from {origin})" if cached else origin}
+    if cached:
+        annotations[READ_ESTIMATE_ANNOTATION] = read_estimate(size_gb)
     if is_registry_source(source):
         annotations[REGISTRY_ANNOTATION] = source
     return annotations
+
+
+def storage_initializer(ctx: RenderContext) -> str:
+    """KServe's storage initializer at the KServe release (its chart's own default is `latest`)."""
+    return f"{STORAGE_INITIALIZER}:{ctx.env.addons.kserve.version}"
 
 
 def resolved_slice(ctx: RenderContext, name: str, model: ServedModel) -> GpuSlice:
@@ -100,24 +113,30 @@ def inference_service(ctx: RenderContext, name: str, model: ServedModel, source:
     sa = ctx.irsa(MODEL_SERVING)
     isvc_name = name if version == "stable" else f"{name}-{version}"
     uri = storage_uri(ctx, source)
+    cached = ctx.env.storage.efs  # weights fetched once into the model's EFS volume (weights.py)
     annotations = {"serving.kserve.io/deploymentMode": ctx.env.addons.kserve.deployment_mode,
-                   **source_annotations(source, uri)}
+                   **source_annotations(source, uri, cached, size)}
     if traffic is not None:
         annotations[TRAFFIC_ANNOTATION] = str(traffic)
     if model.autoscaling is not None:
         annotations[AUTOSCALER_ANNOTATION] = "external"  # KEDA's ScaledObject, not KServe's HPA
     volumes, mounts = writable_dirs(WRITABLE_DIRS)
+    fetch: dict[str, Any] = {}
+    if cached:
+        volumes.append(cache_volume(isvc_name))
+        fetch["initContainers"] = [fetch_container(storage_initializer(ctx), uri)]
     predictor: dict[str, Any] = {
         "serviceAccountName": sa.name,
         "securityContext": restricted_pod_context(),
         "volumes": volumes,
+        **fetch,
         **predictor_replicas(model.autoscaling, model.replicas),
         "nodeSelector": node_selector,
         "tolerations": tolerations,
         "model": {
             "modelFormat": {"name": model_format},
             "runtime": runtime,
-            "storageUri": uri,
+            "storageUri": cached_storage_uri(isvc_name, uri) if cached else uri,
             "args": [*runtime_args, *vllm_args(model, gpu_slice)],
             "env": [{"name": "HOME", "value": WRITABLE_DIRS["home"]},
                     {"name": "HF_HOME", "value": f"{WRITABLE_DIRS['home']}/huggingface"}],
@@ -171,6 +190,10 @@ class ModelServing(DescribedComponent):
         for name, model in ctx.env.serving.models.items():
             versions = model_versions(ctx, name, model)
             manifests += versions
+            if ctx.env.storage.efs:
+                manifests += [cache_volume_claim(isvc["metadata"]["name"], self.namespace,
+                                                 model_size_gb(model, model.source) or resolved_slice(ctx, name, model).memory_gb)
+                              for isvc in versions]
             if model.autoscaling is not None and ctx.env.addons.keda.enabled:
                 manifests += [scaled_object(isvc["metadata"]["name"], self.namespace, name, model.autoscaling,
                                             {MODEL_LABEL: name}) for isvc in versions]
