@@ -20,14 +20,18 @@ from cdktf_cdktf_provider_aws.launch_template import (
     LaunchTemplateBlockDeviceMappings,
     LaunchTemplateBlockDeviceMappingsEbs,
     LaunchTemplateMetadataOptions,
+    LaunchTemplatePlacement,
     LaunchTemplateTagSpecifications,
 )
 from constructs import Construct
 
+from eksml.catalog import load_catalog
 from eksml.config.models import Environment, NodePool, PoolKind
+from eksml.config.rules_efa import node_efa_interfaces
 from eksml.contract.names import POOL_LABEL, launch_template_name, resource_tags
 from eksml.gpu.sharing import node_labels
 from modules.aws_context import AwsArns
+from modules.efa import EfaNetworking, EfaNetworkingProps, efa_interfaces
 from modules.iam_policy import service_trust
 
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
@@ -69,11 +73,16 @@ class PoolSpec:
     taints: tuple[Taint, ...]
     # EKS replaces a GPU node its monitoring reports unhealthy (XID errors, a GPU that drops off).
     node_repair: bool = False
+    zones: tuple[str, ...] = ()  # of its subnets; empty: every zone
+    efa_interfaces: int = 0  # EFA interfaces per node (0: no EFA)
 
     @classmethod
-    def from_pool(cls, name: str, pool: NodePool, *, node_repair: bool = True) -> "PoolSpec":
+    def from_pool(cls, name: str, pool: NodePool, *, node_repair: bool = True, zones: tuple[str, ...] = (),
+                  efa_interfaces: int = 0) -> "PoolSpec":
         labels = node_labels(name, pool)
         return cls(
+            zones=zones,
+            efa_interfaces=efa_interfaces,
             name=name,
             instance_types=tuple(pool.instance_types),
             ami_type=pool.resolved_ami_type,
@@ -105,11 +114,20 @@ class NodePoolsProps:
     pools: tuple[PoolSpec, ...]
     tags: tuple[tuple[str, str], ...]  # put on instances and volumes, which provider default_tags do not reach
     aws: AwsArns
+    subnet_zones: tuple[str, ...] = ()  # the zone of each of subnet_ids, in order
+    vpc_id: str = ""  # for the security group of EFA pools
+    cluster_security_group_id: str = ""  # EFA interfaces carry it beside the EFA one (the node group adds none)
+    placement_groups: bool = True  # False on the emulator, which has none
+
+    def subnets_of(self, pool: PoolSpec) -> list[str]:
+        if not pool.zones:
+            return list(self.subnet_ids)
+        return [subnet for subnet, zone in zip(self.subnet_ids, self.subnet_zones) if zone in pool.zones]
 
     @classmethod
     def from_environment(
         cls, env: Environment, *, cluster_name: str, subnet_ids: list[str], node_role_name: str, aws: AwsArns,
-        node_repair: bool = True,
+        node_repair: bool = True, vpc_id: str = "", cluster_security_group_id: str = "", placement_groups: bool = True,
     ) -> "NodePoolsProps":
         """node_repair=False where the API keeps no repair setting (the emulator: every plan would
         show it again, and the update it starts never finishes)."""
@@ -119,9 +137,16 @@ class NodePoolsProps:
             subnet_ids=tuple(subnet_ids),
             node_role_name=node_role_name,
             release_version=env.cluster.ami_release_version,
-            pools=tuple(PoolSpec.from_pool(name, pool, node_repair=node_repair) for name, pool in env.node_pools.items()),
+            pools=tuple(PoolSpec.from_pool(name, pool, node_repair=node_repair,
+                                           zones=tuple(pool.availability_zones or ()),
+                                           efa_interfaces=node_efa_interfaces(pool, load_catalog()))
+                        for name, pool in env.node_pools.items()),
             tags=tuple(sorted(resource_tags(env.name, env.tags).items())),
             aws=aws,
+            subnet_zones=tuple(env.availability_zones),
+            vpc_id=vpc_id,
+            cluster_security_group_id=cluster_security_group_id,
+            placement_groups=placement_groups,
         )
 
 
@@ -142,6 +167,7 @@ class NodePools(Construct):
         ]
         self.node_groups: dict[str, EksNodeGroup] = {}
         for pool in props.pools:
+            efa = self._efa(props, pool)
             template = LaunchTemplate(
                 self, f"{pool.name}-lt",
                 name=launch_template_name(props.name_prefix, pool.name),
@@ -166,13 +192,14 @@ class NodePools(Construct):
                     )
                     for kind in ("instance", "volume")
                 ],
+                **efa,
             )
             self.node_groups[pool.name] = EksNodeGroup(
                 self, pool.name,
                 cluster_name=props.cluster_name,
                 node_group_name=pool.name,
                 node_role_arn=self.role.arn,
-                subnet_ids=list(props.subnet_ids),
+                subnet_ids=props.subnets_of(pool),
                 instance_types=list(pool.instance_types),
                 ami_type=pool.ami_type,
                 capacity_type=pool.capacity_type,
@@ -190,3 +217,16 @@ class NodePools(Construct):
                 depends_on=attachments,
             )
         self.node_role_arn: str = self.role.arn
+
+    def _efa(self, props: NodePoolsProps, pool: PoolSpec) -> dict:
+        """Launch-template settings of an EFA pool: its interfaces and its cluster placement group."""
+        if not pool.efa_interfaces:
+            return {}
+        efa = EfaNetworking(self, f"{pool.name}-efa", EfaNetworkingProps(
+            name=launch_template_name(props.name_prefix, pool.name), vpc_id=props.vpc_id,
+            placement_group=props.placement_groups))
+        groups = [props.cluster_security_group_id, efa.security_group.id]
+        settings: dict = {"network_interfaces": efa_interfaces(pool.efa_interfaces, groups)}
+        if efa.placement_group is not None:
+            settings["placement"] = LaunchTemplatePlacement(group_name=efa.placement_group.name)
+        return settings

@@ -32,11 +32,14 @@ class ClusterStack(EnvironmentStack):
             self, "eks",
             ClusterProps.from_environment(env, subnet_ids=subnets, role_name=role_name(env.cluster.name, CLUSTER_ROLE), aws=self.aws),
         )
+        self.security_group_id: str = self._security_group(settings, env, network)
         self.node_pools = NodePools(
             self, "node-pools",
             NodePoolsProps.from_environment(env, cluster_name=self.cluster.name, subnet_ids=subnets,
                                             node_role_name=role_name(env.cluster.name, NODE_ROLE), aws=self.aws,
-                                            node_repair=not settings.target.emulated),
+                                            node_repair=not settings.target.emulated, vpc_id=network.network.vpc_id,
+                                            cluster_security_group_id=self.security_group_id,
+                                            placement_groups=not settings.target.emulated),
         )
         # The gp3 and io2 StorageClasses encrypt every volume with this key (eksml/k8s/model/components/storage.py).
         self.ebs_key = EncryptionKey(self, "ebs-key", EncryptionKeyProps(
@@ -60,7 +63,6 @@ class ClusterStack(EnvironmentStack):
             ),
         )
         self._addons(env)
-        self.security_group_id: str = self._security_group(settings, env, network)
         self.output(Output.CLUSTER_NAME, self.cluster.name, "EKS cluster name")
         self.output(Output.CLUSTER_ENDPOINT, self.cluster.endpoint, "Kubernetes API server URL")
         self.output(Output.CLUSTER_SECURITY_GROUP_ID, self.security_group_id,

@@ -180,6 +180,7 @@ def test_gpu_instance_types_match_ec2_describe_instance_types(catalog, monkeypat
         assert it.memory_gib * 1024 == info["MemoryInfo"]["SizeInMiB"], name
         assert it.architecture in info["ProcessorInfo"]["SupportedArchitectures"], name
         assert it.efa == info["NetworkInfo"].get("EfaSupported", False), name
+        assert it.efa_interfaces == info["NetworkInfo"].get("EfaInfo", {}).get("MaximumEfaInterfaces", 0), name
         gpus = info.get("GpuInfo", {}).get("Gpus", [])
         if not it.is_gpu:
             assert gpus == [], name

@@ -614,7 +614,8 @@ def test_emulator_target_stands_in_for_the_cluster_security_group(synthesized_de
     output = synthesized_dev_on_emulator.config("cluster")["output"]["cluster_security_group_id"]["value"]
     assert output.startswith("${aws_security_group.emulator-cluster-sg")
     # The stand-in carries the discovery tag itself: a separate aws_ec2_tag would fight its tags on every plan.
-    (group,) = synthesized_dev_on_emulator.resources("cluster", "aws_security_group").values()
+    (group,) = [g for key, g in synthesized_dev_on_emulator.resources("cluster", "aws_security_group").items()
+                if key.startswith("emulator-cluster-sg")]  # beside it: the EFA pools' own groups
     assert group["tags"]["karpenter.sh/discovery"] == synthesized_dev_on_emulator.env.cluster.name
     assert synthesized_dev_on_emulator.resources("cluster", "aws_ec2_tag") == {}
 

@@ -49,7 +49,9 @@ def _instance_type(name: str, raw: dict[str, Any], gpus: dict[str, Gpu]) -> Inst
     where = f"instance_types.{name}"
     fields = _fields(raw, INSTANCE_TYPES_FILE, where,
                      {"vcpus": int, "memory_gib": int, "architecture": str, "efa": bool},
-                     optional={"gpu": str, "gpu_count": int})
+                     optional={"gpu": str, "gpu_count": int, "efa_interfaces": int})
+    if fields["efa"] != (fields.get("efa_interfaces", 0) > 0):
+        raise ValueError(f"{INSTANCE_TYPES_FILE}: {where}: efa_interfaces (>0) goes with efa: true, and only with it")
     gpu_id = fields.pop("gpu", None)
     gpu_count = fields.pop("gpu_count", 0)
     if (gpu_id is None) != (gpu_count == 0):

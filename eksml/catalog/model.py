@@ -33,6 +33,7 @@ class InstanceType:
     gpu: Optional[Gpu]
     gpu_count: int
     efa: bool
+    efa_interfaces: int = 0  # EFA network interfaces an instance may attach (one per network card)
 
     @property
     def is_gpu(self) -> bool:

@@ -14,6 +14,7 @@ from eksml.components.baseline import CLUSTER_BASELINE
 from eksml.components.cert_manager import CERT_MANAGER
 from eksml.components.chatqna import OPEA_CHATQNA
 from eksml.components.dashboards import GRAFANA_DASHBOARDS
+from eksml.components.efa import AWS_EFA_DEVICE_PLUGIN
 from eksml.components.efs_csi import AWS_EFS_CSI_DRIVER
 from eksml.components.external_secrets import EXTERNAL_SECRETS
 from eksml.components.fluent_bit import AWS_FOR_FLUENT_BIT
@@ -49,6 +50,7 @@ COMPONENTS: tuple[ComponentSpec, ...] = (
     KEDA,
     KARPENTER,
     GPU_OPERATOR,
+    AWS_EFA_DEVICE_PLUGIN,
     KSERVE_CRD,
     KSERVE,
     KSERVE_RUNTIMES,

@@ -183,6 +183,9 @@ class NodePool(Strict):
     mig: Optional[MigConfig] = None
     labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
     taints: list[Taint] = Field(default_factory=list)
+    # EFA interfaces on every node (as many as the instance type has), in a cluster placement group.
+    efa: Bool = False
+    availability_zones: Optional[list[str]] = Field(default=None, min_length=1, max_length=6)  # default: all
 
     @model_validator(mode="after")
     def _kind_matches_sharing(self) -> "NodePool":
@@ -326,6 +329,14 @@ class Environment(Strict):
     def protected(self) -> bool:
         """Staging and prod refuse to replace or destroy stateful resources without --allow-destroy."""
         return self.resolved_tier in (Tier.staging, Tier.prod)
+
+    @property
+    def efa_pools(self) -> dict[str, NodePool]:
+        return {name: pool for name, pool in self.node_pools.items() if pool.efa}
+
+    def pool_zones(self, pool: NodePool) -> list[str]:
+        """The zones of a pool's subnets: its own list, else every zone of the environment."""
+        return list(pool.availability_zones or self.availability_zones)
 
     def gpu_pools(self) -> dict[str, NodePool]:
         return {name: pool for name, pool in self.node_pools.items() if pool.kind.is_gpu}

@@ -41,8 +41,9 @@ WORKFLOW_SPEC_PATHS = {
     "CronWorkflow": ("spec", "workflowSpec"),
 }
 _STEP_POD_FIELDS = ("securityContext", "nodeSelector", "tolerations", "affinity", "automountServiceAccountToken")
-# DaemonSets every GPU node needs: without them a GPU node advertises nothing or is not observed.
-_MUST_COVER = re.compile(r"node-exporter|node-feature-discovery-worker|nfd-worker|device-plugin|dcgm-exporter")
+# DaemonSets every GPU node needs: without them a GPU node advertises nothing or is not observed (the
+# EFA device plugin runs on EFA pools only).
+_MUST_COVER = re.compile(r"node-exporter|node-feature-discovery-worker|nfd-worker|(?<!efa-k8s-)device-plugin|dcgm-exporter")
 # ClusterPolicy operand -> the node label the operator sets on GPU nodes to deploy it, and its DaemonSet
 OPERANDS = {
     "driver": ("driver", "nvidia-driver-daemonset"),

@@ -14,7 +14,9 @@ from typing import Any
 from eksml.components.mlflow import MLFLOW
 from eksml.components.training import KUBEFLOW_TRAINER
 from eksml.config.models import PoolKind
+from eksml.config.rules_efa import node_efa_interfaces
 from eksml.config.rules_training import node_gpus
+from eksml.components.efa import EFA_RESOURCE
 from eksml.contract.names import POOL_LABEL
 from eksml.gpu.sharing import GPU_RESOURCE
 from eksml.k8s.model.components.availability import RESTRICTED_CONTAINER, RESTRICTED_POD
@@ -54,8 +56,11 @@ def mlflow_url() -> str:
     return f"http://{ui.service}.{MLFLOW.namespace}.svc:{ui.port}"
 
 
-def _node_container(gpus: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _node_container(gpus: int, efa: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     volumes, mounts = writable_dirs({"tmp": "/tmp"})
+    devices = {GPU_RESOURCE: str(gpus), **({EFA_RESOURCE: str(efa)} if efa else {})}
+    # NCCL over EFA (libfabric's provider, with GPUDirect RDMA where the instance has it).
+    fabric = [{"name": "FI_PROVIDER", "value": "efa"}, {"name": "FI_EFA_USE_DEVICE_RDMA", "value": "1"}] if efa else []
     return {
         "name": "node",
         "image": PYTORCH_IMAGE,
@@ -68,9 +73,10 @@ def _node_container(gpus: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             {"name": "MLFLOW_EXPERIMENT_NAME", "value": "$(TRAINJOB_NAME)"},
             {"name": "CHECKPOINT_DIR", "value": f"{CHECKPOINTS_DIR}/$(TRAINJOB_NAME)"},
             {"name": "HOME", "value": "/tmp"},
+            *fabric,
         ],
-        "resources": {"requests": {"cpu": "4", "memory": "32Gi", GPU_RESOURCE: str(gpus)},
-                      "limits": {"cpu": "8", "memory": "64Gi", GPU_RESOURCE: str(gpus)}},
+        "resources": {"requests": {"cpu": "4", "memory": "32Gi", **devices},
+                      "limits": {"cpu": "8", "memory": "64Gi", **devices}},
         "securityContext": RESTRICTED_CONTAINER,
         "volumeMounts": [*mounts, {"name": "checkpoints", "mountPath": CHECKPOINTS_DIR},
                          {"name": "shm", "mountPath": "/dev/shm"}],
@@ -78,7 +84,8 @@ def _node_container(gpus: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 def training_runtime(ctx: RenderContext, runtime: str, pool: str) -> Manifest:
-    container, volumes = _node_container(gpus_per_node(ctx, pool))
+    container, volumes = _node_container(gpus_per_node(ctx, pool),
+                                         node_efa_interfaces(ctx.env.node_pools[pool], ctx.catalog))
     pod = {
         "metadata": {"annotations": {DO_NOT_DISRUPT: "true"}},
         "spec": {
