@@ -19,6 +19,9 @@ from cdktf_cdktf_provider_aws.launch_template import (
     LaunchTemplate,
     LaunchTemplateBlockDeviceMappings,
     LaunchTemplateBlockDeviceMappingsEbs,
+    LaunchTemplateCapacityReservationSpecification,
+    LaunchTemplateCapacityReservationSpecificationCapacityReservationTarget,
+    LaunchTemplateInstanceMarketOptions,
     LaunchTemplateMetadataOptions,
     LaunchTemplatePlacement,
     LaunchTemplateTagSpecifications,
@@ -75,14 +78,19 @@ class PoolSpec:
     node_repair: bool = False
     zones: tuple[str, ...] = ()  # of its subnets; empty: every zone
     efa_interfaces: int = 0  # EFA interfaces per node (0: no EFA)
+    reservation_id: str | None = None  # the ODCR or Capacity Block its launch template targets
+    capacity_block: bool = False
 
     @classmethod
     def from_pool(cls, name: str, pool: NodePool, *, node_repair: bool = True, zones: tuple[str, ...] = (),
                   efa_interfaces: int = 0) -> "PoolSpec":
         labels = node_labels(name, pool)
+        reservation = pool.reservation
         return cls(
             zones=zones,
             efa_interfaces=efa_interfaces,
+            reservation_id=reservation.id if reservation is not None else None,
+            capacity_block=reservation is not None and reservation.type == "capacity-block",
             name=name,
             instance_types=tuple(pool.instance_types),
             ami_type=pool.resolved_ami_type,
@@ -150,6 +158,19 @@ class NodePoolsProps:
         )
 
 
+def reserved_capacity(pool: PoolSpec) -> dict:
+    """Launch-template settings of a pool that runs in a reservation: the reservation it targets and,
+    for a Capacity Block, the capacity-block market (EKS requires both in the template)."""
+    if pool.reservation_id is None:
+        return {}
+    settings: dict = {"capacity_reservation_specification": LaunchTemplateCapacityReservationSpecification(
+        capacity_reservation_target=LaunchTemplateCapacityReservationSpecificationCapacityReservationTarget(
+            capacity_reservation_id=pool.reservation_id))}
+    if pool.capacity_block:
+        settings["instance_market_options"] = LaunchTemplateInstanceMarketOptions(market_type="capacity-block")
+    return settings
+
+
 class NodePools(Construct):
     """Each node group gets its own launch template: IMDSv2 only and an encrypted gp3 root volume.
 
@@ -167,33 +188,7 @@ class NodePools(Construct):
         ]
         self.node_groups: dict[str, EksNodeGroup] = {}
         for pool in props.pools:
-            efa = self._efa(props, pool)
-            template = LaunchTemplate(
-                self, f"{pool.name}-lt",
-                name=launch_template_name(props.name_prefix, pool.name),
-                update_default_version=True,
-                metadata_options=LaunchTemplateMetadataOptions(
-                    http_endpoint="enabled", http_tokens="required",
-                    http_put_response_hop_limit=pool.imds_hop_limit,
-                ),
-                block_device_mappings=[
-                    LaunchTemplateBlockDeviceMappings(
-                        device_name=pool.root_device,
-                        ebs=LaunchTemplateBlockDeviceMappingsEbs(
-                            volume_size=pool.disk_size_gb, volume_type="gp3", encrypted="true",
-                            delete_on_termination="true",
-                        ),
-                    )
-                ],
-                tag_specifications=[
-                    LaunchTemplateTagSpecifications(
-                        resource_type=kind,
-                        tags={**dict(props.tags), "Name": launch_template_name(props.name_prefix, pool.name), POOL_LABEL: pool.name},
-                    )
-                    for kind in ("instance", "volume")
-                ],
-                **efa,
-            )
+            template = self._launch_template(props, pool)
             self.node_groups[pool.name] = EksNodeGroup(
                 self, pool.name,
                 cluster_name=props.cluster_name,
@@ -217,6 +212,37 @@ class NodePools(Construct):
                 depends_on=attachments,
             )
         self.node_role_arn: str = self.role.arn
+
+    def _launch_template(self, props: NodePoolsProps, pool: PoolSpec) -> LaunchTemplate:
+        """IMDSv2 only, an encrypted gp3 root volume, tags on instances and volumes; EFA and a reservation
+        where the pool has them."""
+        return LaunchTemplate(
+            self, f"{pool.name}-lt",
+            name=launch_template_name(props.name_prefix, pool.name),
+            update_default_version=True,
+            metadata_options=LaunchTemplateMetadataOptions(
+                http_endpoint="enabled", http_tokens="required",
+                http_put_response_hop_limit=pool.imds_hop_limit,
+            ),
+            block_device_mappings=[
+                LaunchTemplateBlockDeviceMappings(
+                    device_name=pool.root_device,
+                    ebs=LaunchTemplateBlockDeviceMappingsEbs(
+                        volume_size=pool.disk_size_gb, volume_type="gp3", encrypted="true",
+                        delete_on_termination="true",
+                    ),
+                )
+            ],
+            tag_specifications=[
+                LaunchTemplateTagSpecifications(
+                    resource_type=kind,
+                    tags={**dict(props.tags), "Name": launch_template_name(props.name_prefix, pool.name), POOL_LABEL: pool.name},
+                )
+                for kind in ("instance", "volume")
+            ],
+            **self._efa(props, pool),
+            **reserved_capacity(pool),
+        )
 
     def _efa(self, props: NodePoolsProps, pool: PoolSpec) -> dict:
         """Launch-template settings of an EFA pool: its interfaces and its cluster placement group."""

@@ -26,6 +26,7 @@ NOT_A_COMPONENT: dict[tuple[str, str], str] = {
     ("eksml/config/rules_operations.py", "karpenter"): "a rule's `@needs` field of the environment file",
     ("eksml/config/rules_operations.py", "access"): "a rule's `@needs` field of the environment file",
     ("eksml/config/rules_training.py", "karpenter"): "a rule's `@needs` field of the environment file",
+    ("eksml/config/rules_reservations.py", "karpenter"): "a rule's `@needs` field of the environment file",
     ("eksml/k8s/model/records.py", "karpenter"): "a pool's source: a Karpenter NodePool rather than a node group",
     ("eksml/k8s/model/pools.py", "karpenter"): "a pool's source: a Karpenter NodePool rather than a node group",
     ("eksml/k8s/model/dashboards.py", "karpenter"): "a pool's source: a Karpenter NodePool rather than a node group",

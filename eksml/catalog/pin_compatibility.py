@@ -33,6 +33,7 @@ class Rule:
     kubernetes_max: Optional[str] = None
     needs: Optional[str] = None
     needs_min: Optional[str] = None
+    feature: Optional[str] = None  # a feature of the component that exists from `since` on
 
     def covers(self, version: str) -> bool:
         v = version_key(version)
@@ -54,6 +55,11 @@ class Rule:
 class CompatibilityTable:
     kubernetes: tuple[Rule, ...]
     requires: tuple[Rule, ...]
+    features: tuple[Rule, ...] = ()
+
+    def feature_rule(self, component: str, feature: str) -> Optional[Rule]:
+        """Since which version `component` has `feature` (None: the table does not say)."""
+        return next((r for r in self.features if r.component == component and r.feature == feature), None)
 
     def kubernetes_rules(self, component: str, version: str) -> list[Rule]:
         return [r for r in self.kubernetes if r.component == component and r.covers(version)]
@@ -73,7 +79,8 @@ def build_table(data: dict[str, Any]) -> CompatibilityTable:
             raise ValueError(f"{FILE}: every rule needs a 'source' (https://...): {entry}")
         return Rule(component=entry["component"], since=entry["from"], below=entry.get("below"), source=entry["source"],
                     kubernetes_min=entry.get("kubernetes_min"), kubernetes_max=entry.get("kubernetes_max"),
-                    needs=entry.get("needs"), needs_min=entry.get("needs_min"))
+                    needs=entry.get("needs"), needs_min=entry.get("needs_min"), feature=entry.get("feature"))
 
     return CompatibilityTable(tuple(rule(e) for e in data.get("kubernetes", [])),
-                              tuple(rule(e) for e in data.get("requires", [])))
+                              tuple(rule(e) for e in data.get("requires", [])),
+                              tuple(rule(e) for e in data.get("features", [])))

@@ -28,6 +28,7 @@ from eksml.config.models_delivery import GitOps
 from eksml.config.models_operations import Backups, Logs, Training
 from eksml.config.models_serving import Access, Serving
 from eksml.config.models_genai import GenAI
+from eksml.config.models_reservations import Reservation
 from eksml.config.value_checks import admin_arn, chart_version, dns_label, instance_family, model_id
 from eksml.contract.names import BACKUPS_BUCKET, bucket_name
 
@@ -186,6 +187,7 @@ class NodePool(Strict):
     # EFA interfaces on every node (as many as the instance type has), in a cluster placement group.
     efa: Bool = False
     availability_zones: Optional[list[str]] = Field(default=None, min_length=1, max_length=6)  # default: all
+    reservation: Optional[Reservation] = None  # an ODCR or Capacity Block the launch template targets
 
     @model_validator(mode="after")
     def _kind_matches_sharing(self) -> "NodePool":
@@ -234,7 +236,9 @@ class StorageConfig(Strict):
 
 class KarpenterPool(Strict):
     instance_families: list[InstanceFamily] = Field(min_length=1)
-    capacity_types: list[Literal["spot", "on-demand"]] = Field(min_length=1)
+    # reserved: the capacity reservations below first, then the others as fallbacks.
+    capacity_types: list[Literal["reserved", "spot", "on-demand"]] = Field(min_length=1)
+    reservations: list[Reservation] = Field(default_factory=list, max_length=20)
     # Ceilings guard against typos (a GPU limit of 10^40 would render as a 41-digit quantity).
     gpu_limit: Optional[Int] = Field(default=None, ge=1, le=MAX_KARPENTER_GPUS)
     cpu_limit: Optional[Int] = Field(default=None, ge=1, le=MAX_KARPENTER_CPUS)

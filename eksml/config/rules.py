@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from eksml.catalog import Catalog, load_catalog
 from eksml.config import (aws_names, rules_efa, rules_facts, rules_network, rules_operations, rules_pools,
-                          rules_serving, rules_teams, rules_training, rules_versions)
+                          rules_reservations, rules_serving, rules_teams, rules_training, rules_versions)
 from eksml.config.models import Environment
 from eksml.config.rule_base import Finding, Rule, is_warning, names as _names, needs, runnable
 
@@ -110,6 +110,7 @@ RULES: tuple[Rule, ...] = (
     *rules_network.RULES,
     *rules_pools.RULES,
     *rules_efa.RULES,
+    *rules_reservations.RULES,
     genai_references,
     *aws_names.RULES,
     mlflow_has_its_secret_delivery,

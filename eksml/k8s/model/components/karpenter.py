@@ -28,6 +28,7 @@ from eksml.k8s.model.pools import (
 )
 
 _ARCH = {"x86_64": "amd64", "arm64": "arm64"}
+RESERVED_CAPACITY_GATE = "reservedCapacity"
 
 
 def ami_alias(env: Environment) -> str:
@@ -55,7 +56,7 @@ def node_pool(name: str, kpool: KarpenterPool, ctx: RenderContext) -> Manifest:
     env = ctx.env
     labels = karpenter_pool_labels(env, name, kpool)
     requirements: list[dict[str, Any]] = [
-        # Both values: Karpenter launches spot when it can and falls back to on-demand.
+        # Karpenter launches reserved capacity first, then spot, then on-demand, among those listed.
         {"key": KARPENTER_CAPACITY_TYPE_LABEL, "operator": "In", "values": list(kpool.capacity_types)},
         {"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": list(kpool.instance_families)},
         {"key": "kubernetes.io/arch", "operator": "In", "values": _architectures(kpool, ctx)},
@@ -115,8 +116,20 @@ def node_class(name: str, kpool: KarpenterPool, ctx: RenderContext) -> Manifest:
             # Tenant pods get AWS access through IRSA only, never the node role: IMDS stops at the node.
             "metadataOptions": {"httpEndpoint": "enabled", "httpTokens": "required", "httpPutResponseHopLimit": 1},
             "tags": {**ctx.env.tags, ENVIRONMENT_TAG: ctx.env.name, POOL_LABEL: name},
+            **reservation_terms(kpool),
         },
     }
+
+
+def reservation_terms(kpool: KarpenterPool) -> dict[str, Any]:
+    """The reservations the NodePool's `reserved` capacity type launches into (ODCRs and Capacity Blocks)."""
+    terms = []
+    for reservation in kpool.reservations:
+        term: dict[str, Any] = {"id": reservation.id} if reservation.id else {"tags": dict(reservation.tags)}
+        if reservation.owner_id:
+            term["ownerID"] = reservation.owner_id
+        terms.append(term)
+    return {"capacityReservationSelectorTerms": terms} if terms else {}
 
 
 class Karpenter(DescribedComponent):
@@ -130,8 +143,13 @@ class Karpenter(DescribedComponent):
         }
         if ctx.outputs.cluster_endpoint:
             settings["clusterEndpoint"] = ctx.outputs.cluster_endpoint
+        gates = {}
         if node_overlays(ctx.env, ctx.catalog):  # alpha: on only when eksml renders overlays
-            settings["featureGates"] = {FEATURE_GATE: True}
+            gates[FEATURE_GATE] = True
+        if any(kpool.reservations for kpool in ctx.env.karpenter.node_pools.values()):
+            gates[RESERVED_CAPACITY_GATE] = True  # beta and on by default since 1.6; said where it is used
+        if gates:
+            settings["featureGates"] = gates
         return {
             "serviceAccount": {"create": True, "name": sa.name, "annotations": sa.annotations},
             "settings": settings,
