@@ -98,7 +98,8 @@ def test_nodepools_from_karpenter_pools():
     assert set(pools) == set(classes) == set(env.karpenter.node_pools)
     gpu = pools["gpu-workloads"]["spec"]
     requirements = {r["key"]: r["values"] for r in gpu["template"]["spec"]["requirements"]}
-    assert requirements["karpenter.sh/capacity-type"] == ["spot", "on-demand"]  # spot preferred, on-demand fallback
+    # reservations first, then spot, then on-demand (dev's gpu-workloads)
+    assert requirements["karpenter.sh/capacity-type"] == ["reserved", "spot", "on-demand"]
     assert requirements["karpenter.k8s.aws/instance-family"] == ["g5", "g6e", "p4d"]
     assert gpu["limits"] == {"nvidia.com/gpu": "16"}
     assert gpu["template"]["spec"]["taints"] == [{"key": "nvidia.com/gpu", "effect": "NoSchedule", "value": "true"}]

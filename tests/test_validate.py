@@ -286,8 +286,10 @@ def test_every_problem_is_reported_not_just_the_first(tmp_path):
     )
     result = run_validate(str(write_env(tmp_path, data)))
     assert result.exit_code == 2
-    assert "3 problems found" in result.output
-    for path in ("node_pools.cpu:", "availability_zones[1]:", "node_pools.h100.instance_types[0]:"):
+    assert "4 problems found" in result.output
+    # the fourth: a100-mig names us-east-1b, which the edited zones no longer have
+    for path in ("node_pools.cpu:", "availability_zones[1]:", "node_pools.h100.instance_types[0]:",
+                 "node_pools.a100-mig.availability_zones[0]:"):
         assert path in result.output
 
 
