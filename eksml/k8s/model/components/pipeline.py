@@ -31,7 +31,9 @@ TEMPLATE_NAME = "train-and-register"
 STEP_IMAGE = "burakince/mlflow:3.15.1"
 CANDIDATE_ALIAS = "candidate"
 WORKFLOW_LABEL = "eksml.io/workflow"  # on each TrainJob: the pipeline run that made it
-_USER = 1000  # any non-root uid: the steps write only under /tmp
+_USER = 1000  # any non-root uid: the steps write only to their emptyDirs
+STEP_DIR = "/step"  # an emptyDir: step inputs and outputs (Argo's artifacts and parameters), downloads
+WRITABLE = {"tmp": "/tmp", "step": STEP_DIR}
 # (task, template, what it needs first): the DAG.
 DAG = (
     ("ingest", "ingest", ()),
@@ -62,12 +64,13 @@ def parameters(ctx: RenderContext) -> list[dict[str, str]]:
 
 
 def _env(ctx: RenderContext, **values: str) -> list[dict[str, str]]:
-    fixed = {"MLFLOW_TRACKING_URI": mlflow_url(), "HOME": "/tmp", "AWS_REGION": ctx.env.region}
+    fixed = {"MLFLOW_TRACKING_URI": mlflow_url(), "HOME": WRITABLE["tmp"], "AWS_REGION": ctx.env.region,
+             "STEP_DIR": STEP_DIR}
     return [{"name": k, "value": v} for k, v in {**fixed, **values}.items()]
 
 
 def script(ctx: RenderContext, name: str, source: str, **env: str) -> dict[str, Any]:
-    _, mounts = writable_dirs({"tmp": "/tmp"})
+    _, mounts = writable_dirs(WRITABLE)
     return {
         "name": name,
         "script": {
@@ -112,8 +115,8 @@ def train_job_manifest() -> str:
 
 
 def templates(ctx: RenderContext) -> list[dict[str, Any]]:
-    manifest_out = {"name": "manifest", "path": "/tmp/outputs/manifest.json"}
-    manifest_in = {"name": "manifest", "path": "/tmp/inputs/manifest.json"}
+    manifest_out = {"name": "manifest", "path": f"{STEP_DIR}/outputs/manifest.json"}
+    manifest_in = {"name": "manifest", "path": f"{STEP_DIR}/inputs/manifest.json"}
     run_id_in = {"parameters": [{"name": "run-id"}]}
     datasets = ctx.bucket(DATASETS_BUCKET)
     return [
@@ -123,7 +126,7 @@ def templates(ctx: RenderContext) -> list[dict[str, Any]]:
         {**script(ctx, "validate", steps.VALIDATE), "inputs": {"artifacts": [manifest_in]}},
         {**script(ctx, "features", steps.FEATURES, MODEL_NAME=_p("model-name"), WORKFLOW_NAME="{{workflow.name}}"),
          "inputs": {"artifacts": [manifest_in]},
-         "outputs": {"parameters": [{"name": "run-id", "valueFrom": {"path": "/tmp/outputs/run-id"}}]}},
+         "outputs": {"parameters": [{"name": "run-id", "valueFrom": {"path": f"{STEP_DIR}/outputs/run-id"}}]}},
         {"name": "train", "inputs": run_id_in, "resource": {
             "action": "create", "setOwnerReference": False, "manifest": train_job_manifest(),
             "successCondition": 'status.conditions.#(type=="Complete").status == True',
@@ -150,7 +153,7 @@ def _task(task: str, template: str) -> dict[str, Any]:
 
 def workflow_template(ctx: RenderContext) -> Manifest:
     sa = ctx.irsa(ML_PIPELINE)
-    volumes, _ = writable_dirs({"tmp": "/tmp"})
+    volumes, _ = writable_dirs(WRITABLE)
     return {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "WorkflowTemplate",

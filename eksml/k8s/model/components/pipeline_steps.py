@@ -3,23 +3,25 @@
 Steps talk through Argo output parameters (small values) and MLflow (everything else): the features
 are artifacts of the pipeline's MLflow run, so the TrainJob reads them through MLflow's artifact proxy
 and needs no AWS identity; the TrainJob logs its metrics and model into that same run (MLFLOW_RUN_ID).
-Inputs arrive as environment variables the template sets from the workflow's parameters.
+Inputs arrive as environment variables the template sets from the workflow's parameters; each step
+works in STEP_DIR, an emptyDir (the root file system is read-only).
 """
 
 INGEST = '''
 import json, os, boto3
+step = os.environ["STEP_DIR"]
 bucket, prefix = os.environ["DATASETS_BUCKET"], os.environ["DATASET_PREFIX"].strip("/") + "/"
 pages = boto3.client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
 objects = [{"key": o["Key"], "size": o["Size"], "etag": o["ETag"]} for page in pages for o in page.get("Contents", [])]
-os.makedirs("/tmp/outputs", exist_ok=True)
-with open("/tmp/outputs/manifest.json", "w") as out:
+os.makedirs(f"{step}/outputs", exist_ok=True)
+with open(f"{step}/outputs/manifest.json", "w") as out:
     json.dump({"bucket": bucket, "prefix": prefix, "objects": objects}, out)
 print(f"{len(objects)} objects under s3://{bucket}/{prefix}")
 '''
 
 VALIDATE = '''
-import json, sys
-manifest = json.load(open("/tmp/inputs/manifest.json"))
+import json, os, sys
+manifest = json.load(open(os.environ["STEP_DIR"] + "/inputs/manifest.json"))
 empty = [o["key"] for o in manifest["objects"] if o["size"] == 0]
 if not manifest["objects"]:
     sys.exit(f"no objects under s3://{manifest['bucket']}/{manifest['prefix']}: nothing to train on")
@@ -30,8 +32,9 @@ print(f"{len(manifest['objects'])} objects, {sum(o['size'] for o in manifest['ob
 
 FEATURES = '''
 import json, os, boto3, mlflow
-manifest = json.load(open("/tmp/inputs/manifest.json"))
-s3, out = boto3.client("s3"), "/tmp/features"
+step = os.environ["STEP_DIR"]
+manifest = json.load(open(f"{step}/inputs/manifest.json"))
+s3, out = boto3.client("s3"), f"{step}/features"
 os.makedirs(out, exist_ok=True)
 for obj in manifest["objects"]:
     target = os.path.join(out, os.path.relpath(obj["key"], manifest["prefix"]))
@@ -41,8 +44,8 @@ mlflow.set_experiment(os.environ["MODEL_NAME"])
 with mlflow.start_run(run_name=os.environ["WORKFLOW_NAME"]) as run:
     mlflow.log_params({"dataset_prefix": manifest["prefix"], "objects": len(manifest["objects"])})
     mlflow.log_artifacts(out, artifact_path="features")
-os.makedirs("/tmp/outputs", exist_ok=True)
-open("/tmp/outputs/run-id", "w").write(run.info.run_id)
+os.makedirs(f"{step}/outputs", exist_ok=True)
+open(f"{step}/outputs/run-id", "w").write(run.info.run_id)
 '''
 
 EVALUATE = '''
@@ -62,7 +65,7 @@ import os, boto3, mlflow
 name, alias, run_id = os.environ["MODEL_NAME"], os.environ["ALIAS"], os.environ["RUN_ID"]
 version = mlflow.register_model(f"runs:/{run_id}/model", name).version
 client = mlflow.MlflowClient()
-local = mlflow.artifacts.download_artifacts(f"models:/{name}/{version}", dst_path="/tmp/model")
+local = mlflow.artifacts.download_artifacts(f"models:/{name}/{version}", dst_path=os.environ["STEP_DIR"] + "/model")
 s3, bucket, prefix = boto3.client("s3"), os.environ["ARTIFACTS_BUCKET"], os.environ["EXPORT_PREFIX"]
 stale = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/{name}/{alias}/")
 for page in stale:  # the alias folder holds exactly the version it names
