@@ -34,6 +34,11 @@ class AwsArns:
     def managed_policy(self, name: str) -> str:
         return f"arn:{self.partition}:iam::aws:policy/{name}"
 
+    def service_linked_role(self, service: str, role: str) -> str:
+        """A role AWS creates in the account for a service (e.g. EC2 Auto Scaling's, which launches
+        managed node groups' instances)."""
+        return f"arn:{self.partition}:iam::{self.account_id}:role/aws-service-role/{service}.amazonaws.com/{role}"
+
     def service_principal(self, service: str) -> str:
         return f"{service}.{self.dns_suffix}"
 

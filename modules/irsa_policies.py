@@ -157,9 +157,17 @@ class GrantTargets:
     datasets: ArtifactStore | None = None  # the datasets bucket, when storage.buckets lists it
 
 
+def _with_volume_key(permissions: RolePermissions, targets: GrantTargets) -> RolePermissions:
+    """Karpenter launches nodes whose root volumes its EC2NodeClasses encrypt with the EBS key."""
+    return RolePermissions(managed_policy_arns=permissions.managed_policy_arns,
+                           statements=permissions.statements + volume_key_use("NodeVolumeKey", targets.aws,
+                                                                              targets.volume_key_arn))
+
+
 CONTROLLER_POLICIES: dict[str, Callable[[GrantTargets], RolePermissions]] = {
-    KARPENTER.name: lambda t: karpenter(t.aws, cluster_name=t.cluster_name, cluster_arn=t.cluster_arn,
-                                     node_role_arn=t.karpenter_node_role_arn, queue_arn=t.karpenter_queue_arn),
+    KARPENTER.name: lambda t: _with_volume_key(karpenter(
+        t.aws, cluster_name=t.cluster_name, cluster_arn=t.cluster_arn, node_role_arn=t.karpenter_node_role_arn,
+        queue_arn=t.karpenter_queue_arn), t),
     AWS_LOAD_BALANCER_CONTROLLER.name: lambda t: aws_load_balancer_controller(t.aws, cluster_name=t.cluster_name),
 }
 

@@ -29,6 +29,9 @@ class EncryptionKeyProps:
     account_root_arn: str
     deletion_window_days: int = 30
     service_users: tuple[KeyUser, ...] = ()
+    # IAM roles that launch instances with volumes under the key and hold no IAM policy of ours
+    # (service-linked roles, whose policies cannot be changed): use, and grants for AWS resources.
+    role_users: tuple[str, ...] = ()
 
 
 class EncryptionKey(Construct):
@@ -56,6 +59,8 @@ class EncryptionKey(Construct):
                     conditions=conditions,
                 )
             )
+        if props.role_users:
+            statements += _role_use(props.role_users)
         self.key = KmsKey(
             self, "key", description=props.description, enable_key_rotation=True,
             deletion_window_in_days=props.deletion_window_days, policy=PolicyDocument(tuple(statements)).to_json(),
@@ -63,3 +68,14 @@ class EncryptionKey(Construct):
         KmsAlias(self, "alias", name=f"alias/{props.alias}", target_key_id=self.key.key_id)
         self.key_arn: str = self.key.arn
         self.key_id: str = self.key.key_id
+
+
+def _role_use(roles: tuple[str, ...]) -> list[Statement]:
+    """The two statements EC2 Auto Scaling's guide requires for a customer-managed EBS key
+    (docs.aws.amazon.com/autoscaling/ec2/userguide/key-policy-requirements-EBS-encryption.html)."""
+    principals = (("AWS", roles),)
+    return [
+        Statement(sid="RolesUseKey", actions=_USE_KEY, principals=principals),
+        Statement(sid="RolesAttachPersistentResources", actions=("kms:CreateGrant",), principals=principals,
+                  conditions=(Condition("Bool", "kms:GrantIsForAWSResource", ("true",)),)),
+    ]

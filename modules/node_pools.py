@@ -122,6 +122,7 @@ class NodePoolsProps:
     pools: tuple[PoolSpec, ...]
     tags: tuple[tuple[str, str], ...]  # put on instances and volumes, which provider default_tags do not reach
     aws: AwsArns
+    volume_key_arn: str  # the environment's EBS key: root volumes are encrypted with it, not the AWS-managed key
     subnet_zones: tuple[str, ...] = ()  # the zone of each of subnet_ids, in order
     vpc_id: str = ""  # for the security group of EFA pools
     cluster_security_group_id: str = ""  # EFA interfaces carry it beside the EFA one (the node group adds none)
@@ -135,7 +136,7 @@ class NodePoolsProps:
     @classmethod
     def from_environment(
         cls, env: Environment, *, cluster_name: str, subnet_ids: list[str], node_role_name: str, aws: AwsArns,
-        node_repair: bool = True, vpc_id: str = "", cluster_security_group_id: str = "", placement_groups: bool = True,
+        volume_key_arn: str, node_repair: bool = True, vpc_id: str = "", cluster_security_group_id: str = "", placement_groups: bool = True,
     ) -> "NodePoolsProps":
         """node_repair=False where the API keeps no repair setting (the emulator: every plan would
         show it again, and the update it starts never finishes)."""
@@ -151,6 +152,7 @@ class NodePoolsProps:
                         for name, pool in env.node_pools.items()),
             tags=tuple(sorted(resource_tags(env.name, env.tags).items())),
             aws=aws,
+            volume_key_arn=volume_key_arn,
             subnet_zones=tuple(env.availability_zones),
             vpc_id=vpc_id,
             cluster_security_group_id=cluster_security_group_id,
@@ -172,7 +174,8 @@ def reserved_capacity(pool: PoolSpec) -> dict:
 
 
 class NodePools(Construct):
-    """Each node group gets its own launch template: IMDSv2 only and an encrypted gp3 root volume.
+    """Each node group gets its own launch template: IMDSv2 only and a gp3 root volume encrypted with
+    the environment's EBS key.
 
     Instance types, AMI type and release stay on the node group (not in the template) so EKS
     picks and upgrades the EKS-optimized image itself.
@@ -214,7 +217,7 @@ class NodePools(Construct):
         self.node_role_arn: str = self.role.arn
 
     def _launch_template(self, props: NodePoolsProps, pool: PoolSpec) -> LaunchTemplate:
-        """IMDSv2 only, an encrypted gp3 root volume, tags on instances and volumes; EFA and a reservation
+        """IMDSv2 only, a gp3 root volume under the EBS key, tags on instances and volumes; EFA and a reservation
         where the pool has them."""
         return LaunchTemplate(
             self, f"{pool.name}-lt",
@@ -229,7 +232,7 @@ class NodePools(Construct):
                     device_name=pool.root_device,
                     ebs=LaunchTemplateBlockDeviceMappingsEbs(
                         volume_size=pool.disk_size_gb, volume_type="gp3", encrypted="true",
-                        delete_on_termination="true",
+                        kms_key_id=props.volume_key_arn, delete_on_termination="true",
                     ),
                 )
             ],

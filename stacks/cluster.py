@@ -33,18 +33,21 @@ class ClusterStack(EnvironmentStack):
             ClusterProps.from_environment(env, subnet_ids=subnets, role_name=role_name(env.cluster.name, CLUSTER_ROLE), aws=self.aws),
         )
         self.security_group_id: str = self._security_group(settings, env, network)
+        # Nodes' root volumes (both node groups and Karpenter's) and the gp3 and io2 StorageClasses'
+        # volumes are encrypted with this key. EC2 Auto Scaling launches the node groups' instances.
+        self.ebs_key = EncryptionKey(self, "ebs-key", EncryptionKeyProps(
+            alias=ebs_key_alias(env.cluster.name), description=f"EBS volumes of {env.cluster.name}",
+            account_root_arn=self.aws.account_root,
+            role_users=(self.aws.service_linked_role("autoscaling", "AWSServiceRoleForAutoScaling"),)))
         self.node_pools = NodePools(
             self, "node-pools",
             NodePoolsProps.from_environment(env, cluster_name=self.cluster.name, subnet_ids=subnets,
                                             node_role_name=role_name(env.cluster.name, NODE_ROLE), aws=self.aws,
+                                            volume_key_arn=self.ebs_key.key_arn,
                                             node_repair=not settings.target.emulated, vpc_id=network.network.vpc_id,
                                             cluster_security_group_id=self.security_group_id,
                                             placement_groups=not settings.target.emulated),
         )
-        # The gp3 and io2 StorageClasses encrypt every volume with this key (eksml/k8s/model/components/storage.py).
-        self.ebs_key = EncryptionKey(self, "ebs-key", EncryptionKeyProps(
-            alias=ebs_key_alias(env.cluster.name), description=f"EBS volumes of {env.cluster.name}",
-            account_root_arn=self.aws.account_root))
         # Fluent Bit writes every pod's logs here (its IRSA role may write only to this group).
         self.pod_logs = EncryptedLogGroup(self, "pod-logs", LogGroupProps(
             name=pod_log_group_name(env.cluster.name), key_alias=pod_log_key_alias(env.cluster.name),

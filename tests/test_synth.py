@@ -189,8 +189,9 @@ def test_launch_templates_enforce_imdsv2_and_encrypted_root_volumes(dev):
         assert root["device_name"] == "/dev/xvda"
         assert root["ebs"] == {
             "volume_size": pool.resolved_disk_size_gb, "volume_type": "gp3", "encrypted": "true",
-            "delete_on_termination": "true",
+            "kms_key_id": root["ebs"]["kms_key_id"], "delete_on_termination": "true",
         }
+        assert root["ebs"]["kms_key_id"].startswith("${aws_kms_key.")  # which key: tests/test_node_volume_key.py
 
 
 # --- encryption and data protection ----------------------------------------------------------

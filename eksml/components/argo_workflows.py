@@ -3,6 +3,7 @@
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
 from eksml.components.mlflow import MLFLOW
 from eksml.components.spec import AddonSwitch, ArtifactPrefix, Chart, ComponentSpec, Egress, Identity, Network, Ui
+from eksml.components.tracing import OTEL_COLLECTOR, OTLP_GRPC_PORT
 
 # Of the artifacts bucket: where workflow artifacts go, and all its role may touch.
 ARTIFACT_PREFIX = "argo"
@@ -17,5 +18,8 @@ ARGO_WORKFLOWS = ComponentSpec(
     identity=Identity("argo-workflows", service_account="argo-workflow",
                       grants=(ArtifactPrefix("ArgoArtifacts", prefix=ARTIFACT_PREFIX, write=True),)),
     uis=(Ui("argo-workflows", service="argo-workflows-server", port=2746, health_path="/", local_port=2746, target_port=2746),),
-    network=Network(egress=(Egress(MLFLOW, None, "pipeline steps log runs and register models"),)),
+    network=Network(egress=(
+        Egress(MLFLOW, None, "pipeline steps log runs and register models"),
+        Egress(OTEL_COLLECTOR, OTLP_GRPC_PORT, "the controller and argoexec send workflow spans (OTLP/gRPC)"),
+    )),
 )

@@ -3,6 +3,7 @@
 from eksml.components.gpu_operator import GPU_OPERATOR
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
 from eksml.components.serving import MODEL_SERVER_PORT, MODEL_SERVING
+from eksml.components.tracing import OTEL_COLLECTOR, OTLP_GRPC_PORT, OTLP_HTTP_PORT
 from eksml.components.spec import INTERNET, AddonSwitch, Chart, ComponentSpec, Egress, Gate, Network, Ui
 
 _RELEASE = "opea-chatqna"
@@ -17,6 +18,8 @@ OPEA_CHATQNA = ComponentSpec(
     network=Network(egress=(
         Egress(INTERNET, 443, "TEI and vLLM download their models from the Hugging Face hub at start"),
         Egress(MODEL_SERVING, MODEL_SERVER_PORT, "the LLM step may call a served model (llm_from_serving)"),
+        Egress(OTEL_COLLECTOR, OTLP_HTTP_PORT, "OPEA's microservices send spans (OTLP/HTTP)"),
+        Egress(OTEL_COLLECTOR, OTLP_GRPC_PORT, "TEI sends spans (OTLP/gRPC)"),
     )),
     timeout="30m",  # a GPU node may scale up from zero and the model is downloaded at start
 )

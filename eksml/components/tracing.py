@@ -14,3 +14,5 @@ OTEL_COLLECTOR = ComponentSpec(
 OTLP_GRPC_PORT = 4317
 OTLP_HTTP_PORT = 4318
 OTLP_ENDPOINT = f"http://{OTEL_COLLECTOR.name}.{OTEL_COLLECTOR.namespace}:{OTLP_GRPC_PORT}"
+# For senders that speak OTLP over HTTP and take the traces URL itself (OPEA's microservices).
+OTLP_HTTP_TRACES_URL = f"http://{OTEL_COLLECTOR.name}.{OTEL_COLLECTOR.namespace}:{OTLP_HTTP_PORT}/v1/traces"

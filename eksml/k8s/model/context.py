@@ -14,6 +14,7 @@ from eksml.k8s.model.pools import pool_targets
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
 from eksml.components.spec import ComponentSpec
 from eksml.config.components import component_enabled
+from eksml.contract.names import ebs_key_alias
 from eksml.contract.outputs import AwsOutputs
 from eksml.paths import HELM_VALUES_DIR
 
@@ -63,6 +64,11 @@ class RenderContext:
             raise StageError("render", f"the AWS outputs have no '{item}' bucket",
                              hint="re-run the AWS apply; its bucket_names output must include it")
         return name
+
+    @property
+    def ebs_key_arn(self) -> str:
+        """The AWS layer's EBS key (by its alias), which encrypts node root volumes and the EBS StorageClasses' volumes."""
+        return f"arn:aws:kms:{self.env.region}:{self.outputs.account_id}:alias/{ebs_key_alias(self.env.cluster.name)}"
 
     @property
     def monitoring_enabled(self) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 
 from eksml.components.argo_workflows import ARGO_WORKFLOWS, ARTIFACT_PREFIX
 from eksml.k8s.model.components.base import DescribedComponent
+from eksml.k8s.model.components.tracing import otlp_traces_env
 from eksml.k8s.model.context import RenderContext
 
 
@@ -22,6 +23,8 @@ class ArgoWorkflows(DescribedComponent):
 
     def values(self, ctx: RenderContext) -> dict[str, Any]:
         sa = ctx.irsa(ARGO_WORKFLOWS)
+        # Workflow spans from the controller and argoexec (init, wait); steps' own SDKs read it too.
+        traces = otlp_traces_env(ctx)
         return {
             "crds": {"install": True, "full": False},
             # The IRSA trust names exactly this namespace/service account, so workflows that touch
@@ -30,7 +33,10 @@ class ArgoWorkflows(DescribedComponent):
                 "workflowNamespaces": [sa.namespace],
                 "metricsConfig": {"enabled": ctx.monitoring_enabled},
                 "serviceMonitor": {"enabled": ctx.monitoring_enabled},
+                "extraEnv": traces,
             },
+            "executor": {"env": traces},
+            "mainContainer": {"env": traces},
             "workflow": {
                 "serviceAccount": {"create": True, "name": sa.name, "annotations": sa.annotations},
                 "rbac": {"create": True},

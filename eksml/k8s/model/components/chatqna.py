@@ -20,12 +20,15 @@ from eksml.contract.names import POOL_LABEL
 from eksml.gpu.sharing import GPU_RESOURCE, mig_resource_name, pool_gpu
 from eksml.components.chatqna import OPEA_CHATQNA
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
+from eksml.components.tracing import OTLP_ENDPOINT, OTLP_HTTP_TRACES_URL
 from eksml.components.serving import MODEL_SERVING, PREDICTOR_PORT, predictor_service
 from eksml.k8s.model.components.availability import RESTRICTED_CONTAINER, controller_replicas
 from eksml.k8s.model.components.base import DescribedComponent
+from eksml.k8s.model.components.tracing import tracing_enabled
 from eksml.k8s.model.context import RenderContext
 from eksml.k8s.model.hardening import restricted_container_context, restricted_pod_context
-from eksml.k8s.model.manifests import tolerations_for
+from eksml.k8s.model.manifests import metadata, tolerations_for
+from eksml.k8s.model.records import Manifest
 from eksml.k8s.model.pools import karpenter_pool_taints
 from eksml.k8s.model.values import deep_merge
 
@@ -37,6 +40,14 @@ OPEA_UID = 1000
 # Ports from 80 up are unprivileged in nginx's own network namespace: it keeps port 80 (the Service's,
 # the ALB's target) as a non-root user without NET_BIND_SERVICE.
 NGINX_PORT_SYSCTL = {"name": "net.ipv4.ip_unprivileged_port_start", "value": "80"}
+# Every OPEA sub-chart adds this ConfigMap's keys to its container's env (`global.extraEnvConfig`).
+TELEMETRY_CONFIG = "chatqna-telemetry"
+
+
+def telemetry_env() -> dict[str, str]:
+    """OPEA's microservices trace when TELEMETRY_ENDPOINT is set (GenAIComps comps/cores/telemetry);
+    TEI when OTLP_ENDPOINT is (its --otlp-endpoint)."""
+    return {"TELEMETRY_ENDPOINT": OTLP_HTTP_TRACES_URL, "OTLP_ENDPOINT": OTLP_ENDPOINT}
 
 
 def non_root(uid: int, pod: dict[str, Any] | None = None, **container: Any) -> dict[str, Any]:
@@ -128,6 +139,7 @@ class ChatQnA(DescribedComponent):
                 "monitoring": ctx.monitoring_enabled,
                 "prometheusNamespace": KUBE_PROMETHEUS_STACK.namespace,
                 "prometheusRelease": KUBE_PROMETHEUS_STACK.name,
+                **({"extraEnvConfig": TELEMETRY_CONFIG} if tracing_enabled(ctx) else {}),
             },
         })
         if not retrieval:  # the chart's UI and gateway need data-prep
@@ -135,3 +147,9 @@ class ChatQnA(DescribedComponent):
         else:  # the gateway sits behind the shared ALB: two at staging and prod
             values["nginx"] = {"replicaCount": controller_replicas(ctx)}
         return deep_merge(security_values(), values)
+
+    def prerequisites(self, ctx: RenderContext) -> list[Manifest]:
+        if not tracing_enabled(ctx):
+            return []
+        return [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata(TELEMETRY_CONFIG, OPEA_CHATQNA.namespace),
+                 "data": telemetry_env()}]

@@ -111,7 +111,8 @@ def node_class(name: str, kpool: KarpenterPool, ctx: RenderContext) -> Manifest:
             "securityGroupSelectorTerms": [{"tags": {KARPENTER_DISCOVERY_TAG: cluster}}],
             "blockDeviceMappings": [{
                 "deviceName": "/dev/xvda",
-                "ebs": {"volumeSize": disk, "volumeType": "gp3", "encrypted": True, "deleteOnTermination": True},
+                "ebs": {"volumeSize": disk, "volumeType": "gp3", "encrypted": True, "kmsKeyID": ctx.ebs_key_arn,
+                        "deleteOnTermination": True},
             }],
             # Tenant pods get AWS access through IRSA only, never the node role: IMDS stops at the node.
             "metadataOptions": {"httpEndpoint": "enabled", "httpTokens": "required", "httpPutResponseHopLimit": 1},

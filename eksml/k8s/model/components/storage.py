@@ -10,7 +10,6 @@ name one of these classes; a PVC that names none gets gp3.
 from __future__ import annotations
 
 from eksml.components.storage import STORAGE_CLASSES
-from eksml.contract.names import ebs_key_alias
 from eksml.k8s.model.components.base import DescribedComponent
 from eksml.k8s.model.context import RenderContext
 from eksml.k8s.model.manifests import metadata
@@ -24,10 +23,6 @@ GP3, IO2, EFS = "gp3", "io2", "efs"
 IO2_IOPS_PER_GB = "100"
 # EFS access points: each volume gets its own directory and a POSIX identity from this range.
 EFS_GID_RANGE = ("50000", "60000")
-
-
-def ebs_key_arn(ctx: RenderContext) -> str:
-    return f"arn:aws:kms:{ctx.env.region}:{ctx.outputs.account_id}:alias/{ebs_key_alias(ctx.env.cluster.name)}"
 
 
 def storage_class(name: str, provisioner: str, parameters: dict[str, str], *, default: bool = False,
@@ -46,7 +41,7 @@ def storage_class(name: str, provisioner: str, parameters: dict[str, str], *, de
 
 
 def storage_classes(ctx: RenderContext) -> list[Manifest]:
-    key = ebs_key_arn(ctx)
+    key = ctx.ebs_key_arn
     encrypted = {"encrypted": "true", "kmsKeyId": key, "csi.storage.k8s.io/fstype": "ext4"}
     classes = [
         storage_class(GP3, EBS_PROVISIONER, {"type": "gp3", **encrypted}, default=True),

@@ -3,9 +3,15 @@ batched traces out to AWS X-Ray through IRSA. The whole collector config is eksm
 (the chart's `configMap.existingName`): merged over the chart's, its Jaeger, Zipkin and debug
 pipelines would stay, as a values file cannot delete a chart's default keys through eksml's layers.
 
-Senders: team workloads (agents, pipelines) set OTEL_EXPORTER_OTLP_ENDPOINT to OTLP_ENDPOINT. The
-stock vLLM image lacks the OpenTelemetry packages its --otlp-traces-endpoint needs, and the OPEA 1.4
-charts have no telemetry value, so neither is wired yet.
+Senders, where the collector is on (each in its component's values; its NetworkPolicy flow in its spec):
+- Argo Workflows: the controller and argoexec (init and wait) spans, and the steps' main containers,
+  through OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (traces only: the collector has no metrics pipeline).
+- ChatQnA: OPEA's microservices through TELEMETRY_ENDPOINT (OTLP/HTTP), TEI through OTLP_ENDPOINT
+  (gRPC, W3C trace context from its callers), from one ConfigMap the chart's `global.extraEnvConfig`
+  adds to every OPEA sub-chart's container. The gateway's own env is fixed by the chart: its spans are missing.
+- Team workloads (agents, pipelines) set OTEL_EXPORTER_OTLP_ENDPOINT to OTLP_ENDPOINT.
+Not wired: vLLM's --otlp-traces-endpoint needs OpenTelemetry packages the stock vllm-openai image
+does not install (vllm-project/vllm requirements/common.txt lists none).
 """
 
 from __future__ import annotations
@@ -14,7 +20,8 @@ from typing import Any
 
 import yaml
 
-from eksml.components.tracing import OTEL_COLLECTOR, OTLP_GRPC_PORT, OTLP_HTTP_PORT
+from eksml.components.tracing import OTEL_COLLECTOR, OTLP_ENDPOINT, OTLP_GRPC_PORT, OTLP_HTTP_PORT
+from eksml.config.components import component_enabled
 from eksml.k8s.model.components.availability import RESTRICTED_CONTAINER, RESTRICTED_POD, controller_replicas
 from eksml.k8s.model.components.base import DescribedComponent
 from eksml.k8s.model.context import RenderContext
@@ -27,6 +34,15 @@ _USER = 10001  # the collector image's own non-root user
 
 CONFIG_MAP = "opentelemetry-collector-config"
 HEALTH_PORT = 13133  # the chart's probes ask the health_check extension here
+
+
+def tracing_enabled(ctx: RenderContext) -> bool:
+    return component_enabled(ctx.env, OTEL_COLLECTOR)
+
+
+def otlp_traces_env(ctx: RenderContext) -> list[dict[str, str]]:
+    """The standard OpenTelemetry SDK variable for traces only, where the collector runs (else none)."""
+    return [{"name": "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "value": OTLP_ENDPOINT}] if tracing_enabled(ctx) else []
 
 
 def collector_config(region: str) -> dict[str, Any]:
