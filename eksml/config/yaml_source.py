@@ -24,7 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.composer import ComposerError
+from yaml.composer import Composer, ComposerError
+from yaml.constructor import SafeConstructor
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.scanner import Scanner
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
@@ -101,6 +105,8 @@ def parse_yaml(text: str, shown: str) -> Any:
         return loader.construct_document(node)
     except yaml.YAMLError as exc:
         raise ConfigError([Issue(shown, "", f"not valid YAML: {_describe(exc)}")]) from None
+    except UnicodeError:  # a lone surrogate, which no UTF-8 file holds: text built elsewhere
+        raise ConfigError([Issue(shown, "", "holds characters that are not valid Unicode text")]) from None
     finally:
         if loader is not None:
             loader.dispose()
@@ -126,12 +132,34 @@ _KIND = {"null": "null", "bool": "a boolean", "int": "a number", "float": "a num
          "timestamp": "a date", "value": "a special value", "merge": "a merge key"}
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader (pure Python) that bounds nesting and refuses anchors, aliases and tags while composing."""
+# libyaml scans and parses (most of the time a file takes); composing stays in Python, below, so each
+# event is checked before a node exists. Without libyaml, PyYAML's pure-Python parser does the same.
+class PythonEvents(Reader, Scanner, Parser):
+    """PyYAML's own scanner and parser, where PyYAML was built without libyaml."""
 
     def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+
+
+def strict_loader(events: type) -> type:
+    """A safe loader over `events` (a parser class) that bounds nesting and refuses anchors, aliases
+    and tags while composing."""
+
+    class Strict(_StrictComposer, SafeConstructor, Resolver, events):  # type: ignore[misc,valid-type]
+        def __init__(self, stream: str) -> None:
+            events.__init__(self, stream)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+            self._depth = 0
+
+    return Strict
+
+
+class _StrictComposer(Composer):
+    _depth: int
 
     def compose_node(self, parent: Node | None, index: Any) -> Node:  # noqa: D401 - PyYAML hook
         event = self.peek_event()
@@ -156,13 +184,20 @@ class _StrictLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
+try:
+    from yaml.cyaml import CParser as _LibyamlEvents
+except ImportError:  # PyYAML built without libyaml
+    _LibyamlEvents = PythonEvents
+_StrictLoader = strict_loader(_LibyamlEvents)
+
+
 def _check_tree(root: Node, shown: str):
     """Duplicate keys and ambiguous scalars, each with its field path; iterative (depth is bounded anyway)."""
     stack: list[tuple[Node, str]] = [(root, "")]
     while stack:
         node, path = stack.pop()
         if isinstance(node, ScalarNode):
-            reason = ambiguity(node.value) if node.style is None else None
+            reason = ambiguity(node.value) if not node.style else None
             if reason:
                 yield Issue(shown, path, f"'{node.value}' (line {node.start_mark.line + 1}) is {reason}")
         elif isinstance(node, SequenceNode):
@@ -176,14 +211,14 @@ def _check_tree(root: Node, shown: str):
                     yield Issue(shown, path, f"a key at line {line} is a list or mapping; keys must be plain text")
                     continue
                 child_path = f"{path}.{key.value}" if path else key.value
-                if key.value == "<<" and key.style is None:
+                if key.value == "<<" and not key.style:
                     yield Issue(shown, path, f"a merge key (<<) at line {line}: merge keys are not allowed, write the fields out")
                 elif key.value in seen:
                     yield Issue(shown, child_path, f"'{key.value}' is written twice in one mapping (lines {seen[key.value]} "
                                 f"and {line}); YAML would silently keep only the last; remove one")
                 else:
                     seen[key.value] = line
-                reason = ambiguity(key.value) if key.style is None else None
+                reason = ambiguity(key.value) if not key.style else None
                 if reason:
                     yield Issue(shown, child_path, f"the key '{key.value}' (line {line}) is {reason}")
                 children.append((value, child_path))
@@ -194,6 +229,9 @@ def _describe(exc: yaml.YAMLError) -> str:
     mark = getattr(exc, "problem_mark", None)
     where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
     problem = getattr(exc, "problem", None)
+    if problem and "maximum nesting depth" in problem:  # libyaml's own bound, met while scanning ahead
+        at = f" at {where.rstrip(': ')}" if where else ""
+        return f"nested deeper than {MAX_DEPTH} levels{at}; an environment file needs about 6"
     if problem is None and hasattr(exc, "position"):  # ReaderError: a character YAML does not allow
         return f"character {exc.character!r} at offset {exc.position} is not allowed in YAML"  # type: ignore[attr-defined]
     return f"{where}{problem or exc}"
