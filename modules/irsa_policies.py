@@ -14,6 +14,7 @@ from eksml.components.karpenter import KARPENTER
 from eksml.components.load_balancer_controller import AWS_LOAD_BALANCER_CONTROLLER
 from eksml.components.spec import (
     ArtifactPrefix, BackupStore, ComponentSpec, DatabaseSecretRead, DatasetsRead, Grant, PodLogsWrite, TracesWrite,
+    VolumeKeyUse,
 )
 from modules.aws_context import AwsArns
 from modules.controller_policies import aws_load_balancer_controller, karpenter
@@ -157,17 +158,9 @@ class GrantTargets:
     datasets: ArtifactStore | None = None  # the datasets bucket, when storage.buckets lists it
 
 
-def _with_volume_key(permissions: RolePermissions, targets: GrantTargets) -> RolePermissions:
-    """Karpenter launches nodes whose root volumes its EC2NodeClasses encrypt with the EBS key."""
-    return RolePermissions(managed_policy_arns=permissions.managed_policy_arns,
-                           statements=permissions.statements + volume_key_use("NodeVolumeKey", targets.aws,
-                                                                              targets.volume_key_arn))
-
-
 CONTROLLER_POLICIES: dict[str, Callable[[GrantTargets], RolePermissions]] = {
-    KARPENTER.name: lambda t: _with_volume_key(karpenter(
-        t.aws, cluster_name=t.cluster_name, cluster_arn=t.cluster_arn, node_role_arn=t.karpenter_node_role_arn,
-        queue_arn=t.karpenter_queue_arn), t),
+    KARPENTER.name: lambda t: karpenter(t.aws, cluster_name=t.cluster_name, cluster_arn=t.cluster_arn,
+                                     node_role_arn=t.karpenter_node_role_arn, queue_arn=t.karpenter_queue_arn),
     AWS_LOAD_BALANCER_CONTROLLER.name: lambda t: aws_load_balancer_controller(t.aws, cluster_name=t.cluster_name),
 }
 
@@ -179,6 +172,8 @@ def _granted(component: ComponentSpec, grant: Grant, targets: GrantTargets) -> R
         return database_secret_read(grant.sid, targets.db_master_secret_arn)
     if isinstance(grant, PodLogsWrite):
         return pod_logs_write(grant.sid, targets.pod_log_group_arn)
+    if isinstance(grant, VolumeKeyUse):
+        return RolePermissions(statements=volume_key_use(grant.sid, targets.aws, targets.volume_key_arn))
     if isinstance(grant, TracesWrite):
         return traces_write(grant.sid)
     if isinstance(grant, DatasetsRead):

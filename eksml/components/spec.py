@@ -101,8 +101,16 @@ class DatasetsRead:
     sid: str = "ReadDatasets"
 
 
+@dataclass(frozen=True)
+class VolumeKeyUse:
+    """The environment's EBS key, through EC2 only: for a component that creates encrypted volumes
+    (Karpenter's nodes' root volumes)."""
+
+    sid: str = "VolumeKey"
+
+
 Grant = Union[ArtifactPrefix, DatabaseSecretRead, ControllerPolicy, PodLogsWrite, BackupStore, TracesWrite,
-              DatasetsRead]
+              DatasetsRead, VolumeKeyUse]
 
 
 @dataclass(frozen=True)

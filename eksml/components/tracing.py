@@ -13,6 +13,7 @@ OTEL_COLLECTOR = ComponentSpec(
 # Where workloads send OTLP (the chart's Service for this release name, in its namespace).
 OTLP_GRPC_PORT = 4317
 OTLP_HTTP_PORT = 4318
-OTLP_ENDPOINT = f"http://{OTEL_COLLECTOR.name}.{OTEL_COLLECTOR.namespace}:{OTLP_GRPC_PORT}"
+_COLLECTOR_HOST = f"{OTEL_COLLECTOR.name}.{OTEL_COLLECTOR.namespace}"
+OTLP_ENDPOINT = f"http://{_COLLECTOR_HOST}:{OTLP_GRPC_PORT}"
 # For senders that speak OTLP over HTTP and take the traces URL itself (OPEA's microservices).
-OTLP_HTTP_TRACES_URL = f"http://{OTEL_COLLECTOR.name}.{OTEL_COLLECTOR.namespace}:{OTLP_HTTP_PORT}/v1/traces"
+OTLP_HTTP_TRACES_URL = f"http://{_COLLECTOR_HOST}:{OTLP_HTTP_PORT}/v1/traces"

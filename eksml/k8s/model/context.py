@@ -12,6 +12,7 @@ from eksml.errors import StageError
 from eksml.k8s.model.records import PoolTarget
 from eksml.k8s.model.pools import pool_targets
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
+from eksml.components.tracing import OTEL_COLLECTOR
 from eksml.components.spec import ComponentSpec
 from eksml.config.components import component_enabled
 from eksml.contract.names import ebs_key_alias
@@ -73,6 +74,10 @@ class RenderContext:
     @property
     def monitoring_enabled(self) -> bool:
         return component_enabled(self.env, KUBE_PROMETHEUS_STACK)
+
+    @property
+    def tracing_enabled(self) -> bool:
+        return component_enabled(self.env, OTEL_COLLECTOR)
 
     @functools.cached_property
     def pools(self) -> tuple[PoolTarget, ...]:

@@ -24,7 +24,6 @@ from eksml.components.tracing import OTLP_ENDPOINT, OTLP_HTTP_TRACES_URL
 from eksml.components.serving import MODEL_SERVING, PREDICTOR_PORT, predictor_service
 from eksml.k8s.model.components.availability import RESTRICTED_CONTAINER, controller_replicas
 from eksml.k8s.model.components.base import DescribedComponent
-from eksml.k8s.model.components.tracing import tracing_enabled
 from eksml.k8s.model.context import RenderContext
 from eksml.k8s.model.hardening import restricted_container_context, restricted_pod_context
 from eksml.k8s.model.manifests import metadata, tolerations_for
@@ -139,7 +138,7 @@ class ChatQnA(DescribedComponent):
                 "monitoring": ctx.monitoring_enabled,
                 "prometheusNamespace": KUBE_PROMETHEUS_STACK.namespace,
                 "prometheusRelease": KUBE_PROMETHEUS_STACK.name,
-                **({"extraEnvConfig": TELEMETRY_CONFIG} if tracing_enabled(ctx) else {}),
+                **({"extraEnvConfig": TELEMETRY_CONFIG} if ctx.tracing_enabled else {}),
             },
         })
         if not retrieval:  # the chart's UI and gateway need data-prep
@@ -149,7 +148,7 @@ class ChatQnA(DescribedComponent):
         return deep_merge(security_values(), values)
 
     def prerequisites(self, ctx: RenderContext) -> list[Manifest]:
-        if not tracing_enabled(ctx):
+        if not ctx.tracing_enabled:
             return []
         return [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata(TELEMETRY_CONFIG, OPEA_CHATQNA.namespace),
                  "data": telemetry_env()}]

@@ -21,7 +21,6 @@ from typing import Any
 import yaml
 
 from eksml.components.tracing import OTEL_COLLECTOR, OTLP_ENDPOINT, OTLP_GRPC_PORT, OTLP_HTTP_PORT
-from eksml.config.components import component_enabled
 from eksml.k8s.model.components.availability import RESTRICTED_CONTAINER, RESTRICTED_POD, controller_replicas
 from eksml.k8s.model.components.base import DescribedComponent
 from eksml.k8s.model.context import RenderContext
@@ -36,13 +35,9 @@ CONFIG_MAP = "opentelemetry-collector-config"
 HEALTH_PORT = 13133  # the chart's probes ask the health_check extension here
 
 
-def tracing_enabled(ctx: RenderContext) -> bool:
-    return component_enabled(ctx.env, OTEL_COLLECTOR)
-
-
 def otlp_traces_env(ctx: RenderContext) -> list[dict[str, str]]:
     """The standard OpenTelemetry SDK variable for traces only, where the collector runs (else none)."""
-    return [{"name": "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "value": OTLP_ENDPOINT}] if tracing_enabled(ctx) else []
+    return [{"name": "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "value": OTLP_ENDPOINT}] if ctx.tracing_enabled else []
 
 
 def collector_config(region: str) -> dict[str, Any]:
