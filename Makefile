@@ -76,12 +76,14 @@ port-forward-%: $(STAMP)
 # virtualenvs and the Node tools install side by side.
 test:
 	@$(MAKE) --no-print-directory -j3 $(STAMP) $(CHECKOV_STAMP)
-	$(BIN)/pytest -q -n 3 --dist loadfile --no-loadscope-reorder --durations=25 $(ARGS)
+	$(BIN)/pytest -q -n 3 --dist loadfile --no-loadscope-reorder --durations=25 -m "not deep" $(ARGS)
 
-# The property test of the validation gate with thousands of mutated environment files (not part of `make test`).
+# The property test of the validation gate with thousands of mutated environment files, and the deep
+# cross-checks (marked `deep`): not part of `make test`.
 fuzz: $(STAMP)
 	EKSML_FUZZ_EXAMPLES=$${EKSML_FUZZ_EXAMPLES:-5000} EKSML_BUILD_EXAMPLES=$${EKSML_BUILD_EXAMPLES:-100} \
 		$(BIN)/pytest -q -p no:xdist tests/test_validate_fuzz.py tests/test_overlay_fuzz.py tests/test_accepted_also_builds.py $(ARGS)
+	$(BIN)/pytest -q -n 2 -m deep $(ARGS)
 
 # Mutation testing of the gate (validation rules, MIG placement, scheduling check, promote, the
 # destroy/replace protection) in a scratch copy; not part of `make test`. ARGS="--sample 20" samples.

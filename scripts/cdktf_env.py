@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from eksml.cli.common import report_failures  # noqa: E402
 from eksml.emulator.target import aws_environment  # noqa: E402
-from eksml.terraform.setup import prepare_terraform  # noqa: E402
+from eksml.terraform.setup import go_gc_percent, prepare_terraform  # noqa: E402
 from eksml.workspace import shared_terraform_dir  # noqa: E402
 
 NODE_BIN = ROOT / ".tools" / "node_modules" / "node" / "bin"
@@ -38,6 +38,7 @@ def cdktf_environment(emulator: str | None, region: str) -> dict[str, str | None
         "CHECKPOINT_DISABLE": "1",
         "TF_IN_AUTOMATION": "1",
         "TF_INPUT": "0",
+        "GOGC": go_gc_percent(os.environ),  # as eksml's own terraform runs
         "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
     }
     if (NODE_BIN / "node").is_file():

@@ -180,6 +180,21 @@ def test_plan_apply_outputs_and_replacement(cli, tmp_path):
     assert runner.outputs() == {}
 
 
+@pytest.mark.parametrize("users_gogc, seen", [(None, "400"), ("150", "150")])
+def test_terraform_and_what_it_starts_collect_garbage_less_often_unless_the_user_chose(
+        cli, tmp_path, monkeypatch, users_gogc, seen):
+    if users_gogc is None:
+        monkeypatch.delenv("GOGC", raising=False)
+    else:
+        monkeypatch.setenv("GOGC", users_gogc)
+    report = tmp_path / "gogc"
+    runner = _runner(cli, tmp_path, {"resource": {"terraform_data": {"probe": {
+        "provisioner": [{"local-exec": {"command": f"printf %s \"$GOGC\" > {report}"}}]}}}})
+    runner.init()
+    runner.apply_now()
+    assert report.read_text() == seen
+
+
 # -- failures ------------------------------------------------------------------------------------------
 
 

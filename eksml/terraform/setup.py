@@ -121,6 +121,16 @@ def write_cli_config(path: Path, mirror: Path | None, plugin_cache_dir: Path) ->
     return path
 
 
+# Terraform and the AWS provider are Go programs that spend a fifth of their CPU collecting garbage while
+# they decode the provider's 1,500 schemas, at every start (three per stack and plan). At 400 a plan-only
+# deploy of local takes 21% less CPU for ~160 MiB more per process; a GOGC the user set is kept.
+TERRAFORM_GOGC = "400"
+
+
+def go_gc_percent(environ: Mapping[str, str]) -> str:
+    return environ.get("GOGC") or TERRAFORM_GOGC
+
+
 @dataclass(frozen=True)
 class TerraformCli:
     """A terraform binary plus the environment every run of it gets."""
@@ -138,6 +148,7 @@ class TerraformCli:
             TF_IN_AUTOMATION="1",
             TF_INPUT="0",
             CHECKPOINT_DISABLE="1",  # no version check call home: offline machines stay quiet
+            GOGC=go_gc_percent(os.environ),
         )
         for name, value in (extra or {}).items():
             if value is None:
