@@ -9,7 +9,7 @@ from constructs import Construct
 from eksml.config.models import Environment
 from eksml.contract.names import (
     ADDON_SERVICE_ACCOUNTS, CLUSTER_ROLE, EBS_CSI_IDENTITY, EFS_CSI_IDENTITY, NODE_ROLE, Output, StackName, ebs_key_alias,
-    pod_log_group_name, pod_log_key_alias, role_name,
+    SNAPSHOT_CONTROLLER_ADDON, pod_log_group_name, pod_log_key_alias, role_name,
 )
 from modules import irsa_policies
 from modules.cluster import Cluster, ClusterProps
@@ -89,6 +89,8 @@ class ClusterStack(EnvironmentStack):
                     # Reports GPU (XID, NVLink, driver) and kernel faults as node conditions, which
                     # node auto-repair (the GPU node groups' node_repair_config) acts on.
                     AddonSpec("eks-node-monitoring-agent"),
+                    # VolumeSnapshots of EBS volumes (the Kubernetes layer's VolumeSnapshotClass).
+                    AddonSpec(SNAPSHOT_CONTROLLER_ADDON),
                     # The EFS CSI driver is a chart of the Kubernetes layer (its pods are checked there).
                 ),
                 nodes=tuple(self.node_pools.node_groups.values()),

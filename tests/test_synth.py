@@ -395,7 +395,8 @@ def test_oidc_provider_needs_no_network_at_synth(dev):
 def test_managed_addons_with_csi_drivers_on_their_irsa_roles(dev):
     addons = {a["addon_name"]: a for a in dev.resources("cluster", "aws_eks_addon").values()}
     # The EFS CSI driver is a chart of the Kubernetes layer; its IRSA role stays in this stack.
-    assert set(addons) == {"vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "eks-node-monitoring-agent"}
+    assert set(addons) == {"vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "eks-node-monitoring-agent",
+                           "snapshot-controller"}
     assert addons["aws-ebs-csi-driver"]["service_account_role_arn"].startswith("${aws_iam_role.addon-identity_ebs-csi")
     roles = dev.resources("cluster", "aws_iam_role")
     assert any(role["name"].endswith("-efs-csi") for role in roles.values())

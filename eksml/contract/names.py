@@ -82,6 +82,9 @@ class ServiceAccount(NamedTuple):
 # The EKS add-ons' own IRSA roles, made by the cluster stack; the platform components' roles are
 # described with each component (eksml/components) and made by the platform stack.
 EBS_CSI_IDENTITY = "ebs-csi"
+# The EKS add-on that serves snapshot.storage.k8s.io (its CRDs and controller): the cluster stack
+# installs it, the Kubernetes layer's VolumeSnapshotClass is checked against the CRDs it brings.
+SNAPSHOT_CONTROLLER_ADDON = "snapshot-controller"
 EFS_CSI_IDENTITY = "efs-csi"
 ADDON_SERVICE_ACCOUNTS: dict[str, ServiceAccount] = {
     EBS_CSI_IDENTITY: ServiceAccount(KUBE_SYSTEM_NAMESPACE, "ebs-csi-controller-sa"),

@@ -1,12 +1,15 @@
 """Every container image the platform runs, per release: the list an air-gapped company mirrors.
 
 Read from the rendered manifests: containers of every pod template (any object with a `containers`
-list, so ServingRuntimes and InferenceServices count too), and the GPU operator's operands, which its
-ClusterPolicy names as repository/image/version because the operator creates those pods itself.
+list, so ServingRuntimes and InferenceServices count too), the GPU operator's operands, which its
+ClusterPolicy names as repository/image/version because the operator creates those pods itself, and
+the images a webhook adds to pods from a ConfigMap of JSON settings (KServe's storage initializer,
+agent and router in `inferenceservice-config`), which no pod template names.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -50,10 +53,41 @@ def operand_images(body: dict[str, Any]) -> Iterator[tuple[str, str]]:
     for operand, settings in (body.get("spec") or {}).items():
         if isinstance(settings, dict) and settings.get("enabled") is not False and settings.get("image"):
             repository, image, version = settings.get("repository"), settings["image"], settings.get("version")
-            reference = f"{repository}/{image}" if repository else str(image)
-            if version and "@" not in reference and ":" not in reference.rsplit("/", 1)[-1]:
-                reference += f"@{version}" if str(version).startswith("sha256:") else f":{version}"
-            yield operand, reference
+            yield operand, _with_version(f"{repository}/{image}" if repository else str(image), version)
+
+
+_IMAGE_SETTINGS = ("image", "defaultJobImage")
+
+
+def configured_images(body: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """`{"image": ...}` in a ConfigMap's JSON values, at the top or one level down (named entries)."""
+    for key, text in (body.get("data") or {}).items():
+        try:
+            settings = json.loads(text) if isinstance(text, str) and text.lstrip().startswith("{") else None
+        except ValueError:
+            continue
+        if not isinstance(settings, dict) or str(key).startswith("_"):  # `_example`: documentation only
+            continue
+        entries = [(str(key), settings)] + [(f"{key}.{name}", value) for name, value in settings.items()
+                                            if isinstance(value, dict)]
+        for name, entry in entries:
+            for field in _IMAGE_SETTINGS:
+                if isinstance(entry.get(field), str) and entry[field]:
+                    yield name, _with_version(entry[field], entry.get("defaultImageVersion"))
+
+
+def _with_version(reference: str, version: Any) -> str:
+    if version and "@" not in reference and ":" not in reference.rsplit("/", 1)[-1]:
+        return reference + (f"@{version}" if str(version).startswith("sha256:") else f":{version}")
+    return reference
+
+
+def _pairs(obj: ManifestObject) -> Iterator[tuple[str, str]]:
+    if obj.kind == "ClusterPolicy":
+        return operand_images(obj.body)
+    if obj.kind == "ConfigMap":
+        return configured_images(obj.body)
+    return _walk(obj.body.get("spec"))
 
 
 def images_of(release: str, objects: list[ManifestObject]) -> list[Image]:
@@ -61,7 +95,6 @@ def images_of(release: str, objects: list[ManifestObject]) -> list[Image]:
     for obj in objects:
         if obj.kind == "CustomResourceDefinition":
             continue
-        pairs = operand_images(obj.body) if obj.kind == "ClusterPolicy" else _walk(obj.body.get("spec"))
-        for container, reference in pairs:
+        for container, reference in _pairs(obj):
             found.setdefault(reference, Image(release, reference, f"{obj} ({container})" if container else str(obj)))
     return sorted(found.values(), key=lambda i: i.reference)

@@ -15,6 +15,7 @@ from typing import Any, Optional
 
 import jsonschema
 
+from eksml.catalog.addon_apis import addon_crds
 from eksml.charts.kube_yaml import ManifestObject
 from eksml.components.cert_manager import CERT_MANAGER as CERT_MANAGER_SPEC
 from eksml.errors import Issue
@@ -118,6 +119,15 @@ def crd_index(objects: list[Placed]) -> dict[tuple[str, str], Placed]:
     return found
 
 
+ADDON_RELEASE = "EKS add-on "  # a CRD of the cluster's add-ons: there before any release
+
+
+def addon_crd_index() -> dict[tuple[str, str], Placed]:
+    return {(crd["spec"]["group"], crd["spec"]["names"]["kind"]):
+            Placed(ADDON_RELEASE + addon, ManifestObject(addon, crd), frozenset(), f"the cluster stack's {addon} add-on")
+            for addon, crds in addon_crds().items() for crd in crds}
+
+
 def custom_resource_issues(placed: Placed, crds: dict[tuple[str, str], Placed]) -> list[Issue]:
     body = placed.obj.body
     group, version = group_of(body), str(body.get("apiVersion", "")).rpartition("/")[2]
@@ -125,7 +135,7 @@ def custom_resource_issues(placed: Placed, crds: dict[tuple[str, str], Placed]) 
     if crd is None:
         return [placed.issue("apiVersion", f"no release installs a CRD for {placed.obj.kind} in {group}; "
                                            "enable the component that provides it")]
-    if crd.release != placed.release and crd.release not in placed.before:
+    if crd.release != placed.release and crd.release not in placed.before and not crd.release.startswith(ADDON_RELEASE):
         return [placed.issue("apiVersion", f"its CRD comes from release {crd.release}, which is not installed "
                                            f"before {placed.release}")]
     return [placed.issue(path, message) for path, message in custom_resource_errors(body, crd.obj.body, version)]
@@ -156,7 +166,7 @@ def order_issues(placed: Placed, namespaces: dict[str, str], cert_manager_on: bo
 def check_objects(objects: list[Placed], kube_version: str,
                   release_namespaces: Optional[dict[str, str]] = None) -> list[Issue]:
     """Every issue over the whole platform (empty when all is well)."""
-    crds = crd_index(objects)
+    crds = {**addon_crd_index(), **crd_index(objects)}
     namespaces: dict[str, str] = {}
     for placed in objects:
         if placed.obj.kind == "Namespace":

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
 
+from eksml.catalog.addon_apis import addon_api_groups
 from eksml.config.models import Environment
 from eksml.k8s.model.components import Component, catalog
 from eksml.k8s.model.components.baseline import ClusterBaseline
@@ -123,7 +124,7 @@ def check_custom_resources(components: Sequence[RenderedComponent]) -> None:
         phases = [(m, before) for m in component.prerequisites] + [(m, before | {component.name}) for m in component.objects]
         for manifest, available in phases:
             group = ObjectRef.of(manifest).api_group
-            if group in BUILTIN_API_GROUPS:
+            if group in BUILTIN_API_GROUPS or group in addon_api_groups():  # served before any release
                 continue
             provider = providers.get(group)
             if provider is None or provider not in available:

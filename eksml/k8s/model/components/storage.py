@@ -5,6 +5,10 @@ models) on the data stack's file system, one access point per volume.
 Volumes bind when their pod is scheduled (WaitForFirstConsumer), so an EBS volume is created in
 the zone of the node that uses it. Model and dataset PVCs in the serving and training namespaces
 name one of these classes; a PVC that names none gets gp3.
+
+A VolumeSnapshot of an EBS volume (a checkpoint to keep, a volume to clone) gets the default
+VolumeSnapshotClass `ebs-snapshots`; its API comes from the cluster stack's snapshot-controller
+add-on. A protected environment keeps the EBS snapshot when its VolumeSnapshot is deleted.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from eksml.k8s.model.manifests import metadata
 from eksml.k8s.model.records import Manifest
 
 DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
+DEFAULT_SNAPSHOT_CLASS_ANNOTATION = "snapshot.storage.kubernetes.io/is-default-class"
+EBS_SNAPSHOTS = "ebs-snapshots"
 EBS_PROVISIONER = "ebs.csi.aws.com"
 EFS_PROVISIONER = "efs.csi.aws.com"
 GP3, IO2, EFS = "gp3", "io2", "efs"
@@ -60,9 +66,19 @@ def storage_classes(ctx: RenderContext) -> list[Manifest]:
     return classes
 
 
+def snapshot_class(ctx: RenderContext) -> Manifest:
+    return {
+        "apiVersion": "snapshot.storage.k8s.io/v1",
+        "kind": "VolumeSnapshotClass",
+        "metadata": metadata(EBS_SNAPSHOTS, annotations={DEFAULT_SNAPSHOT_CLASS_ANNOTATION: "true"}),
+        "driver": EBS_PROVISIONER,
+        "deletionPolicy": "Retain" if ctx.env.protected else "Delete",
+    }
+
+
 class StorageClasses(DescribedComponent):
     spec = STORAGE_CLASSES
 
     def prerequisites(self, ctx: RenderContext) -> list[Manifest]:
         # Before every release, so a chart's PVCs find the default class at once.
-        return storage_classes(ctx)
+        return [*storage_classes(ctx), snapshot_class(ctx)]
