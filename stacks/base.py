@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cdktf import S3Backend, S3BackendEndpointConfig, TerraformOutput, TerraformStack
-from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
 from eksml.config.models import Environment
 from eksml.contract.names import Output, StackName, resource_tags
-from eksml.emulator.target import ACCESS_KEY_ID, EMULATED_SERVICES, SECRET_ACCESS_KEY, AwsTarget
+from eksml.emulator.target import ACCESS_KEY_ID, SECRET_ACCESS_KEY, AwsTarget
 from modules.aws_context import AwsArns, AwsContext
 
 
@@ -40,8 +40,9 @@ class StackSettings:
 class EnvironmentStack(TerraformStack):
     """A stack with its own state file (`<key_prefix>/<stack>.tfstate`, S3-native locking).
 
-    Against the emulator, the provider and the backend (and so the remote-state lookups cdktf
-    generates for cross-stack references, which copy the backend settings) all point at it.
+    Against the emulator, the backend (and so the remote-state lookups cdktf generates for
+    cross-stack references, which copy the backend settings) names it; the provider reaches it
+    through AWS_ENDPOINT_URL in the environment of every terraform run (`aws_environment`).
     """
 
     def __init__(self, scope: Construct, name: StackName, settings: StackSettings) -> None:
@@ -54,7 +55,7 @@ class EnvironmentStack(TerraformStack):
             default_tags=[AwsProviderDefaultTags(tags=dict(settings.tags))],
             # The emulator has its own account; only the real one is pinned.
             allowed_account_ids=[settings.account_id] if settings.account_id and not emulated else None,
-            **(_emulator_provider_settings(target.endpoint_url) if emulated else {}),
+            **(_emulator_provider_settings() if emulated else {}),
         )
         S3Backend(
             self,
@@ -72,9 +73,12 @@ class EnvironmentStack(TerraformStack):
         TerraformOutput(self, str(name), value=value, description=description)
 
 
-def _emulator_provider_settings(url: str) -> dict:
+def _emulator_provider_settings() -> dict:
+    """No `endpoints` block: the provider validates one (any one, even of a single service) for
+    about 3 CPU-seconds at each of its starts, half of what a plan costs; AWS_ENDPOINT_URL, which
+    every emulator run sets, sends all services to the emulator for free. The fixed test credentials
+    keep the config from ever acting on a real account, with or without that variable."""
     return {
-        "endpoints": [AwsProviderEndpoints(**{service: url for service in EMULATED_SERVICES})],
         "access_key": ACCESS_KEY_ID,
         "secret_key": SECRET_ACCESS_KEY,
         "skip_credentials_validation": True,

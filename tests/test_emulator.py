@@ -256,3 +256,29 @@ def test_a_repeated_call_gets_its_first_answer_not_a_second_run(emulator):
     with pytest.raises(kms.exceptions.AlreadyExistsException):
         kms.create_alias(AliasName="alias/retried", TargetKeyId=key)
     assert [a["AliasName"] for a in kms.list_aliases(KeyId=key)["Aliases"]] == ["alias/retried"]
+
+
+def test_the_provider_reaches_the_emulator_through_the_environment_alone(emulator, tmp_path, monkeypatch):
+    """The synthesized provider names no endpoint (stacks/base.py): AWS_ENDPOINT_URL of the emulator
+    environment routes it, and per-service endpoints the user has set elsewhere do not win over it."""
+    for name in ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_STS", "AWS_STS_ENDPOINT", "TF_AWS_S3_ENDPOINT"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")  # nothing listens there
+    env = load_environment("local")
+    ensure_state_bucket(env, endpoint_url=emulator.endpoint_url, session=emulator_session())
+    config = {
+        "terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": PROVIDER_VERSION}}},
+        "provider": {"aws": [{"region": env.region, "access_key": "testing", "secret_key": "testing",
+                              "skip_credentials_validation": True, "skip_metadata_api_check": "true",
+                              "s3_use_path_style": True}]},
+        "data": {"aws_caller_identity": {"me": {}}, "aws_s3_bucket": {"state": {"bucket": env.state.bucket}}},
+        "output": {"account": {"value": "${data.aws_caller_identity.me.account_id}"},
+                   "bucket": {"value": "${data.aws_s3_bucket.state.arn}"}},
+    }
+    directory = tmp_path / "probe"
+    directory.mkdir()
+    (directory / "cdk.tf.json").write_text(json.dumps(config))
+    probe = Terraform("probe", directory, tmp_path / "data", prepare_terraform(tmp_path / "tf"),
+                      extra_env=emulator.environment())
+    probe.init()
+    probe.apply_now()
+    assert probe.output_values() == {"account": "123456789012", "bucket": f"arn:aws:s3:::{env.state.bucket}"}

@@ -7,6 +7,7 @@ app check an endpoint URL with it before anything runs.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -21,10 +22,10 @@ DEFAULT_EMULATOR_ENDPOINT = f"http://{HOST}:4566"
 ACCESS_KEY_ID = "testing"
 SECRET_ACCESS_KEY = "testing"
 
-# Provider endpoint names (the provider's primary name of each service) sent to the emulator.
-EMULATED_SERVICES: tuple[str, ...] = (
-    "ec2", "eks", "iam", "s3", "rds", "efs", "sqs", "events", "kms", "secretsmanager", "sts", "ssm", "logs",
-)
+# Variables that would send one service somewhere else than AWS_ENDPOINT_URL: the SDK's per-service
+# URLs (AWS_ENDPOINT_URL_S3 ...), the provider's older per-service ones (AWS_STS_ENDPOINT,
+# TF_AWS_IAM_ENDPOINT ...) and the switch that makes the SDK ignore configured URLs.
+_ENDPOINT_OVERRIDE = re.compile(r"AWS_ENDPOINT_URL_\w+|(TF_)?AWS_\w+_ENDPOINT|AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
 
 
 def endpoint_problem(value: str, example: str) -> str | None:
@@ -69,12 +70,19 @@ class AwsTarget:
         return aws_environment(self.endpoint_url, region) if self.endpoint_url else {}
 
 
-def aws_environment(endpoint_url: str, region: str) -> dict[str, str | None]:
+def aws_environment(
+    endpoint_url: str, region: str, current: Mapping[str, str] | None = None
+) -> dict[str, str | None]:
     """Environment for a process (terraform, boto3) that must talk to the emulator and nothing else.
 
-    None means "remove": a real profile or session token of the user must not leak into emulator runs.
+    AWS_ENDPOINT_URL is what sends every AWS provider call to the emulator: the synthesized provider
+    block names no endpoints (see stacks/base.py). None means "remove": a real profile, a session
+    token or a per-service endpoint of the user (in `current`, default the process's) must not leak
+    into emulator runs.
     """
+    current = os.environ if current is None else current
     return {
+        **{name: None for name in current if _ENDPOINT_OVERRIDE.fullmatch(name)},
         "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
         "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
         "AWS_SESSION_TOKEN": None,
@@ -87,9 +95,6 @@ def aws_environment(endpoint_url: str, region: str) -> dict[str, str | None]:
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         "AWS_EC2_METADATA_DISABLED": "true",
-        # The provider's start-up (a 700 MB binary building its schemas) is GC-heavy; against the
-        # emulator runs are short, so trade memory for ~20% less CPU per terraform command.
-        "GOGC": os.environ.get("GOGC", "400"),
     }
 
 
