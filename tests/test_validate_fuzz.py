@@ -7,6 +7,7 @@ strings; YAML 1.1 scalars, anchors and tags written into the text. `make fuzz` r
 
 from __future__ import annotations
 
+import copy
 import os
 import tempfile
 from pathlib import Path
@@ -56,7 +57,9 @@ def data_mutation(draw, data):
     if action == "drop":
         del node[leaf]
     elif action == "retype":
-        node[leaf] = draw(st.sampled_from(ODD_VALUES))
+        # A copy: a list or dict of ODD_VALUES put in the file is mutated by the next step, which would
+        # change ODD_VALUES for later examples (or put a list inside itself).
+        node[leaf] = copy.deepcopy(draw(st.sampled_from(ODD_VALUES)))
     elif action == "number":
         node[leaf] = draw(st.integers(min_value=-(10**20), max_value=10**20) | st.floats(allow_nan=False))
     else:
