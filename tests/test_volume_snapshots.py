@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from shipped import SHIPPED
 
-from eksml.catalog.addon_apis import addon_crds
+from eksml.catalog.addon_apis import addon_crds, addon_releases
 from eksml.charts.kube_yaml import ManifestObject
 from eksml.config import load_environment
 from eksml.k8s.checks.object_checks import Placed, check_objects
@@ -37,7 +37,7 @@ def test_the_add_on_that_serves_the_api_is_installed_by_the_cluster_stack(synthe
 
 
 def _placed(body: dict) -> Placed:
-    return Placed("storage-classes", ManifestObject("eksml", body), frozenset(), "objects/storage-classes")
+    return Placed("storage-classes", ManifestObject("eksml", body), addon_releases(), "objects/storage-classes")
 
 
 @pytest.mark.parametrize("change, field, words", [

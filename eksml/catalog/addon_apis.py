@@ -17,5 +17,16 @@ def addon_crds() -> dict[str, tuple[dict[str, Any], ...]]:
     return {name: tuple(crds) for name, crds in json.loads(_FILE.read_text())["addons"].items()}
 
 
+def addon_release(addon: str) -> str:
+    """The name the checks give what an add-on installs: a release that is there before every other."""
+    return f"EKS add-on {addon}"
+
+
+@functools.cache
+def addon_releases() -> frozenset[str]:
+    return frozenset(addon_release(addon) for addon in addon_crds())
+
+
+@functools.cache
 def addon_api_groups() -> frozenset[str]:
     return frozenset(crd["spec"]["group"] for crds in addon_crds().values() for crd in crds)

@@ -70,19 +70,15 @@ class AwsTarget:
         return aws_environment(self.endpoint_url, region) if self.endpoint_url else {}
 
 
-def aws_environment(
-    endpoint_url: str, region: str, current: Mapping[str, str] | None = None
-) -> dict[str, str | None]:
+def aws_environment(endpoint_url: str, region: str) -> dict[str, str | None]:
     """Environment for a process (terraform, boto3) that must talk to the emulator and nothing else.
 
     AWS_ENDPOINT_URL is what sends every AWS provider call to the emulator: the synthesized provider
     block names no endpoints (see stacks/base.py). None means "remove": a real profile, a session
-    token or a per-service endpoint of the user (in `current`, default the process's) must not leak
-    into emulator runs.
+    token or a per-service endpoint variable of the user must not leak into emulator runs.
     """
-    current = os.environ if current is None else current
     return {
-        **{name: None for name in current if _ENDPOINT_OVERRIDE.fullmatch(name)},
+        **{name: None for name in os.environ if _ENDPOINT_OVERRIDE.fullmatch(name)},
         "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
         "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
         "AWS_SESSION_TOKEN": None,

@@ -15,7 +15,7 @@ from typing import Any, Optional
 
 import jsonschema
 
-from eksml.catalog.addon_apis import addon_crds
+from eksml.catalog.addon_apis import addon_crds, addon_release
 from eksml.charts.kube_yaml import ManifestObject
 from eksml.components.cert_manager import CERT_MANAGER as CERT_MANAGER_SPEC
 from eksml.errors import Issue
@@ -119,12 +119,10 @@ def crd_index(objects: list[Placed]) -> dict[tuple[str, str], Placed]:
     return found
 
 
-ADDON_RELEASE = "EKS add-on "  # a CRD of the cluster's add-ons: there before any release
-
-
 def addon_crd_index() -> dict[tuple[str, str], Placed]:
+    """The cluster add-ons' CRDs, each from its add-on's release (which every placed object has `before`)."""
     return {(crd["spec"]["group"], crd["spec"]["names"]["kind"]):
-            Placed(ADDON_RELEASE + addon, ManifestObject(addon, crd), frozenset(), f"the cluster stack's {addon} add-on")
+            Placed(addon_release(addon), ManifestObject(addon, crd), frozenset(), f"the cluster stack's {addon} add-on")
             for addon, crds in addon_crds().items() for crd in crds}
 
 
@@ -135,7 +133,7 @@ def custom_resource_issues(placed: Placed, crds: dict[tuple[str, str], Placed]) 
     if crd is None:
         return [placed.issue("apiVersion", f"no release installs a CRD for {placed.obj.kind} in {group}; "
                                            "enable the component that provides it")]
-    if crd.release != placed.release and crd.release not in placed.before and not crd.release.startswith(ADDON_RELEASE):
+    if crd.release != placed.release and crd.release not in placed.before:
         return [placed.issue("apiVersion", f"its CRD comes from release {crd.release}, which is not installed "
                                            f"before {placed.release}")]
     return [placed.issue(path, message) for path, message in custom_resource_errors(body, crd.obj.body, version)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Sequence
 
+from eksml.catalog.addon_apis import addon_releases
 from eksml.config.models import Environment, Tier
 from eksml.contract.names import POOL_LABEL
 from eksml.errors import ConfigError, Issue
@@ -52,7 +53,8 @@ def placed_components(components: Sequence[RenderedComponent], charts: ChartRend
     by_release = {r.name: r for r in charts.releases}
     placed: list[Placed] = []
     for component in components:
-        before = frozenset(dependencies_of(component.name, components))
+        # The cluster's add-ons are there before any release.
+        before = frozenset(dependencies_of(component.name, components)) | addon_releases()
         for manifest in component.prerequisites:
             placed.append(Placed(component.name, ManifestObject("eksml", manifest), before,
                                  object_path(component.name, manifest)))
