@@ -9,6 +9,7 @@ import copy
 import kubernetes_validate
 import pytest
 
+from eksml.catalog.addon_apis import addon_releases
 from eksml.outputs import predict_outputs
 from eksml.charts.kube_yaml import ManifestObject
 from eksml.config import load_environment
@@ -44,7 +45,7 @@ def test_owned_objects_validate_against_kubernetes_or_the_charts_crds(env_name, 
     env = load_environment(env_name)
     platform = build_platform(env, predict_outputs(env))
     crds = chart_crds(dev_render)
-    everything = frozenset(c.name for c in platform.components) | {r.release for r in crds}
+    everything = frozenset(c.name for c in platform.components) | {r.release for r in crds} | addon_releases()
     owned = [Placed(c.name, ManifestObject("eksml", m), everything, object_path(c.name, m))
              for c in platform.components for m in (*c.prerequisites, *c.objects)]
     assert check_objects(crds + owned, k8s_version(env), {c.name: c.namespace for c in platform.components}) == []
