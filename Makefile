@@ -7,6 +7,8 @@ VENV := .venv
 TOOLS := .tools
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+UV := $(BIN)/uv
+UV_PIN := uv==0.13.10
 NODE22 := $(TOOLS)/node_modules/node/bin/node
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
@@ -19,82 +21,89 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
 .PHONY: install deploy destroy plan render validate test fuzz mutate bench security-report doctor clean cdktf status
 
-install: $(STAMP)
+INSTALLED := $(STAMP) $(NODE22)
+
+# The Python side and the Node tools install side by side.
+install:
+	@$(MAKE) --no-print-directory -j2 $(INSTALLED)
 
 $(NODE22) $(ACTION_VALIDATOR) $(CDKTF): $(TOOLS)/package.json
 	npm install --prefix $(TOOLS) --no-audit --no-fund --loglevel=error
 	@touch $(NODE22)
 
-# --no-compile: byte-compiling the AWS provider binding's 2,000 modules took a minute of the install;
-# Python compiles the few that eksml imports on first use.
-$(STAMP): pyproject.toml $(NODE22) scripts/install_kube_tools.py
+# uv fills both virtualenvs, in about 7 s where pip took 70 (pip spends most of it reading the index
+# pages of packages with thousands of releases); pip in .venv only installs uv. Like pip with
+# --no-compile, uv leaves byte-compiling to Python's first import.
+$(UV):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet --no-compile -e '.[test]'
+	$(BIN)/pip install --quiet --disable-pip-version-check '$(UV_PIN)'
+
+$(STAMP): pyproject.toml scripts/install_kube_tools.py | $(UV)
+	$(UV) pip install --quiet --python $(BIN)/python -e '.[test]'
 	$(BIN)/python scripts/install_kube_tools.py
 	@touch $@
 
-$(CHECKOV_STAMP):
-	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet --no-compile 'checkov==3.3.30'
+$(CHECKOV_STAMP): | $(UV)
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(CHECKOV_VENV)
+	$(UV) pip install --quiet --python $(CHECKOV_VENV)/bin/python 'checkov==3.3.30'
 	@touch $@
 
-deploy: $(STAMP)
+deploy: install
 	$(BIN)/eksml deploy $(ENV) $(ARGS)
 
-destroy: $(STAMP)
+destroy: install
 	$(BIN)/eksml destroy $(ENV) $(ARGS)
 
-plan: $(STAMP)
+plan: install
 	$(BIN)/eksml plan $(ENV) $(ARGS)
 
-render: $(STAMP)
+render: install
 	$(BIN)/eksml render $(ENV) $(ARGS)
 
-validate: $(STAMP)
+validate: install
 	$(BIN)/eksml validate $(ENV)
 
-doctor: $(STAMP)
+doctor: install
 	$(BIN)/eksml doctor
 
 # The CDKTF CLI (cdktf-cli 0.21.0 from .tools) with eksml's Terraform setup: make cdktf ENV=dev ARGS="diff cluster --skip-provider-lock"
-cdktf: $(STAMP)
+cdktf: install
 	eval "$$($(BIN)/python scripts/cdktf_env.py)" && EKSML_ENV=$(ENV) $(CDKTF) $(ARGS)
 
 # Stacks (and releases with CONTEXT=<kubeconfig context>), then where each UI is reached.
-status: $(STAMP)
+status: install
 	$(BIN)/eksml status $(ENV) $(if $(CONTEXT),--context $(CONTEXT)) $(ARGS)
 	@echo
 	$(BIN)/eksml endpoints $(ENV)
 
 # A UI on 127.0.0.1 through kubectl port-forward: make port-forward-<ui>, any UI a component describes
 # (`eksml endpoints ENV` lists them; a name that is none exits 2). Needs a reachable cluster (exit 1 without one).
-port-forward-%: $(STAMP)
+port-forward-%: install
 	$(BIN)/eksml port-forward $(ENV) $* $(if $(CONTEXT),--context $(CONTEXT)) $(ARGS)
 
 # Three workers on two cores: the emulator files spend most of their time in provider waits. The two
 # virtualenvs and the Node tools install side by side.
 test:
-	@$(MAKE) --no-print-directory -j3 $(STAMP) $(CHECKOV_STAMP)
+	@$(MAKE) --no-print-directory -j3 $(INSTALLED) $(CHECKOV_STAMP)
 	$(BIN)/pytest -q -n 3 --dist loadfile --no-loadscope-reorder --durations=25 -m "not deep" $(ARGS)
 
 # The property test of the validation gate with thousands of mutated environment files, and the deep
 # cross-checks (marked `deep`): not part of `make test`.
-fuzz: $(STAMP)
+fuzz: install
 	EKSML_FUZZ_EXAMPLES=$${EKSML_FUZZ_EXAMPLES:-5000} EKSML_BUILD_EXAMPLES=$${EKSML_BUILD_EXAMPLES:-100} \
 		$(BIN)/pytest -q -p no:xdist tests/test_validate_fuzz.py tests/test_overlay_fuzz.py tests/test_accepted_also_builds.py $(ARGS)
 	$(BIN)/pytest -q -n 2 -m deep $(ARGS)
 
 # Mutation testing of the gate (validation rules, MIG placement, scheduling check, promote, the
 # destroy/replace protection) in a scratch copy; not part of `make test`. ARGS="--sample 20" samples.
-mutate: $(STAMP)
+mutate: install
 	$(BIN)/python scripts/mutate.py $(ARGS)
 
-bench: $(STAMP)
+bench: install
 	$(BIN)/python scripts/bench.py $(ARGS)
 
 # Pod Security and checkov's Kubernetes failures (values could fix / charts decide) per environment.
-security-report: $(STAMP) $(CHECKOV_STAMP)
+security-report: install $(CHECKOV_STAMP)
 	$(BIN)/python scripts/security_report.py
 
 clean:
