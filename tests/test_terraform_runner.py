@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import threading
 import time
@@ -141,6 +142,37 @@ def test_init_of_a_new_stack_leaves_the_filled_plugin_cache_alone(tmp_path):
     after = os.lstat(cached)
     assert (after.st_ino, after.st_ctime_ns) == (before.st_ino, before.st_ctime_ns)
     assert (second.data_dir / LOCK_FILE).is_file()
+
+
+def test_init_is_skipped_until_what_it_acts_on_changes(cli, tmp_path):
+    """Terraform refuses a plan whose backend settings changed since the last init ("Backend
+    initialization required"): the skip must end exactly when they change."""
+    def config(state: str) -> dict:
+        return {"terraform": {"backend": {"local": {"path": str(tmp_path / state)}}},
+                "resource": {"terraform_data": {"kept": {"input": "same"}}}}
+
+    events: list[TerraformEvent] = []
+    runner = _runner(cli, tmp_path, config("one.tfstate"), events)
+    assert runner.init() is True
+    ran = len(events)
+    assert runner.init() is False and len(events) == ran  # no terraform started
+    runner.apply(runner.plan())
+    assert (tmp_path / "one.tfstate").is_file()
+
+    _stack(runner.directory, config("two.tfstate"))  # as the emulator's port moving would change it
+    assert runner.init(reconfigure=True) is True
+    assert runner.plan().has_changes  # the new backend has no state yet
+
+
+def test_init_runs_again_when_the_provider_left_the_plugin_cache(tmp_path):
+    cli = prepare_terraform(tmp_path / "tf")
+    config = {"terraform": {"backend": {"local": {"path": str(tmp_path / "state")}},
+                            "required_providers": {"aws": {"source": "hashicorp/aws", "version": PROVIDER_VERSION}}}}
+    runner = _runner(cli, tmp_path, config)
+    assert runner.init() is True and runner.init() is False
+    shutil.rmtree(tmp_path / "tf" / "plugin-cache")  # the stack's provider is a link into it
+    assert runner.init() is True
+    assert next((runner.data_dir / "providers").glob(f"*/*/aws/{PROVIDER_VERSION}/*/terraform-provider-aws*")).is_file()
 
 
 # -- plans, applies, outputs -------------------------------------------------------------------------

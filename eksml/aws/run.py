@@ -253,8 +253,7 @@ def _plan_and_apply_one(run: _Run, stack: SynthesizedStack) -> tuple[Plan, Apply
     wants to approve each plan). Elsewhere the saved plan is applied, so exactly what was planned
     (checked, approved) happens."""
     runner = run.runners[stack.name]
-    with step(run.report, "init", stack.name):
-        runner.init(reconfigure=run.reconfigure)
+    _init(run.report, runner, run.reconfigure)
     if run.action == "apply" and run.reconfigure and not run.env.protected and run.approve is None:
         with step(run.report, "apply", stack.name) as outcome:
             plan, applied = runner.apply_now()
@@ -276,6 +275,12 @@ def _plan_and_apply_one(run: _Run, stack: SynthesizedStack) -> tuple[Plan, Apply
         applied = runner.apply(plan)
         outcome.note = applied.summary
     return plan, applied
+
+
+def _init(report: EventCallback, runner: Terraform, reconfigure: bool) -> None:
+    with step(report, "init", runner.stack) as outcome:
+        if not runner.init(reconfigure=reconfigure):
+            outcome.note = "reused: backend, providers and lock file unchanged since the last init"
 
 
 def _stack_outputs(run: _Run, stack: SynthesizedStack, applied: ApplyResult | None,
@@ -329,8 +334,7 @@ def _plan_all_at_once(
     def plan_one(stack: SynthesizedStack, _done: dict[str, StackResult]) -> StackResult | None:
         runner = runners[stack.name]
         begun = time.monotonic()
-        with step(report, "init", stack.name):
-            runner.init(reconfigure=reconfigure)
+        _init(report, runner, reconfigure)
         report(StepStarted("plan", stack.name))
         planning = time.monotonic()
         try:
@@ -361,8 +365,7 @@ def _destroy(
     def destroy_one(stack: SynthesizedStack, _done: dict[str, StackResult]) -> StackResult:
         runner = runners[stack.name]
         begun = time.monotonic()
-        with step(report, "init", stack.name):
-            runner.init(reconfigure=reconfigure)
+        _init(report, runner, reconfigure)
         with step(report, "destroy", stack.name) as outcome:
             applied = runner.destroy()
             outcome.result = StepResult.of_change(bool(applied.destroyed))
