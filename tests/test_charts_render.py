@@ -189,6 +189,19 @@ def test_the_other_pinned_charts_have_all_their_subcharts():
         assert info.missing_reason() is None, package
 
 
+def test_a_chart_file_replaced_in_place_is_read_anew(tmp_path: Path):
+    """read_chart is kept per file version: a cache entry refetched under the same name is another chart."""
+    package = tmp_path / "chart.tgz"
+    package.write_bytes((CHARTS_DIR / "mlflow-1.11.5.tgz").read_bytes())
+    assert read_chart(package).name == "mlflow"
+    package.unlink()
+    package.write_bytes((CHARTS_DIR / "cert-manager-v1.19.1.tgz").read_bytes())
+    assert read_chart(package).name == "cert-manager"
+    package.write_bytes(b"not a chart")
+    with pytest.raises(StageError):
+        read_chart(package)
+
+
 @pytest.mark.parametrize("kube, constraint, expected", [
     ("1.33", ">= 1.22.0-0", True), ("1.20", ">=1.22.0-0", False), ("1.33", ">=v1.23.0-0", True),
     ("1.33", ">=1.16.0-0, <1.30.0-0", False), ("1.29", ">=1.16.0-0 <1.30.0-0", True),

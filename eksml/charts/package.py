@@ -7,6 +7,7 @@ Helm's "You may need to run `helm dependency build`".
 
 from __future__ import annotations
 
+import functools
 import io
 import tarfile
 from dataclasses import dataclass
@@ -68,7 +69,19 @@ def _read(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
 
 
 def read_chart(path: Path) -> ChartInfo:
-    """Chart.yaml and the vendored subcharts of a packaged chart; StageError when it is not one."""
+    """Chart.yaml and the vendored subcharts of a packaged chart; StageError when it is not one.
+
+    Kept per file version: reading one walks the whole archive (validate reads every pinned chart,
+    and a process that validates or renders again would read them all again)."""
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise StageError("charts", f"{path.name} is not a readable chart package: {exc}") from None
+    return _read_chart(path, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=512)
+def _read_chart(path: Path, _inode: int, _size: int, _mtime_ns: int) -> ChartInfo:
     try:
         with tarfile.open(path, "r:gz") as tar:
             members = [m for m in tar.getmembers() if m.isfile()]
