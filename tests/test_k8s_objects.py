@@ -68,6 +68,29 @@ def test_schema_validation_would_catch_a_wrong_field(dev_render: RenderResult):
         kubernetes_validate.validate(quota, "1.33", strict=True)
 
 
+def test_an_object_found_valid_before_does_not_hide_a_broken_copy(dev_render: RenderResult):
+    """A process remembers which objects validated clean: the copy that differs in one field, and a
+    broken object seen a second time, are each checked in full."""
+    env = load_environment("dev")
+    crds = crd_index(chart_crds(dev_render))
+    owned = owned_objects(env)
+    pool = next(m for m in owned if m["kind"] == "NodePool")
+    quota = next(m for m in owned if m["kind"] == "ResourceQuota")
+    broken_pool, broken_quota = copy.deepcopy(pool), copy.deepcopy(quota)
+    broken_pool["spec"]["disruption"]["consolidationPolicy"] = "Sometimes"
+    broken_quota["spec"]["hardLimits"] = broken_quota["spec"].pop("hard")
+
+    def issues(body: dict) -> list[str]:
+        placed = Placed("karpenter-nodepools", ManifestObject("eksml", body), frozenset({"karpenter"}), "objects")
+        found = check_objects([*crds.values(), placed], k8s_version(env), {"karpenter-nodepools": "karpenter"})
+        return [f"{i.path}: {i.message}" for i in found if "namespace" not in i.message]
+
+    for _ in range(2):
+        assert issues(pool) == [] and issues(quota) == []
+        assert any("spec.disruption.consolidationPolicy: " in i and "Sometimes" in i for i in issues(broken_pool))
+        assert any("hardLimits" in i for i in issues(broken_quota))
+
+
 @pytest.mark.parametrize("env_name", SHIPPED)
 def test_pod_fragments_in_rendered_values_are_valid_pod_fields(env_name):
     """nodeSelector, tolerations, affinity and resources we compute land in pod specs verbatim."""

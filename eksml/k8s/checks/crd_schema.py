@@ -8,10 +8,14 @@ schema becomes a JSON schema: `additionalProperties: false` wherever properties 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from functools import lru_cache
 from typing import Any, Iterator
 
 import jsonschema
+
+from eksml.k8s.checks.clean_memo import known_clean, remember_clean, validation_key
 
 _COMBINERS = ("allOf", "anyOf", "oneOf")
 _DROP = ("x-kubernetes-", "default", "example", "format")
@@ -65,22 +69,25 @@ def version_schema(crd: dict[str, Any], version: str) -> Any:
 
 @lru_cache(maxsize=512)
 def _validator_for(key: str, schema_json: str) -> jsonschema.Draft7Validator:
-    import json
-
     return jsonschema.Draft7Validator(strict_schema(json.loads(schema_json), top=True))
 
 
 def custom_resource_errors(body: dict[str, Any], crd: dict[str, Any], version: str) -> Iterator[tuple[str, str]]:
     """(field path, message) for each way `body` breaks its CRD's schema."""
-    import json
-
     schema = version_schema(crd, version)
     if schema is None:
         served = [v.get("name") for v in (crd.get("spec") or {}).get("versions") or [] if isinstance(v, dict)]
         yield "apiVersion", f"the CRD {crd['metadata']['name']} serves versions {', '.join(map(str, served))}, not {version}"
         return
-    validator = _validator_for(crd["metadata"]["name"] + "/" + version, json.dumps(schema, sort_keys=True))
-    for error in sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.absolute_path))):
+    schema_json = json.dumps(schema, sort_keys=True)
+    key = validation_key(hashlib.sha256(schema_json.encode()).hexdigest(), body)
+    if known_clean(key):
+        return
+    validator = _validator_for(crd["metadata"]["name"] + "/" + version, schema_json)
+    errors = sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.absolute_path)))
+    if not errors:
+        remember_clean(key)
+    for error in errors:
         yield field_path(error.absolute_path), describe(error)
 
 

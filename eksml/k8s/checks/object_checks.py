@@ -19,6 +19,7 @@ from eksml.catalog.addon_apis import addon_crds, addon_release
 from eksml.charts.kube_yaml import ManifestObject
 from eksml.components.cert_manager import CERT_MANAGER as CERT_MANAGER_SPEC
 from eksml.errors import Issue
+from eksml.k8s.checks.clean_memo import known_clean, remember_clean, validation_key
 from eksml.k8s.checks.crd_schema import custom_resource_errors, field_path
 
 BUILTIN_GROUPS = frozenset({
@@ -91,6 +92,9 @@ def builtin_issues(placed: Placed, kube_version: str) -> list[Issue]:
     if validator is None:
         return [placed.issue("apiVersion", f"Kubernetes {kube_version} serves no {placed.obj.kind} in "
                                            f"{body.get('apiVersion')}")]
+    key = validation_key(f"{kube_version} {body.get('apiVersion')} {placed.obj.kind}", body)
+    if known_clean(key):
+        return []
     issues = []
     for error in list(validator.iter_errors(body))[:MAX_ISSUES_PER_OBJECT]:
         for leaf in _leaves(error):
@@ -98,6 +102,8 @@ def builtin_issues(placed: Placed, kube_version: str) -> list[Issue]:
             if leaf.validator == "additionalProperties":
                 message = f"unknown field {message.split('(')[-1].rstrip(')')} (not in Kubernetes {kube_version})"
             issues.append(placed.issue(field_path(leaf.absolute_path), message))
+    if not issues:
+        remember_clean(key)
     return issues
 
 

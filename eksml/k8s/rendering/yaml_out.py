@@ -7,14 +7,19 @@ from typing import Any
 import yaml
 
 
-class _NoAliasDumper(yaml.SafeDumper):
+# libyaml's emitter writes every rendered file byte for byte as the pure-Python one (compared over
+# every document of local, dev, staging and prod), in a fifth of the time.
+_BASE = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _NoAliasDumper(_BASE):
     """Rendered files are read by people: repeat shared fragments instead of emitting &id001 anchors."""
 
     def ignore_aliases(self, data: Any) -> bool:
         return True
 
 
-def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+def _str_representer(dumper: Any, value: str) -> yaml.ScalarNode:
     # Multi-line strings (embedded configs, PromQL) as literal blocks, readable and diffable.
     style = "|" if "\n" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
