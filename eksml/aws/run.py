@@ -253,7 +253,7 @@ def _plan_and_apply_one(run: _Run, stack: SynthesizedStack) -> tuple[Plan, Apply
     wants to approve each plan). Elsewhere the saved plan is applied, so exactly what was planned
     (checked, approved) happens."""
     runner = run.runners[stack.name]
-    _init(run.report, runner, run.reconfigure)
+    _init(run.report, stack.name, runner, run.reconfigure)
     if run.action == "apply" and run.reconfigure and not run.env.protected and run.approve is None:
         with step(run.report, "apply", stack.name) as outcome:
             plan, applied = runner.apply_now()
@@ -277,9 +277,9 @@ def _plan_and_apply_one(run: _Run, stack: SynthesizedStack) -> tuple[Plan, Apply
     return plan, applied
 
 
-def _init(report: EventCallback, runner: Terraform, reconfigure: bool) -> None:
-    with step(report, "init", runner.stack) as outcome:
-        if not runner.init(reconfigure=reconfigure):
+def _init(report: EventCallback, stack: str, runner: Terraform, reconfigure: bool) -> None:
+    with step(report, "init", stack) as outcome:
+        if runner.init(reconfigure=reconfigure) is False:
             outcome.note = "reused: backend, providers and lock file unchanged since the last init"
 
 
@@ -334,7 +334,7 @@ def _plan_all_at_once(
     def plan_one(stack: SynthesizedStack, _done: dict[str, StackResult]) -> StackResult | None:
         runner = runners[stack.name]
         begun = time.monotonic()
-        _init(report, runner, reconfigure)
+        _init(report, stack.name, runner, reconfigure)
         report(StepStarted("plan", stack.name))
         planning = time.monotonic()
         try:
@@ -365,7 +365,7 @@ def _destroy(
     def destroy_one(stack: SynthesizedStack, _done: dict[str, StackResult]) -> StackResult:
         runner = runners[stack.name]
         begun = time.monotonic()
-        _init(report, runner, reconfigure)
+        _init(report, stack.name, runner, reconfigure)
         with step(report, "destroy", stack.name) as outcome:
             applied = runner.destroy()
             outcome.result = StepResult.of_change(bool(applied.destroyed))
