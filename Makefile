@@ -15,6 +15,12 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 ACTION_VALIDATOR := $(TOOLS)/node_modules/.bin/action-validator
 CDKTF := $(TOOLS)/node_modules/.bin/cdktf
 
+# Bytecode is cached under .venv/pycache, even where PYTHONDONTWRITEBYTECODE is set (as on some CI
+# machines): otherwise every eksml, emulator and pytest process compiles all it imports anew
+# (tests/test_bad_inputs.py took 26 CPU-s instead of 14). Nothing is written next to the sources.
+unexport PYTHONDONTWRITEBYTECODE
+export PYTHONPYCACHEPREFIX := $(abspath $(VENV))/pycache
+
 # jsii (under cdktf) needs a supported Node; Node 20 is end-of-life for it.
 export JSII_NODE := $(abspath $(NODE22))
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
