@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import sys
 import tempfile
 from pathlib import Path
 
@@ -29,7 +30,8 @@ from eksml.k8s.model.platform import build_platform, check_custom_resources, ins
 from eksml.contract.outputs import AwsOutputs
 from eksml.paths import ENVIRONMENTS_DIR
 
-FAKE_HELM = str(Path(__file__).resolve().parent / "fake_helm" / "helm")
+FAKE_HELM_SCRIPT = Path(__file__).resolve().parent / "fake_helm" / "helm"
+FAKE_HELM = str(FAKE_HELM_SCRIPT)  # replaced by the launcher below for this module's tests
 DEV = with_chart_llm(yaml.safe_load((ENVIRONMENTS_DIR / "dev.yaml").read_text()))
 NO_WAIT = RetryPolicy(attempts=4, first_delay_s=0)
 KUBECONFIG = str(Path(tempfile.gettempdir()) / "eksml-test-kubeconfig")  # never read: the stand-in helm ignores it
@@ -98,6 +100,17 @@ class RecordingApplier:
         return self.sync_secrets and any(
             m["kind"] == "ExternalSecret" and m["spec"]["target"]["name"] == ref.name
             and m["metadata"]["namespace"] == ref.namespace for m in self.applied)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fake_helm_launcher(tmp_path_factory):
+    """The stand-in run by this interpreter without `site`: its shebang's python3 may be a pyenv shim,
+    which doubles the start-up of each of the hundreds of helm calls here."""
+    global FAKE_HELM
+    launcher = tmp_path_factory.mktemp("fake-helm") / "helm"
+    launcher.write_text(f'#!/bin/sh\nexec "{sys.executable}" -S "{FAKE_HELM_SCRIPT}" "$@"\n')
+    launcher.chmod(0o755)
+    FAKE_HELM = str(launcher)
 
 
 @pytest.fixture
