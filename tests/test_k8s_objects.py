@@ -91,6 +91,19 @@ def test_an_object_found_valid_before_does_not_hide_a_broken_copy(dev_render: Re
         assert any("hardLimits" in i for i in issues(broken_quota))
 
 
+def test_keys_of_mixed_types_are_validated_not_crashed_on():
+    """An overlay can put 1: and "b": side by side (YAML allows it): remembering clean objects must
+    not need to order them, and a key 1 is not the key "1"."""
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "odd", "namespace": "default"},
+            "data": {1: "one", "b": "two"}}
+    placed = Placed("eksml-test", ManifestObject("eksml", body), frozenset(), "objects")
+    first = check_objects([placed], "1.33")
+    assert first == check_objects([placed], "1.33")
+    quoted = copy.deepcopy(body)
+    quoted["data"] = {"1": "one", "b": "two"}
+    assert check_objects([Placed("eksml-test", ManifestObject("eksml", quoted), frozenset(), "objects")], "1.33") == []
+
+
 @pytest.mark.parametrize("env_name", SHIPPED)
 def test_pod_fragments_in_rendered_values_are_valid_pod_fields(env_name):
     """nodeSelector, tolerations, affinity and resources we compute land in pod specs verbatim."""

@@ -8,24 +8,32 @@ most of theirs. Only clean results are kept, so every problem is still found and
 from __future__ import annotations
 
 import hashlib
-import json
-from typing import Any
+import pickle
+from typing import Any, Optional
 
 _CLEAN: set[bytes] = set()
 _LIMIT = 200_000  # digests (32 bytes each); past it the set starts over
 
 
-def validation_key(schema_id: str, body: Any) -> bytes:
-    """`schema_id` must change whenever the schema does (a version, or a digest of the schema)."""
-    text = json.dumps(body, sort_keys=True, default=lambda value: f"<{type(value).__name__}>{value}")
-    return hashlib.sha256(f"{schema_id}\0{text}".encode()).digest()
+def validation_key(schema_id: str, body: Any) -> Optional[bytes]:
+    """`schema_id` must change whenever the schema does (a version, or a digest of the schema).
+
+    The object is pickled, not dumped as JSON: a key 1 and a key "1" stay apart, mixed key types
+    need no ordering. None (nothing remembered, the object is validated) when it cannot be."""
+    try:
+        data = pickle.dumps(body, protocol=5)
+    except Exception:  # noqa: BLE001 - an odd value only means no shortcut
+        return None
+    return hashlib.sha256(schema_id.encode() + b"\0" + data).digest()
 
 
-def known_clean(key: bytes) -> bool:
-    return key in _CLEAN
+def known_clean(key: Optional[bytes]) -> bool:
+    return key is not None and key in _CLEAN
 
 
-def remember_clean(key: bytes) -> None:
+def remember_clean(key: Optional[bytes]) -> None:
+    if key is None:
+        return
     if len(_CLEAN) >= _LIMIT:
         _CLEAN.clear()
     _CLEAN.add(key)
