@@ -25,13 +25,19 @@ export PYTHONPYCACHEPREFIX := $(abspath $(VENV))/pycache
 export JSII_NODE := $(abspath $(NODE22))
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: install deploy destroy plan render validate test fuzz mutate bench security-report doctor clean cdktf status
+.PHONY: install installed test-installed deploy destroy plan render validate test fuzz mutate bench security-report doctor clean cdktf status
 
 INSTALLED := $(STAMP) $(NODE22)
 
 # The Python side and the Node tools install side by side.
 install:
-	@$(MAKE) --no-print-directory -j2 $(INSTALLED)
+	@$(MAKE) --no-print-directory -j2 installed
+
+installed: $(INSTALLED)
+	@:
+
+test-installed: installed $(CHECKOV_STAMP)
+	@:
 
 $(NODE22) $(ACTION_VALIDATOR) $(CDKTF): $(TOOLS)/package.json
 	npm install --prefix $(TOOLS) --no-audit --no-fund --loglevel=error
@@ -90,7 +96,7 @@ port-forward-%: install
 # Three workers on two cores: the emulator files spend most of their time in provider waits. The two
 # virtualenvs and the Node tools install side by side.
 test:
-	@$(MAKE) --no-print-directory -j3 $(INSTALLED) $(CHECKOV_STAMP)
+	@$(MAKE) --no-print-directory -j3 test-installed
 	$(BIN)/pytest -q -n 3 --dist loadfile --no-loadscope-reorder --durations=25 -m "not deep" $(ARGS)
 
 # The property test of the validation gate with thousands of mutated environment files, and the deep
