@@ -121,7 +121,10 @@ class Terraform:
         if not (self.data_dir / "terraform.tfstate").is_file():
             return False
         lock = _read(self.directory / LOCK_FILE) or ""
-        for address, version in _LOCKED_PROVIDER.findall(lock):
+        locked = _LOCKED_PROVIDER.findall(lock)
+        if len(locked) != lock.count('provider "'):  # a lock file this reader does not follow: init
+            return False
+        for address, version in locked:
             platforms = list((self.data_dir / "providers" / address / version).glob("*"))
             if not platforms or not all(path.is_dir() and any(path.iterdir()) for path in platforms):
                 return False
