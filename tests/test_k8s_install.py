@@ -31,17 +31,17 @@ from eksml.contract.outputs import AwsOutputs
 from eksml.paths import ENVIRONMENTS_DIR
 
 FAKE_HELM_SCRIPT = Path(__file__).resolve().parent / "fake_helm" / "helm"
-FAKE_HELM = str(FAKE_HELM_SCRIPT)  # replaced by the launcher below for this module's tests
 DEV = with_chart_llm(yaml.safe_load((ENVIRONMENTS_DIR / "dev.yaml").read_text()))
 NO_WAIT = RetryPolicy(attempts=4, first_delay_s=0)
 KUBECONFIG = str(Path(tempfile.gettempdir()) / "eksml-test-kubeconfig")  # never read: the stand-in helm ignores it
 
 
 class Timeline:
-    """The stand-in helm's invocation log, shared with the recording applier."""
+    """The stand-in helm (`binary`) and its invocation log, shared with the recording applier."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, binary: str):
         self.path = path
+        self.binary = binary
 
     def entries(self) -> list[dict]:
         if not self.path.exists():
@@ -102,23 +102,22 @@ class RecordingApplier:
             and m["metadata"]["namespace"] == ref.namespace for m in self.applied)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def fake_helm_launcher(tmp_path_factory):
+@pytest.fixture(scope="module")
+def fake_helm_launcher(tmp_path_factory) -> str:
     """The stand-in run by this interpreter without `site`: its shebang's python3 may be a pyenv shim,
     which doubles the start-up of each of the hundreds of helm calls here."""
-    global FAKE_HELM
     launcher = tmp_path_factory.mktemp("fake-helm") / "helm"
     launcher.write_text(f'#!/bin/sh\nexec "{sys.executable}" -S "{FAKE_HELM_SCRIPT}" "$@"\n')
     launcher.chmod(0o755)
-    FAKE_HELM = str(launcher)
+    return str(launcher)
 
 
 @pytest.fixture
-def helm(tmp_path, monkeypatch):
+def helm(tmp_path, monkeypatch, fake_helm_launcher):
     monkeypatch.setenv("FAKE_HELM_STATE", str(tmp_path / "helm-state.json"))
     monkeypatch.setenv("FAKE_HELM_LOG", str(tmp_path / "helm-log.jsonl"))
     monkeypatch.setenv("FAKE_HELM_SCENARIO", str(tmp_path / "helm-scenario.json"))
-    return Timeline(tmp_path / "helm-log.jsonl")
+    return Timeline(tmp_path / "helm-log.jsonl", fake_helm_launcher)
 
 
 def scenario(tmp_path: Path, **content) -> None:
@@ -148,7 +147,7 @@ def small_env() -> Environment:
 def install(env, helm_timeline, outputs=None, events=None, applier=None, **kwargs):
     return install_platform(
         env, outputs or applied_outputs(env), Path(KUBECONFIG), "eksml-test", (events.append if events is not None else None),
-        helm=FAKE_HELM, applier=applier or RecordingApplier(helm_timeline), retry=kwargs.pop("retry", NO_WAIT),
+        helm=helm_timeline.binary, applier=applier or RecordingApplier(helm_timeline), retry=kwargs.pop("retry", NO_WAIT),
         secret_poll_s=0, **kwargs,
     )
 
@@ -378,7 +377,7 @@ def test_uninstall_path_with_stand_in_helm_removes_everything_in_reverse(helm, t
     applier = RecordingApplier(helm)
     install(env, helm, outputs, applier=applier)
     events: list[InstallEvent] = []
-    removed = uninstall_platform(env, Path(KUBECONFIG), "eksml-test", events.append, outputs=outputs, helm=FAKE_HELM,
+    removed = uninstall_platform(env, Path(KUBECONFIG), "eksml-test", events.append, outputs=outputs, helm=helm.binary,
                                  applier=applier, retry=NO_WAIT, poll_s=0, wait_s=0)
     assert removed == ["mlflow", "karpenter", "external-secrets"]
     assert [c["argv"][1] for c in helm.helm("uninstall")] == removed
@@ -396,7 +395,7 @@ def test_uninstall_path_with_stand_in_helm_removes_everything_in_reverse(helm, t
     # NodePools while Karpenter still runs to drain and terminate their nodes.
     assert deleted_at("NodePool gpu-workloads") < uninstalled_at("karpenter")
     assert deleted_at("Namespace karpenter") > uninstalled_at("external-secrets")
-    assert uninstall_platform(env, None, None, outputs=outputs, helm=FAKE_HELM, applier=applier, retry=NO_WAIT,
+    assert uninstall_platform(env, None, None, outputs=outputs, helm=helm.binary, applier=applier, retry=NO_WAIT,
                               poll_s=0, wait_s=0) == []  # nothing left: nothing to do
 
 
@@ -407,7 +406,7 @@ def test_release_status_with_stand_in_helm_reports_revision_and_health(helm, tmp
     env = small_env()
     outputs = applied_outputs(env)
     releases = [c.name for c in build_platform(env, outputs).releases]
-    before = release_status(env, outputs, Path(KUBECONFIG), "eksml-test", helm=FAKE_HELM)
+    before = release_status(env, outputs, Path(KUBECONFIG), "eksml-test", helm=helm.binary)
     assert [r.release for r in before] == releases
     assert {r.status for r in before} == {"not installed"} and not any(r.healthy for r in before)
 
@@ -417,7 +416,7 @@ def test_release_status_with_stand_in_helm_reports_revision_and_health(helm, tmp
     state["releases"]["mlflow/mlflow"].append({**state["releases"]["mlflow/mlflow"][0], "revision": 2,
                                                "status": "pending-upgrade"})
     state_path.write_text(json.dumps(state))
-    after = {r.release: r for r in release_status(env, outputs, Path(KUBECONFIG), "eksml-test", helm=FAKE_HELM)}
+    after = {r.release: r for r in release_status(env, outputs, Path(KUBECONFIG), "eksml-test", helm=helm.binary)}
     assert after["mlflow"].revision == 2 and after["mlflow"].status == "pending-upgrade"
     assert not after["mlflow"].healthy
     others = [after[name] for name in releases if name != "mlflow"]
@@ -431,7 +430,7 @@ def test_release_status_with_stand_in_helm_flags_a_chart_other_than_the_pinned_o
     outputs = applied_outputs(env)
     with pytest.raises(StageError):
         install(env, helm, outputs)  # the install path itself refuses it ...
-    mlflow = next(r for r in release_status(env, outputs, None, None, helm=FAKE_HELM) if r.release == "mlflow")
+    mlflow = next(r for r in release_status(env, outputs, None, None, helm=helm.binary) if r.release == "mlflow")
     assert (mlflow.status, mlflow.installed) == ("deployed", "0.0.1")
     assert not mlflow.healthy  # ... and status does not call it healthy either
 
@@ -440,13 +439,13 @@ def test_release_changes_with_stand_in_helm_show_what_a_deploy_would_change(helm
     env = small_env()
     outputs = applied_outputs(env)
     releases = [c.name for c in build_platform(env, outputs).releases]
-    assert {c.action for c in release_changes(env, outputs, None, None, helm=FAKE_HELM)} == {"install"}
+    assert {c.action for c in release_changes(env, outputs, None, None, helm=helm.binary)} == {"install"}
 
     install(env, helm, outputs)
-    assert {c.action for c in release_changes(env, outputs, None, None, helm=FAKE_HELM)} == {"none"}
+    assert {c.action for c in release_changes(env, outputs, None, None, helm=helm.binary)} == {"none"}
 
     moved = applied_outputs(env, db_endpoint="mlflow-new.abc.us-east-1.rds.amazonaws.com")
-    changes = {c.release: c for c in release_changes(env, moved, None, None, helm=FAKE_HELM)}
+    changes = {c.release: c for c in release_changes(env, moved, None, None, helm=helm.binary)}
     assert changes["mlflow"].action == "update values"
     diff = changes["mlflow"].values_diff.splitlines()
     assert any(line.startswith("-") and outputs.db_endpoint in line for line in diff)
