@@ -16,7 +16,7 @@ _LIMIT = 200_000  # digests (32 bytes each); past it the set starts over
 
 
 def validation_key(schema_id: str, body: Any) -> Optional[bytes]:
-    """`schema_id` must change whenever the schema does (a version, or a digest of the schema).
+    """`schema_id` must change whenever the schema does (a version, or the schema's own text).
 
     The object is pickled, not dumped as JSON: a key 1 and a key "1" stay apart, mixed key types
     need no ordering. None (nothing remembered, the object is validated) when it cannot be."""
