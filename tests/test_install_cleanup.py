@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_k8s_install import helm, install, scenario, small_env  # noqa: F401  (the stand-in helm fixture, shared)
+from test_k8s_install import fake_helm_launcher, helm, install, scenario, small_env  # noqa: F401  (the stand-in helm fixtures, shared)
 
 from eksml.errors import StageError
 
