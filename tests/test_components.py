@@ -19,6 +19,7 @@ DESCRIPTIONS = ROOT / "eksml" / "components"
 # Strings that are spelled like a component but name something else, each with the reason.
 NOT_A_COMPONENT: dict[tuple[str, str], str] = {
     ("eksml/promote.py", "karpenter"): "the environment file's `karpenter:` section, listed as not promoted",
+    ("eksml/k8s/model/components/mesh_cni.py", "linkerd"): "the `linkerd` section of the CNI plugin's config",
     ("eksml/promote.py", "access"): "the environment file's `access:` section, listed as not promoted",
     ("eksml/config/rules_serving.py", "karpenter"): "a rule's `@needs` field of the environment file",
     ("eksml/config/rules_serving.py", "access"): "a rule's `@needs` field of the environment file",

@@ -24,6 +24,7 @@ from eksml.components.karpenter import KARPENTER
 from eksml.components.keda import KEDA
 from eksml.components.kserve import KSERVE, KSERVE_CRD, KSERVE_RUNTIMES
 from eksml.components.load_balancer_controller import AWS_LOAD_BALANCER_CONTROLLER
+from eksml.components.mesh import LINKERD_CNI, LINKERD_CONTROL_PLANE, LINKERD_CRDS
 from eksml.components.metrics_server import METRICS_SERVER
 from eksml.components.mlflow import MLFLOW
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
@@ -44,6 +45,9 @@ COMPONENTS: tuple[ComponentSpec, ...] = (
     AWS_LOAD_BALANCER_CONTROLLER,
     METRICS_SERVER,
     EXTERNAL_SECRETS,
+    LINKERD_CRDS,
+    LINKERD_CNI,
+    LINKERD_CONTROL_PLANE,
     KUBE_PROMETHEUS_STACK,
     AWS_FOR_FLUENT_BIT,
     OTEL_COLLECTOR,

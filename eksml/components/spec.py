@@ -40,6 +40,13 @@ class Gate:
     equals: Any = True
 
 
+@dataclass(frozen=True)
+class AnyGate:
+    """Open while any of these gates is (a component several features need)."""
+
+    options: tuple[Gate, ...]
+
+
 UNPUBLISHED = ""  # a Chart.repo: no publisher serves the chart; it comes from the chart mirror only
 
 
@@ -165,7 +172,7 @@ class ComponentSpec:
     namespace: str = ""
     chart: Optional[Chart] = None
     addon: Optional[AddonSwitch] = None  # shared by components installed and pinned together
-    gates: tuple[Gate, ...] = ()
+    gates: tuple[Union[Gate, AnyGate], ...] = ()
     depends_on: tuple["ComponentSpec", ...] = ()
     provides_api_groups: tuple[str, ...] = ()
     identity: Optional[Identity] = None

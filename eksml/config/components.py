@@ -3,10 +3,10 @@ and role names they take. Validation and both layers ask here, so they cannot di
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Union
 
 from eksml.components import COMPONENTS, component_namespaces, identities, uis
-from eksml.components.spec import ComponentSpec, Gate
+from eksml.components.spec import AnyGate, ComponentSpec, Gate
 from eksml.contract.names import FIXED_ROLE_SUFFIXES, KUBERNETES_NAMESPACES
 
 
@@ -19,7 +19,9 @@ def _field(env: Any, path: str) -> Any:
     return value
 
 
-def gate_open(env: Any, gate: Gate) -> bool:
+def gate_open(env: Any, gate: Union[Gate, AnyGate]) -> bool:
+    if isinstance(gate, AnyGate):
+        return any(gate_open(env, option) for option in gate.options)
     value = _field(env, gate.path)
     return bool(value) if gate.equals is True else value == gate.equals
 

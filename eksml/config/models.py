@@ -25,7 +25,7 @@ from pydantic import (
 
 from eksml.config.models_addons import Addon, Addons  # noqa: F401 (Addon: re-exported)
 from eksml.config.models_delivery import GitOps
-from eksml.config.models_operations import Backups, Logs, Training
+from eksml.config.models_operations import Backups, Logs, Mesh, Training
 from eksml.config.models_serving import Access, Serving
 from eksml.config.models_genai import GenAI
 from eksml.config.models_reservations import Reservation
@@ -307,6 +307,7 @@ class Environment(Strict):
     backups: Optional[Backups] = None  # Velero schedule and retention; prod refuses none (rules_operations.py)
     logs: Logs = Field(default_factory=Logs)  # pod logs in CloudWatch Logs
     training: Optional[Training] = None  # Kubeflow Trainer's runtimes and the pools they run on
+    mesh: Mesh = Field(default_factory=Mesh)  # Linkerd mTLS between the platform's pods
 
     @field_validator("region")
     @classmethod
@@ -333,6 +334,11 @@ class Environment(Strict):
     def protected(self) -> bool:
         """Staging and prod refuse to replace or destroy stateful resources without --allow-destroy."""
         return self.resolved_tier in (Tier.staging, Tier.prod)
+
+    @property
+    def mesh_on(self) -> bool:
+        """Linkerd runs: as `mesh.enabled` says, else at staging and prod."""
+        return self.protected if self.mesh.enabled is None else self.mesh.enabled
 
     @property
     def efa_pools(self) -> dict[str, NodePool]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, field_validator, model_validator
 
 # Five cron fields (minute hour day-of-month month day-of-week), as Velero schedules take them.
 _CRON_FIELD = r"[0-9*/,\-A-Za-z?]+"
@@ -94,6 +94,12 @@ def aws_backup_cron(schedule: str) -> str:
     else:
         dom, dow = "?", re.sub(r"\d+", lambda day: str(int(day.group()) % 7 + 1), dow)
     return f"cron({minute} {hour} {dom} {month.replace('*/', '1/')} {dow} *)"
+
+
+class Mesh(_Strict):
+    """Linkerd between the platform's pods (mTLS); unset, it is on at staging and prod (Environment.mesh_on)."""
+
+    enabled: Optional[StrictBool] = None
 
 
 class Logs(_Strict):

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from eksml.catalog import Catalog, load_catalog
-from eksml.config import (aws_names, rules_efa, rules_facts, rules_network, rules_operations, rules_pools,
-                          rules_reservations, rules_serving, rules_teams, rules_training, rules_versions)
+from eksml.config import (aws_names, rules_efa, rules_facts, rules_mesh, rules_network, rules_operations,
+                          rules_pools, rules_reservations, rules_serving, rules_teams, rules_training, rules_versions)
 from eksml.config.models import Environment
 from eksml.config.rule_base import Finding, Rule, is_warning, names as _names, needs, runnable
 
@@ -117,6 +117,7 @@ RULES: tuple[Rule, ...] = (
     *rules_versions.RULES,
     *rules_serving.RULES,
     *rules_operations.RULES,
+    *rules_mesh.RULES,
     *rules_training.RULES,
     *rules_teams.RULES,
 )

@@ -5,6 +5,8 @@ Needed, derived from the render and the component descriptions: DNS and the API 
 pod; the API server to each admission webhook and aggregated API; the ALB to each UI behind an
 Ingress; Prometheus to every namespace; each component's described egress (MLflow to RDS, Argo and
 the teams to MLflow, ChatQnA to its chain and to the served models, IRSA identities to AWS APIs).
+With the mesh, every meshed pod's proxy to Linkerd's control plane, and each needed flow between two
+pods with proxies on the proxy's inbound port as well.
 Forbidden: any pod to the instance metadata service; one team's workloads to another's; and a pod
 of an unrelated namespace reaching any port beyond those the VPC must reach (UIs, webhooks).
 """
@@ -16,11 +18,13 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, Sequence
 
 from eksml.components import described
+from eksml.components.mesh import MESH_EGRESS, PROXY_INBOUND_PORT
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
 from eksml.components.serving import MODEL_SERVER_PORT
 from eksml.components.spec import INTERNET, VPC, ComponentSpec, Egress
 from eksml.contract.names import DATABASE_PORT, KUBE_SYSTEM_NAMESPACE
 from eksml.errors import Issue
+from eksml.k8s.checks.mesh_injection import proxied_namespaces
 from eksml.k8s.checks.object_checks import Placed
 from eksml.k8s.checks.reachability import Address, Endpoint, Pod, PolicySet, selects
 from eksml.k8s.checks.rendered_pods import POD_SPEC_PATHS, WORKFLOW_SPEC_PATHS, workflow_step_pods
@@ -149,6 +153,19 @@ def _governed(platform: Platform) -> list[Pod]:
 
 
 def needed_flows(platform: Platform, at: Addresses) -> Iterator[Flow]:
+    proxied = proxied_namespaces(platform.objects)
+    for flow in _application_flows(platform, at):
+        yield flow
+        source, target = flow.source, flow.target
+        if isinstance(source, Pod) and isinstance(target, Pod) and {source.namespace, target.namespace} <= proxied:
+            yield Flow(source, target, PROXY_INBOUND_PORT, "TCP", f"{flow.why}, proxy to proxy", True)
+    for pod in _governed(platform):
+        if pod.namespace in proxied:
+            for egress in MESH_EGRESS:
+                yield from _to_component(platform, pod, egress)
+
+
+def _application_flows(platform: Platform, at: Addresses) -> Iterator[Flow]:
     dns = Pod(KUBE_SYSTEM_NAMESPACE, "CoreDNS", DNS_LABELS, (("dns", 53, "UDP"), ("dns-tcp", 53, "TCP")))
     for pod in _governed(platform):
         yield Flow(pod, dns, 53, "UDP", "name resolution", True)

@@ -6,7 +6,7 @@ written or anything applied.
 from __future__ import annotations
 
 import dataclasses
-from typing import Sequence
+from typing import Mapping, Optional, Sequence
 
 from eksml.catalog.addon_apis import addon_releases
 from eksml.config.models import Environment, Tier
@@ -16,12 +16,14 @@ from eksml.k8s.templating.chart_render import ChartRenders
 from eksml.charts.kube_yaml import ManifestObject
 from eksml.k8s.model.manifests import manifest_file, object_path
 from eksml.k8s.model.records import Placement, PoolTarget, RenderedComponent, Workload
+from eksml.k8s.checks.mesh_injection import admitted_object, injected_containers, meshed_namespaces
 from eksml.k8s.checks.object_checks import Placed, check_objects
 from eksml.k8s.model.platform import KubernetesLayer, dependencies_of
 from eksml.k8s.checks.replica_check import single_replica_issues
 from eksml.k8s.checks.pod_security_check import PssSummary, pod_security_issues, pss_summary
 from eksml.k8s.checks.secret_check import secret_data_issues
 from eksml.k8s.checks.network_check import reachability_issues
+from eksml.k8s.checks.generic_targets import generic_target_issues
 from eksml.k8s.checks.image_check import image_issues
 from eksml.k8s.checks.rendered_pods import OPERAND_LABEL_PREFIX, OPERANDS, workloads_of_object
 from eksml.k8s.checks.scheduling import place
@@ -67,8 +69,12 @@ def placed_components(components: Sequence[RenderedComponent], charts: ChartRend
     return placed
 
 
-def platform_pods(objects: Sequence[Placed]) -> list[Workload]:
-    return [w for p in objects for w in workloads_of_object(p.release, p.file, p.obj)]
+def platform_pods(objects: Sequence[Placed], namespaces: Optional[Mapping[str, str]] = None) -> list[Workload]:
+    """Every pod to place, with the containers the mesh's injector adds where it adds them."""
+    meshed, injected = meshed_namespaces(objects), injected_containers(objects)
+    admitted = [admitted_object(p, p.obj.namespace or (namespaces or {}).get(p.release, ""), meshed, injected)
+                for p in objects]
+    return [w for p in admitted for w in workloads_of_object(p.release, p.file, p.obj)]
 
 
 def scheduling_issues(placements: Sequence[Placement], pools: Sequence[PoolTarget]) -> list[Issue]:
@@ -105,13 +111,14 @@ def check_rendered_platform(env: Environment, platform: KubernetesLayer, charts:
     issues = check_objects(objects, env.cluster.kubernetes_version, namespaces)
     issues += pod_security_issues(objects, namespaces, env.cluster.kubernetes_version)
     issues += secret_data_issues(objects, namespaces)
+    issues += generic_target_issues(objects)
     issues += reachability_issues(objects, namespaces, list(env.teams), [c.name for c in platform.components],
                                   env.network.vpc_cidr)
     if env.resolved_tier is Tier.prod:
         issues += single_replica_issues(objects, namespaces)
         issues += image_issues(objects)
     pools = runtime_pools(platform.pools)
-    placements = [place(w, pools) for w in platform_pods(objects)]
+    placements = [place(w, pools) for w in platform_pods(objects, namespaces)]
     issues += scheduling_issues(placements, pools)
     if issues:
         raise ConfigError(list(dict.fromkeys(issues)))

@@ -3,6 +3,9 @@ by eksml's own Pod Security Standards evaluator against the level its namespace 
 from the rendered Namespace's `enforce` label and `enforce-version`), refused as bad input with
 the pod, the container and the control it breaks.
 
+In a meshed namespace, each pod is evaluated with the proxy and validator Linkerd's injector adds
+(mesh_injection.py): admission sees them, so the check does too.
+
 Namespaces no rendered object creates (kube-system, default) are privileged unless the exception
 list says otherwise, which is what a cluster without an admission configuration does.
 """
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, Sequence
 
 from eksml.errors import Issue
+from eksml.k8s.checks.mesh_injection import as_admitted, injected_containers, meshed_namespaces
 from eksml.k8s.checks.object_checks import Placed
 from eksml.k8s.checks.pod_security import PRIVILEGED, RESTRICTED, Violation, violations
 from eksml.k8s.model.pod_security_levels import EXCEPTION_BY_NAMESPACE
@@ -67,18 +71,26 @@ def pod_specs(obj_body: dict[str, Any], kind: str) -> Iterator[tuple[str, dict[s
                 yield f"spec.{part}", {**pod, "containers": containers}, {}
 
 
+def admitted_pods(objects: Sequence[Placed], release_namespaces: Mapping[str, str]
+                  ) -> Iterator[tuple[Placed, str, str, dict[str, Any], dict[str, Any]]]:
+    """(object, namespace, field path, pod spec as admitted, pod annotations) of every pod."""
+    meshed, injected = meshed_namespaces(objects), injected_containers(objects)
+    for placed in objects:
+        namespace = placed.obj.namespace or release_namespaces.get(placed.release, "default")
+        for path, spec, annotations in pod_specs(placed.obj.body, placed.obj.kind):
+            yield placed, namespace, path, as_admitted(spec, annotations, namespace, meshed, injected), annotations
+
+
 def pod_security_issues(objects: Sequence[Placed], release_namespaces: Mapping[str, str],
                         kube_version: str) -> list[Issue]:
     levels = namespace_levels(objects, kube_version)
     issues = []
-    for placed in objects:
-        namespace = placed.obj.namespace or release_namespaces.get(placed.release, "default")
+    for placed, namespace, path, spec, annotations in admitted_pods(objects, release_namespaces):
         exception = EXCEPTION_BY_NAMESPACE.get(namespace)
         level, version = levels.get(namespace, (exception.level if exception else PRIVILEGED, kube_version))
-        for path, spec, annotations in pod_specs(placed.obj.body, placed.obj.kind):
-            found = violations(spec, level, version, annotations)
-            if found:
-                issues.append(placed.issue(path, _message(str(placed.obj), namespace, level, version, found)))
+        found = violations(spec, level, version, annotations)
+        if found:
+            issues.append(placed.issue(path, _message(str(placed.obj), namespace, level, version, found)))
     return issues
 
 
@@ -104,8 +116,7 @@ class PssSummary:
 
 def pss_summary(objects: Sequence[Placed], release_namespaces: Mapping[str, str], kube_version: str) -> PssSummary:
     levels = namespace_levels(objects, kube_version)
-    pods = [spec_and_annotations for placed in objects
-            for _path, *spec_and_annotations in pod_specs(placed.obj.body, placed.obj.kind)]
+    pods = [(spec, annotations) for *_, spec, annotations in admitted_pods(objects, release_namespaces)]
     clean = sum(not violations(spec, RESTRICTED, kube_version, annotations) for spec, annotations in pods)
     enforcing = sum(level == RESTRICTED for level, _version in levels.values())
     return PssSummary(clean, len(pods), enforcing, len(levels))

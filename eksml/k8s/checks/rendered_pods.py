@@ -78,6 +78,12 @@ def _dig(body: dict[str, Any], path: tuple[str, ...]) -> Optional[dict[str, Any]
     return node if isinstance(node, dict) else None
 
 
+def pod_spec_of(body: dict[str, Any], kind: str) -> Optional[dict[str, Any]]:
+    """The pod spec of a workload kind (Deployment, Job, ...), or None."""
+    path = POD_SPEC_PATHS.get(kind)
+    return _dig(body, path) if path else None
+
+
 def replicated_job_templates(body: dict[str, Any], kind: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(job name, field path, pod template) of each replicated job of a JobSet-shaped object."""
     path = REPLICATED_JOBS_PATHS.get(kind)
@@ -108,8 +114,9 @@ def workflow_step_pods(body: dict[str, Any], kind: str) -> Iterator[tuple[str, s
 
 
 def pod_requests(spec: dict[str, Any]) -> dict[str, float]:
-    """What the scheduler reserves: the sum over containers, or the largest init container if bigger.
-    For extended resources (GPUs) requests equal limits, so a limit alone counts too."""
+    """What the scheduler reserves: the sum over containers and sidecars (init containers that keep
+    running: restartPolicy Always), or the largest other init container (with the sidecars started
+    before it) if bigger. For extended resources (GPUs) requests equal limits, so a limit alone counts too."""
     def of(container: dict[str, Any]) -> dict[str, float]:
         resources = container.get("resources") or {}
         merged = {**(resources.get("limits") or {}), **(resources.get("requests") or {})}
@@ -117,12 +124,19 @@ def pod_requests(spec: dict[str, Any]) -> dict[str, float]:
                 if name in ("cpu", "memory") or name.startswith("nvidia.com/")}
 
     total: dict[str, float] = {}
+    sidecars: dict[str, float] = {}  # of the init containers so far that keep running
+    peak: dict[str, float] = {}  # the most an init container needs beside the sidecars started before it
+    for container in (c for c in spec.get("initContainers") or [] if isinstance(c, dict)):
+        for name, amount in of(container).items():
+            if container.get("restartPolicy") == "Always":
+                sidecars[name] = sidecars.get(name, 0.0) + amount
+            else:
+                peak[name] = max(peak.get(name, 0.0), amount + sidecars.get(name, 0.0))
     for container in spec.get("containers") or []:
         for name, amount in of(container).items():
             total[name] = total.get(name, 0.0) + amount
-    for container in spec.get("initContainers") or []:
-        for name, amount in of(container).items():
-            total[name] = max(total.get(name, 0.0), amount)
+    for name in {*total, *sidecars, *peak}:
+        total[name] = max(total.get(name, 0.0) + sidecars.get(name, 0.0), peak.get(name, 0.0))
     return total
 
 

@@ -52,11 +52,13 @@ def tolerations_for(taints) -> list[dict[str, str]]:
 
 
 def synced_secrets(manifests) -> list[ObjectRef]:
-    """Secrets that ExternalSecrets among `manifests` will create: a release reading them must wait."""
+    """What ExternalSecrets among `manifests` will create (a Secret, or the object their target's
+    `manifest` names): a release reading them must wait."""
     refs = []
     for manifest in manifests:
         if manifest.get("kind") == "ExternalSecret":
             target = (manifest.get("spec") or {}).get("target") or {}
             name = target.get("name") or manifest["metadata"]["name"]
-            refs.append(ObjectRef("v1", "Secret", name, manifest["metadata"].get("namespace")))
+            made = target.get("manifest") or {"apiVersion": "v1", "kind": "Secret"}
+            refs.append(ObjectRef(made["apiVersion"], made["kind"], name, manifest["metadata"].get("namespace")))
     return refs

@@ -8,7 +8,9 @@ Every namespace eksml creates denies ingress and egress by default. Then, in eac
 - ingress from the VPC on the ports the API server calls (admission webhooks, aggregated APIs);
 - each component's `Egress`, and, where the target is another component, the matching ingress there;
 - a component with an AWS identity (IRSA) reaches public addresses on 443: STS and its grants' APIs.
-Team namespaces call MLflow, served models and the public internet on 443 (S3, model hubs); their
+With `mesh` on, meshed namespaces also reach Linkerd's control plane (identity, destination, policy),
+and every rule that opens given ports between pods opens the proxy's inbound port (4143) too: proxies
+send mTLS traffic for opaque ports there. Team namespaces call MLflow, served models and the public internet on 443 (S3, model hubs); their
 InferenceServices admit other teams and ChatQnA. No rule admits the instance metadata service
 (169.254.169.254): IRSA makes it unnecessary, and an open IMDS hands out the node's credentials.
 """
@@ -20,6 +22,7 @@ from typing import Any, Iterable, Optional, Union
 
 from eksml.components import described
 from eksml.components.chatqna import OPEA_CHATQNA
+from eksml.components.mesh import MESH_EGRESS, PROXY_INBOUND_PORT
 from eksml.components.mlflow import MLFLOW
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
 from eksml.components.serving import MODEL_SERVING
@@ -28,6 +31,7 @@ from eksml.components.tracing import OTEL_COLLECTOR
 from eksml.contract.names import KUBE_SYSTEM_NAMESPACE
 from eksml.k8s.model.context import RenderContext
 from eksml.k8s.model.manifests import metadata
+from eksml.k8s.model.mesh_membership import meshed, proxied
 from eksml.k8s.model.records import Manifest
 
 TEAM_LABEL = "eksml.io/team"
@@ -134,6 +138,9 @@ def platform_policies(ctx: RenderContext, platform: list[str]) -> list[Manifest]
     needs = _needs(ctx)
     for team in ctx.env.teams:
         needs[team] += TEAM_EGRESS
+    for ns in [*platform, *ctx.env.teams]:
+        if meshed(ctx, ns):
+            needs[ns] += MESH_EGRESS
     policies: list[Manifest] = []
     # namespace -> (who calls it, on which pod port; None: any)
     callers: dict[str, list[tuple[dict[str, Any], Optional[PortSpec]]]] = defaultdict(list)
@@ -162,4 +169,20 @@ def platform_policies(ctx: RenderContext, platform: list[str]) -> list[Manifest]
     for ns, entries in callers.items():
         if ns in owned:
             policies.append(policy("allow-platform-callers", ns, "Ingress", _caller_rules(entries)))
-    return policies
+    return [with_proxy_port(p) if proxied(ctx, p["metadata"]["namespace"]) else p for p in policies]
+
+
+def with_proxy_port(found: Manifest) -> Manifest:
+    """Every rule that opens given ports to or from pods opens the proxy's inbound port as well."""
+    spec = found["spec"]
+    key = "ingress" if "ingress" in spec else "egress" if "egress" in spec else None
+    if key is None:
+        return found
+    rules = []
+    for rule_ in spec[key]:
+        peers = rule_.get("from", rule_.get("to", []))
+        to_pods = all("ipBlock" not in peer for peer in peers)
+        if rule_.get("ports") and to_pods and not any(p["port"] == PROXY_INBOUND_PORT for p in rule_["ports"]):
+            rule_ = {**rule_, "ports": [*rule_["ports"], {"protocol": "TCP", "port": PROXY_INBOUND_PORT}]}
+        rules.append(rule_)
+    return {**found, "spec": {**spec, key: rules}}

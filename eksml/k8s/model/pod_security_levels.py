@@ -13,6 +13,7 @@ from eksml.components.chatqna import OPEA_CHATQNA
 from eksml.components.fluent_bit import AWS_FOR_FLUENT_BIT
 from eksml.components.gmc import CHATQNA_GMC
 from eksml.components.gpu_operator import GPU_OPERATOR
+from eksml.components.mesh import LINKERD_CNI
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
 from eksml.contract.names import KUBE_SYSTEM_NAMESPACE
 
@@ -40,6 +41,9 @@ EXCEPTIONS: tuple[PssException, ...] = (
     PssException(CHATQNA_GMC.namespace, PRIVILEGED,
                  "GMC creates TEI and the LLM servers from its chart's manifests, which mount the host path "
                  "/mnt/opea-models for model files; only with genai.chatqna.deploy: gmc, refused at staging and prod"),
+    PssException(LINKERD_CNI.namespace, PRIVILEGED,
+                 "the Linkerd CNI installer writes the plugin into the node's /opt/cni/bin and /etc/cni/net.d on "
+                 "the host network, so that meshed pods need no NET_ADMIN; only with mesh on"),
     PssException(KUBE_SYSTEM_NAMESPACE, PRIVILEGED,
                  "EKS's own add-ons (VPC CNI, kube-proxy, CSI node drivers) run privileged; eksml does not own it"),
 )

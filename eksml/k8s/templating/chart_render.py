@@ -139,7 +139,7 @@ def _render_one(component: RenderedComponent, api_versions: list[str], chart: Pa
                 helm: Path, renders: Optional[RenderCache]) -> tuple[ReleaseRender, tuple[ManifestObject, ...]]:
     # A Secret the component's own ExternalSecret makes is the cluster's: the chart's fallback copy
     # (made only when `lookup` finds none, which `helm template` never does) is not what installs.
-    left_out = [s.name for s in synced_secrets(component.prerequisites)]
+    left_out = [s.name for s in synced_secrets(component.prerequisites) if s.kind == "Secret"]
     kube_version = env.cluster.kubernetes_version
     key = renders and render_key(helm, chart, component.name, component.namespace, values_text(component.values),
                                  kube_version, api_versions, left_out)

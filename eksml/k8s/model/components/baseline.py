@@ -23,6 +23,7 @@ from eksml.contract.names import KUBERNETES_NAMESPACES
 from eksml.k8s.model.context import RenderContext
 from eksml.k8s.model.manifests import metadata
 from eksml.k8s.model.records import Manifest
+from eksml.k8s.model.mesh_membership import mesh_metadata
 from eksml.k8s.model.network_policies import TEAM_LABEL, platform_policies
 from eksml.k8s.model.pod_security_levels import enforced_level
 
@@ -38,7 +39,8 @@ PRIORITY_CLASSES: dict[str, tuple[int, str, str]] = {
 }
 
 
-def namespace(name: str, level: str, k8s_version: str, labels: dict[str, str]) -> Manifest:
+def namespace(name: str, level: str, k8s_version: str, labels: dict[str, str],
+              annotations: Optional[dict[str, str]] = None) -> Manifest:
     version = f"v{k8s_version}"
     pss = {
         "pod-security.kubernetes.io/enforce": level,
@@ -48,7 +50,8 @@ def namespace(name: str, level: str, k8s_version: str, labels: dict[str, str]) -
         "pod-security.kubernetes.io/audit": "restricted",
         "pod-security.kubernetes.io/audit-version": version,
     }
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata(name, labels={**labels, **pss})}
+    return {"apiVersion": "v1", "kind": "Namespace",
+            "metadata": metadata(name, labels={**labels, **pss}, annotations=annotations)}
 
 
 def team_gpu_quota(ctx: RenderContext, team: str, gpus: int) -> Manifest:
@@ -102,10 +105,10 @@ class ClusterBaseline(DescribedComponent):
             ])
         version = env.cluster.kubernetes_version
         manifests: list[Manifest] = []
-        for ns in platform:
-            manifests.append(namespace(ns, enforced_level(ns), version, {PLATFORM_LABEL: "true"}))
-        for team in env.teams:
-            manifests.append(namespace(team, enforced_level(team), version, {TEAM_LABEL: team}))
+        for ns, own_labels in [*((ns, {PLATFORM_LABEL: "true"}) for ns in platform),
+                               *((team, {TEAM_LABEL: team}) for team in env.teams)]:
+            mesh_labels, mesh_annotations = mesh_metadata(ctx, ns)
+            manifests.append(namespace(ns, enforced_level(ns), version, {**mesh_labels, **own_labels}, mesh_annotations))
         manifests += [priority_class(name, *spec) for name, spec in PRIORITY_CLASSES.items()]
         manifests += [team_gpu_quota(ctx, team, config.gpu_quota) for team, config in env.teams.items()]
         manifests += platform_policies(ctx, platform)

@@ -31,6 +31,8 @@ class ExternalSecrets(DescribedComponent):
 
         return {
             "installCRDs": True,
+            # The mesh's trust bundle is a ConfigMap (public certificates): a target beyond Secrets.
+            "genericTargets": {"enabled": ctx.env.mesh_on},
             "serviceAccount": {"create": True, "name": sa.name, "annotations": sa.annotations},
             # The controller and cert controller elect a leader; the webhook admits every SecretStore.
             **part(""), "webhook": part("-webhook"), "certController": part("-cert-controller"),
