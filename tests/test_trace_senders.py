@@ -1,6 +1,7 @@
 """Who sends traces to the collector, as rendered: Argo Workflows (controller, argoexec, steps) over
-OTLP/gRPC, ChatQnA's OPEA microservices over OTLP/HTTP and TEI over gRPC, each with the NetworkPolicy
-flow it needs, and nothing pointing at a collector that is not installed."""
+OTLP/gRPC, ChatQnA's OPEA microservices over OTLP/HTTP and TEI over gRPC, the gateway through the
+OpenTelemetry operator's auto-instrumentation, each with the NetworkPolicy flow it needs, and nothing
+pointing at a collector that is not installed."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import yaml
 
 from eksml.components.argo_workflows import ARGO_WORKFLOWS
 from eksml.components.chatqna import OPEA_CHATQNA
-from eksml.components.tracing import OTEL_COLLECTOR, OTLP_GRPC_PORT, OTLP_HTTP_PORT
+from eksml.components.tracing import OTEL_COLLECTOR, OTEL_OPERATOR, OTLP_GRPC_PORT, OTLP_HTTP_PORT
+from eksml.config.components import component_enabled
 from eksml.config import Environment
 from eksml.k8s.checks.network_check import platform_of, policy_set, reachability_issues
 from eksml.k8s.checks.platform_checks import placed_components
@@ -72,10 +74,30 @@ def test_every_opea_container_reads_the_telemetry_config(dev_render):
     deployments = [o for o in _release(dev_render, OPEA_CHATQNA.name).objects if o.kind == "Deployment"]
     reading = {d.name for d in deployments for c in d.body["spec"]["template"]["spec"]["containers"]
                if any((ref.get("configMapRef") or {}).get("name") == TELEMETRY_CONFIG for ref in c.get("envFrom", []))}
-    # All but the gateway (its env is the chart's alone), nginx and Redis (no OPEA code, no tracing).
+    # All but the gateway (its env is the chart's alone: see the next test), nginx and Redis (no OPEA code).
     release = OPEA_CHATQNA.name
     assert {d.name for d in deployments} - reading == {release, f"{release}-nginx", f"{release}-redis-vector-db"}
     assert {f"{release}-tei", f"{release}-teirerank", f"{release}-retriever-usvc"} <= reading
+
+
+def test_the_gateway_is_traced_by_the_operators_auto_instrumentation(dev_render):
+    release = OPEA_CHATQNA.name
+    [gateway] = [o for o in _release(dev_render, release).objects if o.kind == "Deployment" and o.name == release]
+    wanted = gateway.body["spec"]["template"]["metadata"]["annotations"]["instrumentation.opentelemetry.io/inject-python"]
+    [component] = [c for c in dev_render.components if c.name == release]
+    [instrumentation] = [m for m in component.prerequisites if m["kind"] == "Instrumentation"]
+    assert instrumentation["metadata"] == {**instrumentation["metadata"], "name": wanted,
+                                           "namespace": OPEA_CHATQNA.namespace}
+    assert _points_at_collector(instrumentation["spec"]["exporter"]["endpoint"], dev_render, OTLP_HTTP_PORT)
+    env = {e["name"]: e["value"] for e in instrumentation["spec"]["python"]["env"]}
+    assert env["OTEL_PYTHON_LOG_CORRELATION"] == "true"  # the trace ID in the gateway's log lines
+    operator = _release(dev_render, OTEL_OPERATOR.name)
+    assert OTEL_OPERATOR.name in component.depends_on  # pods are admitted after its webhook runs
+    hooks = [o for o in operator.objects if o.kind == "MutatingWebhookConfiguration"]
+    certificates = {f"{OTEL_OPERATOR.namespace}/{o.name}" for o in operator.objects if o.kind == "Certificate"}
+    assert hooks and all(h.body["metadata"]["annotations"]["cert-manager.io/inject-ca-from"] in certificates
+                         for h in hooks)
+    assert not [o for o in operator.objects if o.kind == "Secret"]
 
 
 def test_senders_reach_the_collector_on_their_ports_only(dev_render):
@@ -112,7 +134,8 @@ def test_without_the_collector_nothing_points_at_it():
     ctx = RenderContext.build(off, predict_outputs(off))
     chatqna = ChatQnA()
     assert chatqna.prerequisites(ctx) == []
-    assert "extraEnvConfig" not in chatqna.values(ctx)["global"]
+    assert "extraEnvConfig" not in chatqna.values(ctx)["global"] and "podAnnotations" not in chatqna.values(ctx)
+    assert not component_enabled(off, OTEL_OPERATOR)
     from eksml.k8s.model.components.argo_workflows import ArgoWorkflows
 
     values = ArgoWorkflows().values(ctx)

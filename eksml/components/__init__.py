@@ -31,7 +31,7 @@ from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
 from eksml.components.pipeline import ML_PIPELINE
 from eksml.components.serving import MODEL_SERVING
 from eksml.components.storage import STORAGE_CLASSES
-from eksml.components.tracing import OTEL_COLLECTOR
+from eksml.components.tracing import OTEL_COLLECTOR, OTEL_OPERATOR
 from eksml.components.training import KUBEFLOW_TRAINER
 from eksml.components.velero import VELERO
 from eksml.components.spec import AddonSwitch, ComponentSpec, Identity, Ui
@@ -51,6 +51,7 @@ COMPONENTS: tuple[ComponentSpec, ...] = (
     KUBE_PROMETHEUS_STACK,
     AWS_FOR_FLUENT_BIT,
     OTEL_COLLECTOR,
+    OTEL_OPERATOR,
     KEDA,
     KARPENTER,
     GPU_OPERATOR,

@@ -20,7 +20,9 @@ from eksml.contract.names import POOL_LABEL
 from eksml.gpu.sharing import GPU_RESOURCE, mig_resource_name, pool_gpu
 from eksml.components.chatqna import OPEA_CHATQNA
 from eksml.components.monitoring import KUBE_PROMETHEUS_STACK
-from eksml.components.tracing import OTLP_ENDPOINT, OTLP_HTTP_TRACES_URL
+from eksml.components.tracing import OTEL_OPERATOR, OTLP_ENDPOINT, OTLP_HTTP_TRACES_URL
+from eksml.config.components import component_enabled
+from eksml.k8s.model.components.auto_instrumentation import GATEWAY_INSTRUMENTATION, INJECT_PYTHON, gateway_instrumentation
 from eksml.components.serving import MODEL_SERVING, PREDICTOR_PORT, predictor_service
 from eksml.k8s.model.components.availability import RESTRICTED_CONTAINER, controller_replicas
 from eksml.k8s.model.components.base import DescribedComponent
@@ -141,6 +143,8 @@ class ChatQnA(DescribedComponent):
                 **({"extraEnvConfig": TELEMETRY_CONFIG} if ctx.tracing_enabled else {}),
             },
         })
+        if component_enabled(ctx.env, OTEL_OPERATOR):  # the gateway's spans and trace IDs in its logs
+            values["podAnnotations"] = {INJECT_PYTHON: GATEWAY_INSTRUMENTATION}
         if not retrieval:  # the chart's UI and gateway need data-prep
             values.update({"nginx": {"enabled": False}, "chatqna-ui": {"enabled": False}})
         else:  # the gateway sits behind the shared ALB: two at staging and prod
@@ -150,5 +154,6 @@ class ChatQnA(DescribedComponent):
     def prerequisites(self, ctx: RenderContext) -> list[Manifest]:
         if not ctx.tracing_enabled:
             return []
+        instrumented = [gateway_instrumentation()] if component_enabled(ctx.env, OTEL_OPERATOR) else []
         return [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata(TELEMETRY_CONFIG, OPEA_CHATQNA.namespace),
-                 "data": telemetry_env()}]
+                 "data": telemetry_env()}, *instrumented]
