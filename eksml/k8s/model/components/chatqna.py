@@ -143,7 +143,7 @@ class ChatQnA(DescribedComponent):
                 **({"extraEnvConfig": TELEMETRY_CONFIG} if ctx.tracing_enabled else {}),
             },
         })
-        if component_enabled(ctx.env, OTEL_OPERATOR):  # the gateway's spans and trace IDs in its logs
+        if component_enabled(ctx.env, OTEL_OPERATOR):  # the operator instruments the gateway (its spans)
             values["podAnnotations"] = {INJECT_PYTHON: GATEWAY_INSTRUMENTATION}
         if not retrieval:  # the chart's UI and gateway need data-prep
             values.update({"nginx": {"enabled": False}, "chatqna-ui": {"enabled": False}})

@@ -9,7 +9,7 @@ Senders, where the collector is on (each in its component's values; its NetworkP
 - ChatQnA: OPEA's microservices through TELEMETRY_ENDPOINT (OTLP/HTTP), TEI through OTLP_ENDPOINT
   (gRPC, W3C trace context from its callers), from one ConfigMap the chart's `global.extraEnvConfig`
   adds to every OPEA sub-chart's container. The gateway's env is fixed by the chart, so the OpenTelemetry
-  operator's Python auto-instrumentation traces it (auto_instrumentation.py), its log lines carrying the trace ID.
+  operator's Python auto-instrumentation traces it (auto_instrumentation.py).
 - Team workloads (agents, pipelines) set OTEL_EXPORTER_OTLP_ENDPOINT to OTLP_ENDPOINT.
 Not wired: vLLM's --otlp-traces-endpoint needs OpenTelemetry packages the stock vllm-openai image
 does not install (vllm-project/vllm requirements/common.txt lists none).
