@@ -131,7 +131,8 @@ def test_pod_security_sees_the_proxy_the_injector_adds(staging):
                      and p.obj.name == "linkerd-destination", rooted_proxy)
     issues = pod_security_issues(broken, namespaces, "1.35")
     meshed_pods = [i for i in issues if "that namespace mlflow enforces" in i.message]
-    assert meshed_pods and all("container linkerd-proxy: running as non-root user" in i.message for i in meshed_pods)
+    assert meshed_pods and all("container linkerd-proxy: running as non-root user" in i.message
+                               and "linkerd-proxy: added by Linkerd's injector" in i.message for i in meshed_pods)
     assert not any(f"that namespace {ns} enforces" in i.message for i in issues for ns in ("gpu-operator", "monitoring"))
     # The same proxy in a render without the control plane (no injector): nothing is added, nothing breaks.
     without = [p for p in broken if p.release != CONTROL_PLANE]

@@ -14,6 +14,7 @@ from eksml.k8s.checks.object_checks import Placed
 from eksml.k8s.checks.rendered_pods import POD_SPEC_PATHS, pod_spec_of
 
 PROXY, VALIDATOR = "linkerd-proxy", "linkerd-network-validator"
+INJECTED_NAMES = (VALIDATOR, PROXY)
 
 
 def injected_containers(objects: Sequence[Placed]) -> Optional[list[dict[str, Any]]]:

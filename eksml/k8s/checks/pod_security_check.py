@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, Sequence
 
 from eksml.errors import Issue
-from eksml.k8s.checks.mesh_injection import as_admitted, injected_containers, meshed_namespaces
+from eksml.k8s.checks.mesh_injection import INJECTED_NAMES, as_admitted, injected_containers, meshed_namespaces
 from eksml.k8s.checks.object_checks import Placed
 from eksml.k8s.checks.pod_security import PRIVILEGED, RESTRICTED, Violation, violations
 from eksml.k8s.model.pod_security_levels import EXCEPTION_BY_NAMESPACE
@@ -96,8 +96,11 @@ def pod_security_issues(objects: Sequence[Placed], release_namespaces: Mapping[s
 
 def _message(pod: str, namespace: str, level: str, version: str, found: list[Violation]) -> str:
     listed = "; ".join(str(v) for v in dict.fromkeys(found))
+    added = [name for name in INJECTED_NAMES if f"container {name}:" in listed]
+    origin = (f" ({' and '.join(added)}: added by Linkerd's injector, as the linkerd-control-plane release's "
+              "proxy values make them)") if added else ""
     return (f"{pod} breaks Pod Security '{level}' that namespace {namespace} enforces (Kubernetes {version}): "
-            f"{listed}")
+            f"{listed}{origin}")
 
 
 @dataclass(frozen=True)
