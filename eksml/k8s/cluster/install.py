@@ -22,7 +22,7 @@ from typing import Awaitable, Callable, Literal, Optional, TypeVar
 from eksml.components.baseline import CLUSTER_BASELINE
 from eksml.config.models import Environment
 from eksml.errors import StageError, first_line
-from eksml.k8s.model.manifests import synced_secrets
+from eksml.k8s.model.manifests import synced_objects
 from eksml.k8s.cluster.apply import (
     KubernetesApplier,
     ObjectApplier,
@@ -305,7 +305,7 @@ class _Installer:
             self.objects_applied += 1
         if manifests:
             self.emit(InstallEvent(component.name, "applied", f"{len(manifests)} object(s)"))
-        for secret in synced_secrets(manifests):
+        for secret in synced_objects(manifests):
             limit = self.wait_s if self.wait_s is not None else timeout_seconds(component.timeout)
             try:
                 found = await asyncio.to_thread(wait_until_exists, self.applier, secret, limit, self.poll_s)

@@ -51,7 +51,20 @@ def tolerations_for(taints) -> list[dict[str, str]]:
     return result
 
 
-def synced_secrets(manifests) -> list[ObjectRef]:
+def granted_role(name: str, namespace: Optional[str], rules: list[dict[str, Any]], account: str,
+                 account_namespace: str) -> list[Manifest]:
+    """A Role (a ClusterRole when `namespace` is None) and its binding to one service account."""
+    kind = "Role" if namespace else "ClusterRole"
+    rbac = "rbac.authorization.k8s.io"
+    return [
+        {"apiVersion": f"{rbac}/v1", "kind": kind, "metadata": metadata(name, namespace), "rules": rules},
+        {"apiVersion": f"{rbac}/v1", "kind": f"{kind}Binding", "metadata": metadata(name, namespace),
+         "roleRef": {"apiGroup": rbac, "kind": kind, "name": name},
+         "subjects": [{"kind": "ServiceAccount", "name": account, "namespace": account_namespace}]},
+    ]
+
+
+def synced_objects(manifests) -> list[ObjectRef]:
     """What ExternalSecrets among `manifests` will create (a Secret, or the object their target's
     `manifest` names): a release reading them must wait."""
     refs = []

@@ -19,7 +19,7 @@ from eksml.charts.render_cache import RenderCache, render_key
 from eksml.charts.template import ReleaseRender, render_release, values_text
 from eksml.config.models import Environment
 from eksml.errors import ConfigError, StageError
-from eksml.k8s.model.manifests import synced_secrets
+from eksml.k8s.model.manifests import synced_objects
 from eksml.k8s.model.records import RenderedComponent
 from eksml.k8s.model.platform import KubernetesLayer, dependencies_of
 from eksml.k8s.model.secret_data import unallowed_keys
@@ -139,7 +139,7 @@ def _render_one(component: RenderedComponent, api_versions: list[str], chart: Pa
                 helm: Path, renders: Optional[RenderCache]) -> tuple[ReleaseRender, tuple[ManifestObject, ...]]:
     # A Secret the component's own ExternalSecret makes is the cluster's: the chart's fallback copy
     # (made only when `lookup` finds none, which `helm template` never does) is not what installs.
-    left_out = [s.name for s in synced_secrets(component.prerequisites) if s.kind == "Secret"]
+    left_out = [s.name for s in synced_objects(component.prerequisites) if s.kind == "Secret"]
     kube_version = env.cluster.kubernetes_version
     key = renders and render_key(helm, chart, component.name, component.namespace, values_text(component.values),
                                  kube_version, api_versions, left_out)

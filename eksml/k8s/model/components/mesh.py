@@ -16,7 +16,7 @@ from eksml.components.mesh import LINKERD_CONTROL_PLANE, LINKERD_CRDS, PROXY_UID
 from eksml.k8s.model.components.availability import controller_replicas, highly_available
 from eksml.k8s.model.components.base import DescribedComponent
 from eksml.k8s.model.context import RenderContext
-from eksml.k8s.model.manifests import metadata
+from eksml.k8s.model.manifests import granted_role, metadata
 from eksml.k8s.model.records import Manifest
 
 NAMESPACE = LINKERD_CONTROL_PLANE.namespace
@@ -73,12 +73,7 @@ def trust_bundle() -> list[Manifest]:
     Secret through the Kubernetes API, with a service account that may read only that Secret."""
     reader = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata(TRUST_READER, NAMESPACE),
               "automountServiceAccountToken": False}
-    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": metadata(TRUST_READER, NAMESPACE),
-            "rules": [{"apiGroups": [""], "resources": ["secrets"], "resourceNames": [IDENTITY_ISSUER], "verbs": ["get"]}]}
-    binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-               "metadata": metadata(TRUST_READER, NAMESPACE),
-               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": TRUST_READER},
-               "subjects": [{"kind": "ServiceAccount", "name": TRUST_READER, "namespace": NAMESPACE}]}
+    read_issuer = [{"apiGroups": [""], "resources": ["secrets"], "resourceNames": [IDENTITY_ISSUER], "verbs": ["get"]}]
     store = {"apiVersion": ESO_API, "kind": "SecretStore", "metadata": metadata(TRUST_READER, NAMESPACE), "spec": {
         "provider": {"kubernetes": {
             "remoteNamespace": NAMESPACE,
@@ -93,7 +88,7 @@ def trust_bundle() -> list[Manifest]:
         "target": {"name": TRUST_ROOTS, "creationPolicy": "Owner", "manifest": {"apiVersion": "v1", "kind": "ConfigMap"}},
         "data": [{"secretKey": "ca-bundle.crt", "remoteRef": {"key": IDENTITY_ISSUER, "property": "ca.crt"}}],
     }}
-    return [reader, role, binding, store, copy]
+    return [reader, *granted_role(TRUST_READER, NAMESPACE, read_issuer, TRUST_READER, NAMESPACE), store, copy]
 
 
 class LinkerdCrds(DescribedComponent):

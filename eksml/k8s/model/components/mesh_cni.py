@@ -16,9 +16,11 @@ from typing import Any
 from eksml.components.mesh import (
     INJECT_ANNOTATION, LINKERD_CNI, PROXY_ADMIN_PORT, PROXY_INBOUND_PORT, PROXY_UID,
 )
+from eksml.k8s.model.components.availability import RESTRICTED_CONTAINER
 from eksml.k8s.model.components.base import DescribedComponent
 from eksml.k8s.model.context import RenderContext
-from eksml.k8s.model.manifests import metadata
+from eksml.k8s.model.hardening import restricted_container_context
+from eksml.k8s.model.manifests import granted_role, metadata
 from eksml.k8s.model.records import Manifest
 
 NAME = LINKERD_CNI.name  # the DaemonSet, its account and the plugin binary share it
@@ -28,6 +30,7 @@ CNI_PLUGIN_IMAGE = "cr.l5d.io/linkerd/cni-plugin:v1.7.0"
 PROXY_OUTBOUND_PORT, PROXY_CONTROL_PORT = 4140, 4190
 CNI_BIN_DIR, CNI_NET_DIR = "/opt/cni/bin", "/etc/cni/net.d"
 REPAIR_ADMIN_PORT = 9990  # on the node's network: its health and metrics
+NOBODY = 65534  # the repair controller only calls the API: any unprivileged uid
 _LABELS = {"k8s-app": NAME}
 
 
@@ -67,8 +70,7 @@ def _installer() -> dict[str, Any]:
                          {"name": "cni-net-dir", "mountPath": f"/host{CNI_NET_DIR}"},
                          {"name": "tmp", "mountPath": "/tmp"}],
         # Root owns the node's CNI folders: the installer writes there as their owner, with no capability.
-        "securityContext": {"readOnlyRootFilesystem": True, "privileged": False, "allowPrivilegeEscalation": False,
-                            "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}},
+        "securityContext": {**restricted_container_context(), "privileged": False},
         "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "100m", "memory": "64Mi"}},
         # The chain can call the plugin only while its binary (named as its `type`) is on the node.
         "readinessProbe": plugin_installed, "livenessProbe": {**plugin_installed, "periodSeconds": 60},
@@ -92,9 +94,7 @@ def _repair_controller() -> dict[str, Any]:
                 {"name": "LINKERD_CNI_REPAIR_CONTROLLER_POD_NAME", **from_pod("metadata.name")}],
         "ports": [{"name": "repair-admin", "containerPort": REPAIR_ADMIN_PORT}],
         "readinessProbe": alive, "livenessProbe": alive,
-        "securityContext": {"readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False,
-                            "capabilities": {"drop": ["ALL"]}, "runAsNonRoot": True, "runAsUser": 65534,
-                            "runAsGroup": 65534, "seccompProfile": {"type": "RuntimeDefault"}},
+        "securityContext": {**RESTRICTED_CONTAINER, "runAsUser": NOBODY, "runAsGroup": NOBODY},
         "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "100m", "memory": "64Mi"}},
     }
 
@@ -121,17 +121,14 @@ def daemon_set() -> Manifest:
 
 
 def cni_objects() -> list[Manifest]:
-    rbac = "rbac.authorization.k8s.io/v1"
+    rules = [
+        {"apiGroups": [""], "resources": ["pods", "nodes", "namespaces", "services"], "verbs": ["list", "get", "watch"]},
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["delete"]},  # the repair controller's, on its node
+        {"apiGroups": ["", "events.k8s.io"], "resources": ["events"], "verbs": ["create"]},
+    ]
     return [
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata(NAME, NAMESPACE)},
-        {"apiVersion": rbac, "kind": "ClusterRole", "metadata": metadata(NAME), "rules": [
-            {"apiGroups": [""], "resources": ["pods", "nodes", "namespaces", "services"], "verbs": ["list", "get", "watch"]},
-            {"apiGroups": [""], "resources": ["pods"], "verbs": ["delete"]},  # the repair controller's, on its node
-            {"apiGroups": ["", "events.k8s.io"], "resources": ["events"], "verbs": ["create"]},
-        ]},
-        {"apiVersion": rbac, "kind": "ClusterRoleBinding", "metadata": metadata(NAME),
-         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": NAME},
-         "subjects": [{"kind": "ServiceAccount", "name": NAME, "namespace": NAMESPACE}]},
+        *granted_role(NAME, None, rules, NAME, NAMESPACE),
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata(f"{NAME}-config", NAMESPACE), "data": {
             "dest_cni_net_dir": CNI_NET_DIR, "dest_cni_bin_dir": CNI_BIN_DIR, "cni_network_config": network_config(),
         }},

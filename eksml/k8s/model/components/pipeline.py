@@ -23,7 +23,7 @@ from eksml.k8s.model.components.base import DescribedComponent
 from eksml.k8s.model.components.training import PYTORCH_IMAGE, TRAINER_API, mlflow_url, runtime_name
 from eksml.k8s.model.context import RenderContext
 from eksml.k8s.model.hardening import writable_dirs
-from eksml.k8s.model.manifests import metadata
+from eksml.k8s.model.manifests import granted_role, metadata
 from eksml.k8s.model.records import Manifest
 
 TEMPLATE_NAME = "train-and-register"
@@ -178,13 +178,7 @@ def service_account(ctx: RenderContext) -> Manifest:
 def _role(name: str, namespace: str, rules: list[dict[str, Any]]) -> list[Manifest]:
     sa = ML_PIPELINE.identity
     assert sa is not None
-    return [
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": metadata(name, namespace),
-         "rules": rules},
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": metadata(name, namespace),
-         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
-         "subjects": [{"kind": "ServiceAccount", "name": sa.service_account, "namespace": ML_PIPELINE.namespace}]},
-    ]
+    return granted_role(name, namespace, rules, sa.service_account, ML_PIPELINE.namespace)
 
 
 def access(ctx: RenderContext) -> list[Manifest]:
