@@ -11,6 +11,7 @@ import pytest
 from shipped import SHIPPED, shipped_data
 
 from eksml.config import Environment, load_environment
+from eksml.errors import ConfigError
 from eksml.k8s.checks.generic_targets import GENERIC_TARGETS_FLAG, generic_target_issues
 from eksml.k8s.checks.network_check import reachability_issues
 from eksml.k8s.checks.platform_checks import placed_components, platform_pods
@@ -190,6 +191,18 @@ def test_the_trust_bundle_needs_a_controller_that_writes_config_maps(staging):
                                             and p.obj.kind == "Deployment", without_flag))
     assert issue.path == "ExternalSecret linkerd/linkerd-identity-trust-roots.spec.target.manifest"
     assert "makes a ConfigMap" in issue.message and "2.9.0" in issue.message
+
+
+def test_a_mesh_on_an_external_secrets_chart_without_generic_targets_is_refused(session_charts, session_cache, tmp_path):
+    data = shipped_data("staging")
+    data["addons"]["external_secrets"] = {"version": "0.20.4"}  # the 0.x charts have no genericTargets value
+    env = Environment.model_validate(data)
+    with pytest.raises(ConfigError) as refused:
+        render_platform(env, predict_outputs(env), tmp_path / "out", with_charts=True, cache=session_cache,
+                        mirror=session_charts.url)
+    assert any(i.path == "ExternalSecret linkerd/linkerd-identity-trust-roots.spec.target.manifest"
+               and GENERIC_TARGETS_FLAG in i.message for i in refused.value.issues)
+    assert not (tmp_path / "out").exists()
 
 
 def test_the_cni_plugin_redirects_for_the_proxy_the_chart_renders(staging):
