@@ -43,7 +43,8 @@ def test_each_application_with_its_sync_and_health():
 
 def test_the_applications_eksml_renders_carry_the_label_status_selects_by():
     env = load_environment("staging")
-    files = gitops_files(env, build_platform(env, predict_outputs(env)))
+    platform = build_platform(env, predict_outputs(env))
+    files = gitops_files(env, platform, {r.name: [] for r in platform.releases if r.patches})
     applications = [m for m in files.values() if isinstance(m, dict) and m.get("kind") == "Application"]
     assert applications
     for manifest in applications:

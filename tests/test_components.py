@@ -40,6 +40,7 @@ NOT_A_COMPONENT: dict[tuple[str, str], str] = {
     ("eksml/k8s/model/components/kserve.py", "kserve"): "the kserve charts' top-level values key",
     ("eksml/k8s/model/components/chatqna.py", "monitoring"): "the chatqna chart's global.monitoring switch",
     ("eksml/k8s/model/components/chatqna.py", "chatqna-ui"): "the chatqna chart's UI subchart key",
+    ("eksml/k8s/model/components/chatqna_patches.py", "chatqna-ui"): "the UI subchart's container (its alias)",
 }
 
 

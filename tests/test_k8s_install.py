@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -26,6 +27,8 @@ from eksml.k8s.cluster.install import uninstall_platform
 from eksml.k8s.cluster.apply import TransientApplyError
 from eksml.k8s.cluster.install import normalise_version
 from eksml.k8s.model.records import ObjectRef, RenderedComponent
+from eksml.k8s.model.components.chatqna import ChatQnA
+from eksml.k8s.model.components.chatqna_patches import chatqna_patches
 from eksml.k8s.model.platform import build_platform, check_custom_resources, install_order
 from eksml.contract.outputs import AwsOutputs
 from eksml.paths import ENVIRONMENTS_DIR
@@ -216,6 +219,7 @@ def test_install_path_with_stand_in_helm_installs_every_release_in_dependency_or
         assert argv[argv.index("--kube-context") + 1] == "eksml-test"
         assert ("--repo" in argv) == (component.chart.repo is not None)
         assert json.loads(call["stdin"]) == component.values  # the rendered values, exactly
+        assert ("--post-renderer" in argv) == bool(component.patches), component.name  # as render ran it
     assert all(o.changed and o.revision == 1 and o.attempts == 1 for o in result.releases)
     assert result.objects_applied == sum(len(c.prerequisites) + len(c.objects) for c in platform.components)
 
@@ -229,6 +233,30 @@ def test_install_path_with_stand_in_helm_installs_every_release_in_dependency_or
     assert helm.upgrade_at("kube-prometheus-stack") < helm.apply_at("PrometheusRule", "monitoring/eksml-platform-alerts")
     assert helm.upgrade_at("cert-manager") < helm.upgrade_at("kserve")
     assert [e.phase for e in events if e.component == "mlflow"] == ["start", "applied", "installed", "done"]
+
+
+def chatqna_only() -> Environment:
+    data = copy.deepcopy(DEV)
+    for addon in addon_switches():
+        data["addons"].setdefault(addon, {})["enabled"] = addon == "opea_chatqna"
+    return Environment.model_validate(data)
+
+
+def test_a_patched_release_installs_through_the_post_renderer_and_upgrades_when_only_its_patches_change(
+        helm, tmp_path, monkeypatch):
+    env = chatqna_only()
+    install(env, helm)
+    (call,) = helm.helm("upgrade")  # the stand-in is Helm 3 unless told: the renderer is an executable's path
+    assert call["argv"][call["argv"].index("--post-renderer") + 1].endswith("/eksml-post-render/post-render")
+    assert install(env, helm).releases[0].changed is False  # same chart, values and patches
+    scenario(tmp_path, helm_version="v4.1.4")  # Helm 4 takes the plugin's name (the stand-in checks HELM_PLUGINS)
+    monkeypatch.setattr(ChatQnA, "patches", lambda self, ctx: chatqna_patches()[1:])
+    install(env, helm)
+    assert helm.helm("upgrade")[-1]["argv"][call["argv"].index("--post-renderer") + 1] == "eksml-post-render"
+    plugins_before = os.environ.get("HELM_PLUGINS")
+    monkeypatch.setattr(ChatQnA, "patches", lambda self, ctx: chatqna_patches()[:1])  # chart and values as before
+    assert install(env, helm).releases[0].changed is True
+    assert os.environ.get("HELM_PLUGINS") == plugins_before  # install leaves the process as it found it
 
 
 def test_install_path_with_stand_in_helm_changes_nothing_the_second_time(helm, tmp_path):

@@ -63,10 +63,16 @@ def test_a_secret_with_a_password_is_refused_and_an_allowed_key_is_not():
     assert unallowed_keys("monitoring", alertmanager) == {}
 
 
-def test_the_gitops_folder_holds_no_secret_data():
+def test_the_gitops_folder_holds_no_secret_data(session_charts, session_cache):
+    from eksml.k8s.rendering.gitops import patched_releases
+    from eksml.k8s.templating.chart_render import render_charts
+
     env = load_environment("staging")
-    files = gitops_files(env, build_platform(env, predict_outputs(env)))
+    platform = build_platform(env, predict_outputs(env))
+    charts = render_charts(platform, env, cache=session_cache, mirror=session_charts.url)
+    files = gitops_files(env, platform, patched_releases(platform, charts))  # with ChatQnA's rendered manifests
     manifests = [m for m in files.values() if isinstance(m, dict)]
+    assert any(path.startswith("objects/opea-chatqna/release/") for path in files)
     assert manifests and not any(unallowed_keys("", m) for m in manifests)
     grafana = yaml.safe_dump(files["apps/kube-prometheus-stack.yaml"])
     assert "existingSecret: grafana-admin" in grafana and "adminPassword: prom-operator" not in grafana

@@ -4,7 +4,8 @@
 another's releases: `eksml plan` after `eksml render`, an overlay that changes one release, the
 same environment in CI twice. The key covers every input of the render: the Helm binary (path,
 size, modification time), the chart package's bytes, the release, namespace, values, Kubernetes
-version, the API versions passed, the Secrets left out, and this file's format. Any change is a
+version, the API versions passed, the Secrets left out, the post-render patches (and the file that
+applies them), and this file's format. Any change is a
 miss and a fresh render. Failures are never kept (each run reports them anew); the caller keeps out
 a render holding secret material (eksml/k8s/templating/chart_render.py, by the secret check's
 rule), so the cache holds nothing the render directory may not. An entry that cannot be read is a
@@ -20,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
 
+from eksml.charts import post_render
 from eksml.charts.kube_yaml import ManifestObject
 from eksml.charts.template import STAGE, ReleaseRender
 from eksml.config.file_write import atomic_write
@@ -36,7 +38,7 @@ def _file_identity(path: Path) -> list[Any]:
 
 
 def render_key(helm: Path, chart: Path, release: str, namespace: str, values_text: str, kube_version: str,
-               api_versions: Sequence[str], left_out: Sequence[str]) -> Optional[str]:
+               api_versions: Sequence[str], left_out: Sequence[str], patches: str = "[]") -> Optional[str]:
     """None when an input cannot be read: the render then runs (and reports the problem) uncached."""
     try:
         helm_identity, chart_digest = _file_identity(helm), hashlib.sha256(chart.read_bytes()).hexdigest()
@@ -52,6 +54,8 @@ def render_key(helm: Path, chart: Path, release: str, namespace: str, values_tex
         "kube_version": kube_version,
         "api_versions": list(api_versions),
         "left_out": sorted(left_out),
+        "patches": patches,  # the post-renderer's patch file, and the file that applies it
+        "post_renderer": _file_identity(Path(post_render.__file__)) if patches != "[]" else "",
     }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 

@@ -10,6 +10,8 @@ switched on is refused.
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 import subprocess
 import tempfile
@@ -24,6 +26,7 @@ from eksml.charts.kube_version import satisfies
 from eksml.charts.kube_yaml import ManifestObject, read_manifest, without_documents
 from eksml.charts.disabled_deps import disabled_missing, without_dependencies
 from eksml.charts.package import ChartInfo, read_chart
+from eksml.charts.post_render import Patch, helm_flags, patches_text, plugin_folder
 from eksml.errors import ConfigError, Issue, StageError
 
 STAGE = "render"
@@ -84,8 +87,10 @@ def render_release(
     kube_version: str,
     api_versions: Sequence[str] = (),
     helm: Optional[Path] = None,
+    patches: Sequence[Patch] = (),
 ) -> ReleaseRender:
-    """The manifest Helm would install (CRDs from crds/ included, test hooks left out)."""
+    """The manifest Helm would install (CRDs from crds/ included, test hooks left out), through
+    eksml's post-renderer when the release has `patches`, as install runs it."""
     if helm is None:
         from eksml.kube_tools import helm_binary
 
@@ -101,7 +106,8 @@ def render_release(
         command = [str(helm), "template", release, str(source), "--namespace", namespace, "--values", str(values_file),
                    "--kube-version", kube_version, "--include-crds", "--skip-tests"]
         command += [flag for api in api_versions for flag in ("--api-versions", api)]
-        result = _run(command, where)
+        command += post_render_flags(Path(scratch), patches, helm_major(Path(helm)) if patches else None)
+        result = _run(command, where, post_render_env(Path(scratch)) if patches else None)
     if result.returncode != 0:
         raise _failure(result.stderr, where)
     warnings = tuple(line for line in result.stderr.splitlines() if line.strip())
@@ -109,14 +115,38 @@ def render_release(
                          tuple(map(str, dropped)))
 
 
+def post_render_flags(scratch: Path, patches: Sequence[Patch], helm_major: Optional[int]) -> list[str]:
+    """The post-renderer's flags, with its plugin and patch file written under `scratch`."""
+    if not patches or helm_major is None:
+        return []
+    plugins = plugin_folder(scratch / "plugins")
+    patch_file = scratch / "patches.json"
+    patch_file.write_text(patches_text(patches))
+    return helm_flags(plugins, patch_file, helm_major)
+
+
+@functools.lru_cache(maxsize=8)
+def helm_major(helm: Path) -> int:
+    """4 or 3: how the binary takes a post-renderer."""
+    result = _run([str(helm), "version", "--template", "{{ .Version }}"], f"helm at {helm}")
+    found = re.match(r"v?(\d+)\.", result.stdout.strip())
+    if result.returncode != 0 or not found:
+        raise StageError(STAGE, f"`helm version` did not say its version: {_last_error(result.stderr)}")
+    return int(found.group(1))
+
+
+def post_render_env(scratch: Path) -> dict[str, str]:
+    return {**os.environ, "HELM_PLUGINS": str(scratch / "plugins")}
+
+
 def values_text(values: Mapping[str, Any]) -> str:
     """The values file Helm is given, exactly."""
     return yaml.safe_dump(dict(values), sort_keys=False)
 
 
-def _run(command: list[str], where: str) -> subprocess.CompletedProcess:
+def _run(command: list[str], where: str, env: Optional[dict[str, str]] = None) -> subprocess.CompletedProcess:
     try:
-        return subprocess.run(command, capture_output=True, text=True, timeout=HELM_TIMEOUT_S)
+        return subprocess.run(command, capture_output=True, text=True, timeout=HELM_TIMEOUT_S, env=env)
     except subprocess.TimeoutExpired:
         raise StageError(STAGE, f"`helm {command[1]}` did not finish within {HELM_TIMEOUT_S}s", resource=where) from None
     except OSError as exc:

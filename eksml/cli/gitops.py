@@ -18,8 +18,8 @@ def write_app_of_apps(environment: Environment, outputs: AwsOutputs, out: Path, 
 
     check_output_folder(out, {"README.md": "", ROOT_APP: ""}, force=force)  # refused before the slow part
     # The same checks as a plain render, on the same objects, before anything is written.
-    platform = checked_platform(environment, outputs, with_charts=True).platform
-    written = write_gitops(environment, platform, out, force=force)
+    checked = checked_platform(environment, outputs, with_charts=True)
+    written = write_gitops(environment, checked.platform, out, force=force, charts=checked.charts)
     apps = [p for p in written if p.parent.name == "apps" and not p.name.startswith("repository-")]
     if output_format == "json":
         click.echo(json.dumps({"ok": True, "environment": environment.name, "out_dir": str(out),

@@ -30,6 +30,7 @@ from eksml.k8s.cluster.apply import (
     wait_until_exists,
     wait_until_gone,
 )
+from eksml.k8s.cluster.helm_client import HelmPluginsRestored, helm_client, patch_description, patches_changed
 from eksml.k8s.model.network_policies import TEAM_LABEL
 from eksml.k8s.model.records import Manifest, ObjectRef, RenderedComponent
 from eksml.k8s.model.platform import build_platform
@@ -139,8 +140,10 @@ def install_platform(
             helm=helm, kubeconfig=kubeconfig, context=context,
             applier=applier or KubernetesApplier(kubeconfig, context, Path(scratch) / "discovery.json"),
             emit=on_event or (lambda event: None), retry=retry, poll_s=secret_poll_s, wait_s=secret_wait_s,
+            patched=tuple(c for c in platform.components if c.patches), scratch=Path(scratch),
         )
-        return asyncio.run(installer.run(platform.components))
+        with HelmPluginsRestored():
+            return asyncio.run(installer.run(platform.components))
 
 
 def uninstall_platform(
@@ -178,8 +181,10 @@ def uninstall_platform(
 
 class _Installer:
     def __init__(self, *, helm: str, kubeconfig: Optional[Path], context: Optional[str], applier: ObjectApplier,
-                 emit: Callable[[InstallEvent], None], retry: RetryPolicy, poll_s: float, wait_s: Optional[float]):
+                 emit: Callable[[InstallEvent], None], retry: RetryPolicy, poll_s: float, wait_s: Optional[float],
+                 patched: tuple[RenderedComponent, ...] = (), scratch: Optional[Path] = None):
         self.helm, self.kubeconfig, self.context = helm, kubeconfig, context
+        self.patched, self.scratch = patched, scratch  # releases installed through the post-renderer
         self.applier, self.emit, self.retry = applier, emit, retry
         self.poll_s, self.wait_s = poll_s, wait_s  # polling for objects to appear / go; None: per-component timeout
         self.objects_applied = 0
@@ -187,10 +192,9 @@ class _Installer:
 
     def client(self):
         if self._client is None:
-            from pyhelm3 import Client
-
             try:
-                self._client = Client(executable=self.helm, kubeconfig=self.kubeconfig, kubecontext=self.context)
+                self._client = helm_client(self.helm, self.kubeconfig, self.context, self.patched,
+                                           self.scratch or Path(tempfile.gettempdir()))
             except (AssertionError, OSError) as exc:
                 raise StageError(STAGE, f"cannot run helm ({self.helm}): {exc}",
                                  hint="install Helm 3 or 4 and put it on PATH") from None
@@ -342,11 +346,12 @@ class _Installer:
 
         async def install():
             current = await client.get_proceedable_revision(name, namespace=namespace, timeout=component.timeout)
-            if not await client.should_install_or_upgrade_release(current, chart, component.values):
+            if not (await client.should_install_or_upgrade_release(current, chart, component.values)
+                    or patches_changed(component, current)):
                 return current, False
             revision = await client.install_or_upgrade_release(
                 name, chart, component.values, atomic=True, wait=True, timeout=component.timeout,
-                namespace=namespace, create_namespace=True,
+                namespace=namespace, create_namespace=True, description=patch_description(component),
             )
             return revision, True
 

@@ -79,6 +79,7 @@ def build_platform(
             objects=tuple(component.objects(ctx)),
             provides_api_groups=tuple(component.provides_api_groups),
             timeout=component.timeout,
+            patches=tuple(component.patches(ctx)) if component.chart else (),
         ))
     ordered = install_order(rendered)
     check_custom_resources(ordered)

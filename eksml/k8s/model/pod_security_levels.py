@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eksml.components.chatqna import OPEA_CHATQNA
 from eksml.components.fluent_bit import AWS_FOR_FLUENT_BIT
 from eksml.components.gmc import CHATQNA_GMC
 from eksml.components.gpu_operator import GPU_OPERATOR
@@ -34,10 +33,6 @@ EXCEPTIONS: tuple[PssException, ...] = (
                  "node-exporter reads the host's /proc and /sys on the host network and PID namespaces"),
     PssException(AWS_FOR_FLUENT_BIT.namespace, PRIVILEGED,
                  "Fluent Bit reads every container's log files from the node through hostPath /var/log"),
-    PssException(OPEA_CHATQNA.namespace, BASELINE,
-                 "the OPEA chart (1.4.0) hard-codes init containers values cannot harden: wait-for-db has no "
-                 "securityContext, model-downloader adds DAC_OVERRIDE and FOWNER; the UI image writes its Vite "
-                 "config into a root-owned folder, so it runs as root"),
     PssException(CHATQNA_GMC.namespace, PRIVILEGED,
                  "GMC creates TEI and the LLM servers from its chart's manifests, which mount the host path "
                  "/mnt/opea-models for model files; only with genai.chatqna.deploy: gmc, refused at staging and prod"),

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, Optional
 
+from eksml.charts.post_render import Patch
+
 Manifest = dict[str, Any]
 
 
@@ -62,6 +64,7 @@ class RenderedComponent:
     objects: tuple[Manifest, ...]  # applied after the release (CRs that need its CRDs)
     provides_api_groups: tuple[str, ...] = ()
     timeout: str = "10m"
+    patches: tuple[Patch, ...] = ()  # changes to the rendered release no value can make (post-render)
 
     @property
     def is_release(self) -> bool:

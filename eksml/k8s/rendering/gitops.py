@@ -2,16 +2,18 @@
 
 One Application per Helm release carries the chart (publisher's repository or the environment's
 mirror), the version and the exact values `eksml render` computes — the same merged dict the helm
-path installs — so a promotion pull request changes exactly what Argo CD will sync. The objects eksml
-owns go into plain folders, each synced by its own Application. Sync waves follow eksml's install
+path installs — so a promotion pull request changes exactly what Argo CD will sync. A release eksml
+patches after rendering (eksml/charts/post_render.py) is committed as its checked, patched manifests
+instead, since Argo CD has no post-renderer. The objects eksml owns go into plain folders, each synced by its own Application. Sync waves follow eksml's install
 order (prerequisites, release, post-release objects per component); prune and self-heal come from
 the environment's `gitops` settings. `root-app.yaml` is applied once; Argo CD takes it from there.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from eksml.charts.sources import ChartRequest
 from eksml.config.models import Environment
@@ -21,6 +23,7 @@ from eksml.k8s.model.components.argocd import ARGOCD_NAMESPACE
 from eksml.k8s.model.manifests import metadata, object_path
 from eksml.k8s.model.records import Manifest, RenderedComponent
 from eksml.k8s.model.platform import KubernetesLayer
+from eksml.k8s.templating.chart_render import ChartRenders
 from eksml.k8s.checks.secret_check import secret_message
 from eksml.k8s.model.secret_data import unallowed_keys
 
@@ -67,8 +70,19 @@ def oci_repository(url: str) -> Manifest:
             "stringData": {"type": "helm", "name": name, "url": url, "enableOCI": "true"}}
 
 
-def gitops_files(env: Environment, platform: KubernetesLayer) -> dict[str, str | Manifest]:
-    """Relative path -> manifest (or text) of every file of the app-of-apps folder."""
+def _rendered_release(files: dict[str, str | Manifest], component: RenderedComponent,
+                      rendered: Mapping[str, Sequence[Manifest]], folder: str) -> None:
+    if component.name not in rendered:
+        raise ValueError(f"{component.name} is patched after rendering: gitops needs its rendered objects")
+    for manifest in rendered[component.name]:
+        namespaced = {**manifest, "metadata": {"namespace": component.namespace, **manifest.get("metadata", {})}}
+        files[f"{folder}/{Path(object_path(component.name, namespaced)).name}"] = manifest
+
+
+def gitops_files(env: Environment, platform: KubernetesLayer,
+                 rendered: Mapping[str, Sequence[Manifest]] = {}) -> dict[str, str | Manifest]:
+    """Relative path -> manifest (or text) of every file of the app-of-apps folder. `rendered`: the
+    checked objects of each release that has post-render patches, by release name."""
     if env.gitops is None:
         raise ConfigError([Issue(env.name, "gitops", "rendering for GitOps needs gitops: {repo_url: ...} "
                                                      "(and delivery: gitops to install Argo CD)")])
@@ -88,8 +102,13 @@ def gitops_files(env: Environment, platform: KubernetesLayer) -> dict[str, str |
             files[f"{APPS_DIR}/{component.name}-{phase}.yaml"] = _application(
                 env, f"{component.name}-{phase}", wave, source, component.namespace)
         if component.is_release:
-            source = chart_source(env, component)
-            if component.chart.repo is None and not env.charts.mirror:
+            if component.patches:
+                folder = f"objects/{component.name}/release"
+                _rendered_release(files, component, rendered, folder)
+                source = {**git, "path": f"{base}/{folder}", "directory": {"recurse": False}}
+            else:
+                source = chart_source(env, component)
+            if not component.patches and component.chart.repo is None and not env.charts.mirror:
                 oci_repos.add(source["repoURL"])
             files[f"{APPS_DIR}/{component.name}.yaml"] = _application(
                 env, component.name, 3 * index + 1, source, component.namespace)
@@ -124,12 +143,22 @@ def _readme(env: Environment, base: str) -> str:
         f"{env.gitops.repo_url} ({env.gitops.revision}). Bootstrap once with "
         f"`kubectl apply -f {base}/{ROOT_APP}` after Argo CD is installed (`eksml deploy {env.name}`);\n"
         "from then on Argo CD syncs `apps/`: one Application per Helm release (chart, version and the exact\n"
-        "values eksml computes) and one per folder of eksml-owned objects, in sync waves of the install order.\n"
+        "values eksml computes; for one eksml patches after rendering, its patched manifests under\n"
+        "`objects/<release>/release/`) and one per folder of eksml-owned objects, in sync waves of the install order.\n"
         "Do not edit by hand: change the environment file and render again.\n"
     )
 
 
-def write_gitops(env: Environment, platform: KubernetesLayer, out: Path, *, force: bool = False) -> list[Path]:
+def patched_releases(platform: KubernetesLayer, charts: Optional[ChartRenders]) -> dict[str, list[Manifest]]:
+    """The checked objects of each release patched after rendering (what gitops commits for it)."""
+    patched = [c.name for c in platform.releases if c.patches]
+    if patched and charts is None:
+        raise ValueError(f"{', '.join(patched)}: patched after rendering, so gitops needs the chart renders")
+    return {name: [o.body for o in charts.release(name).objects] for name in patched} if charts else {}
+
+
+def write_gitops(env: Environment, platform: KubernetesLayer, out: Path, *, force: bool = False,
+                 charts: Optional[ChartRenders] = None) -> list[Path]:
     """Everything computed first; then the files eksml wrote before and no longer writes are removed,
     so a removed release disappears from Git (and Argo CD prunes it). Files eksml did not write (another
     team's Applications) are never removed: a folder holding any is refused unless --force."""
@@ -137,5 +166,5 @@ def write_gitops(env: Environment, platform: KubernetesLayer, out: Path, *, forc
     from eksml.k8s.rendering.yaml_out import to_yaml
 
     files = {relative: content if isinstance(content, str) else to_yaml(content)
-             for relative, content in gitops_files(env, platform).items()}
+             for relative, content in gitops_files(env, platform, patched_releases(platform, charts)).items()}
     return list(check_output_folder(out, files, force=force).write(files))

@@ -16,6 +16,7 @@ from typing import Optional, Sequence
 from eksml.charts import ChartCache, ChartRequest, chart_mirror
 from eksml.charts.kube_yaml import ManifestObject
 from eksml.charts.render_cache import RenderCache, render_key
+from eksml.charts.post_render import patches_text
 from eksml.charts.template import ReleaseRender, render_release, values_text
 from eksml.config.models import Environment
 from eksml.errors import ConfigError, StageError
@@ -142,12 +143,12 @@ def _render_one(component: RenderedComponent, api_versions: list[str], chart: Pa
     left_out = [s.name for s in synced_objects(component.prerequisites) if s.kind == "Secret"]
     kube_version = env.cluster.kubernetes_version
     key = renders and render_key(helm, chart, component.name, component.namespace, values_text(component.values),
-                                 kube_version, api_versions, left_out)
+                                 kube_version, api_versions, left_out, patches_text(component.patches))
     cached = renders.load(key) if renders and key else None
     if cached:
         return cached
     result = render_release(chart, component.name, component.namespace, component.values, kube_version,
-                            api_versions, helm=helm).without("Secret", left_out)
+                            api_versions, helm=helm, patches=component.patches).without("Secret", left_out)
     objects = tuple(result.objects())  # parsed once: large CRDs make YAML the slow part
     if renders and key and not _secret_material(component.namespace, objects):
         renders.store(key, result, objects)

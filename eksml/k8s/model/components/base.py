@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Optional, Protocol
 
+from eksml.charts.post_render import Patch
 from eksml.components.spec import ComponentSpec
 from eksml.config.components import component_enabled
 from eksml.k8s.model.context import RenderContext
@@ -37,6 +38,8 @@ class Component(Protocol):
     def prerequisites(self, ctx: RenderContext) -> list[Manifest]: ...
 
     def objects(self, ctx: RenderContext) -> list[Manifest]: ...
+
+    def patches(self, ctx: RenderContext) -> list[Patch]: ...
 
 
 class DescribedComponent:
@@ -79,4 +82,8 @@ class DescribedComponent:
         return []
 
     def objects(self, ctx: RenderContext) -> list[Manifest]:
+        return []
+
+    def patches(self, ctx: RenderContext) -> list[Patch]:
+        """What the release's chart hard-codes and eksml changes after rendering; prefer values."""
         return []

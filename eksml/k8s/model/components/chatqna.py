@@ -7,14 +7,16 @@ With `llm_from_serving` the chart runs no LLM server: the LLM step calls that se
 predictor (externalLLM), so the model sits on the GPUs once.
 
 Every container the values reach runs without privilege escalation or capabilities, with the runtime's
-seccomp profile (`security_values`); all but the UI run as non-root on a read-only root file system.
-The init containers the charts hard-code get the pod-level non-root uid and seccomp profile only.
+seccomp profile (`security_values`), as non-root on a read-only root file system. What the charts
+hard-code beyond their values (init containers, the UI's writable app folder) is changed after
+rendering: eksml/k8s/model/components/chatqna_patches.py.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from eksml.charts.post_render import Patch
 from eksml.config.models_genai import ChatQnA as ChatQnAConfig
 from eksml.contract.names import POOL_LABEL
 from eksml.gpu.sharing import GPU_RESOURCE, mig_resource_name, pool_gpu
@@ -26,8 +28,9 @@ from eksml.k8s.model.components.auto_instrumentation import GATEWAY_INSTRUMENTAT
 from eksml.components.serving import MODEL_SERVING, PREDICTOR_PORT, predictor_service
 from eksml.k8s.model.components.availability import RESTRICTED_CONTAINER, controller_replicas
 from eksml.k8s.model.components.base import DescribedComponent
+from eksml.k8s.model.components.chatqna_patches import chatqna_patches
 from eksml.k8s.model.context import RenderContext
-from eksml.k8s.model.hardening import restricted_container_context, restricted_pod_context
+from eksml.k8s.model.hardening import restricted_pod_context
 from eksml.k8s.model.manifests import metadata, tolerations_for
 from eksml.k8s.model.records import Manifest
 from eksml.k8s.model.pools import karpenter_pool_taints
@@ -53,7 +56,7 @@ def telemetry_env() -> dict[str, str]:
 
 def non_root(uid: int, pod: dict[str, Any] | None = None, **container: Any) -> dict[str, Any]:
     """Pod and container securityContext for one subchart: non-root `uid`, restricted otherwise. The
-    pod-level uid also covers the init containers the charts hard-code without a securityContext."""
+    pod-level uid also covers the init containers the charts hard-code (chatqna_patches)."""
     return {
         "podSecurityContext": {**restricted_pod_context(uid), **(pod or {})},
         "securityContext": {**RESTRICTED_CONTAINER, "runAsUser": uid, "runAsGroup": uid, **container},
@@ -69,9 +72,9 @@ def security_values() -> dict[str, Any]:
         "data-prep": non_root(OPEA_UID),
         **{chart: non_root(ANY_UID) for chart in ("tei", "teirerank", "redis-vector-db", "vllm")},
         "nginx": non_root(ANY_UID, pod={"sysctls": [NGINX_PORT_SYSCTL]}, capabilities={"drop": ["ALL"], "add": []}),
-        # `npm run preview` runs as root and writes Vite's bundled config beside the app's root-owned
-        # sources; the chart offers no volume for a read-only root file system.
-        "chatqna-ui": {"securityContext": {**restricted_container_context(), "readOnlyRootFilesystem": False}},
+        # `npm run preview` writes Vite's bundled config beside the app: the app is copied into an
+        # emptyDir first (chatqna_patches), so the UI needs neither root nor a writable root.
+        "chatqna-ui": non_root(ANY_UID),
     }
 
 
@@ -150,6 +153,9 @@ class ChatQnA(DescribedComponent):
         else:  # the gateway sits behind the shared ALB: two at staging and prod
             values["nginx"] = {"replicaCount": controller_replicas(ctx)}
         return deep_merge(security_values(), values)
+
+    def patches(self, ctx: RenderContext) -> list[Patch]:
+        return chatqna_patches()
 
     def prerequisites(self, ctx: RenderContext) -> list[Manifest]:
         if not ctx.tracing_enabled:
