@@ -252,7 +252,8 @@ def test_a_patched_release_installs_through_the_post_renderer_and_upgrades_when_
     scenario(tmp_path, helm_version="v4.1.4")  # Helm 4 takes the plugin's name (the stand-in checks HELM_PLUGINS)
     monkeypatch.setattr(ChatQnA, "patches", lambda self, ctx: chatqna_patches()[1:])
     install(env, helm)
-    assert helm.helm("upgrade")[-1]["argv"][call["argv"].index("--post-renderer") + 1] == "eksml-post-render"
+    last = helm.helm("upgrade")[-1]["argv"]
+    assert last[last.index("--post-renderer") + 1] == "eksml-post-render"
     plugins_before = os.environ.get("HELM_PLUGINS")
     monkeypatch.setattr(ChatQnA, "patches", lambda self, ctx: chatqna_patches()[:1])  # chart and values as before
     assert install(env, helm).releases[0].changed is True

@@ -85,7 +85,7 @@ def test_patches_round_trip_through_the_plugins_file_format():
 
 
 def test_the_executable_helm_3_is_given_patches_its_stdin(tmp_path):
-    plugins = plugin_folder(tmp_path / "plugins")
+    plugins = plugin_folder(tmp_path)
     patches = [pod_patch(ALL_PODS, automountServiceAccountToken=False)]
     (tmp_path / "patches.json").write_text(patches_text(patches))
     flags = helm_flags(plugins, tmp_path / "patches.json", 3)

@@ -30,12 +30,17 @@ ALL_PODS = "*"
 HELM3_EXECUTABLE = "post-render"
 _SEPARATOR = re.compile(r"^---[ \t]*(?:#.*)?$", re.MULTILINE)
 _COMMENT_LINES = re.compile(r"\A(?:[ \t]*(?:#.*)?\n)*")
-# where each kind keeps its pod spec
-_POD_SPEC_PATHS = {
-    "Pod": ("spec",),
+PLUGINS_FOLDER = "plugins"
+# kind -> where its pod spec sits (here, not in eksml/k8s/checks, because this file runs on its own)
+POD_SPEC_PATHS = {
+    "Deployment": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "DaemonSet": ("spec", "template", "spec"),
+    "ReplicaSet": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"),
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+    "Pod": ("spec",),
 }
-_TEMPLATE_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "ReplicationController"}
 
 
 @dataclass(frozen=True)
@@ -69,9 +74,7 @@ def patches_text(patches: Sequence[Patch]) -> str:
 
 
 def pod_spec(body: dict[str, Any]) -> Optional[dict[str, Any]]:
-    path = _POD_SPEC_PATHS.get(str(body.get("kind")))
-    if path is None and body.get("kind") in _TEMPLATE_KINDS:
-        path = ("spec", "template", "spec")
+    path = POD_SPEC_PATHS.get(str(body.get("kind")))
     node: Any = body
     for key in path or ():
         node = node.get(key) if isinstance(node, dict) else None
@@ -132,9 +135,10 @@ def patch_manifest(text: str, patches: Sequence[Patch]) -> str:
     return "---".join(out)
 
 
-def plugin_folder(root: Path) -> Path:
-    """A Helm plugins folder (for HELM_PLUGINS) holding this post-renderer, run by this interpreter:
-    the plugin Helm 4 names, and the executable Helm 3 is given the path of."""
+def plugin_folder(scratch: Path) -> Path:
+    """A Helm plugins folder under `scratch` (for HELM_PLUGINS) holding this post-renderer, run by
+    this interpreter: the plugin Helm 4 names, and the executable Helm 3 is given the path of."""
+    root = scratch / PLUGINS_FOLDER
     folder = root / PLUGIN_NAME
     folder.mkdir(parents=True, exist_ok=True)
     script = folder / HELM3_EXECUTABLE

@@ -10,7 +10,6 @@ switched on is refused.
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import subprocess
@@ -106,8 +105,9 @@ def render_release(
         command = [str(helm), "template", release, str(source), "--namespace", namespace, "--values", str(values_file),
                    "--kube-version", kube_version, "--include-crds", "--skip-tests"]
         command += [flag for api in api_versions for flag in ("--api-versions", api)]
-        command += post_render_flags(Path(scratch), patches, helm_major(Path(helm)) if patches else None)
-        result = _run(command, where, post_render_env(Path(scratch)) if patches else None)
+        command += post_render_flags(Path(scratch), patches, Path(helm))
+        env = {**os.environ, "HELM_PLUGINS": str(plugin_folder(Path(scratch)))} if patches else None
+        result = _run(command, where, env)
     if result.returncode != 0:
         raise _failure(result.stderr, where)
     warnings = tuple(line for line in result.stderr.splitlines() if line.strip())
@@ -115,17 +115,17 @@ def render_release(
                          tuple(map(str, dropped)))
 
 
-def post_render_flags(scratch: Path, patches: Sequence[Patch], helm_major: Optional[int]) -> list[str]:
-    """The post-renderer's flags, with its plugin and patch file written under `scratch`."""
-    if not patches or helm_major is None:
+def post_render_flags(scratch: Path, patches: Sequence[Patch], helm: Path, name: str = "patches") -> list[str]:
+    """The post-renderer's flags for `helm`, with its plugin (plugin_folder(scratch), for HELM_PLUGINS)
+    and the patch file `name`.json written under `scratch`."""
+    if not patches:
         return []
-    plugins = plugin_folder(scratch / "plugins")
-    patch_file = scratch / "patches.json"
+    plugins = plugin_folder(scratch)
+    patch_file = scratch / f"{name}.json"
     patch_file.write_text(patches_text(patches))
-    return helm_flags(plugins, patch_file, helm_major)
+    return helm_flags(plugins, patch_file, helm_major(helm))
 
 
-@functools.lru_cache(maxsize=8)
 def helm_major(helm: Path) -> int:
     """4 or 3: how the binary takes a post-renderer."""
     result = _run([str(helm), "version", "--template", "{{ .Version }}"], f"helm at {helm}")
@@ -133,10 +133,6 @@ def helm_major(helm: Path) -> int:
     if result.returncode != 0 or not found:
         raise StageError(STAGE, f"`helm version` did not say its version: {_last_error(result.stderr)}")
     return int(found.group(1))
-
-
-def post_render_env(scratch: Path) -> dict[str, str]:
-    return {**os.environ, "HELM_PLUGINS": str(scratch / "plugins")}
 
 
 def values_text(values: Mapping[str, Any]) -> str:

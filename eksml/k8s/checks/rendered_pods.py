@@ -13,20 +13,11 @@ from dataclasses import replace
 from typing import Any, Iterator, Optional
 
 from eksml.charts.kube_yaml import ManifestObject
+from eksml.charts.post_render import POD_SPEC_PATHS
 from eksml.k8s.model.records import Toleration, Workload
 from eksml.k8s.model.replicas import replica_counts
 from eksml.k8s.checks.scheduling import _affinity_terms
 
-# kind -> where its pod spec sits
-POD_SPEC_PATHS = {
-    "Deployment": ("spec", "template", "spec"),
-    "StatefulSet": ("spec", "template", "spec"),
-    "DaemonSet": ("spec", "template", "spec"),
-    "ReplicaSet": ("spec", "template", "spec"),
-    "Job": ("spec", "template", "spec"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
-    "Pod": ("spec",),
-}
 # Kinds whose pods are JobSet replicated jobs: Kubeflow Trainer's runtimes, and JobSet itself.
 REPLICATED_JOBS_PATHS = {
     "ClusterTrainingRuntime": ("spec", "template", "spec", "replicatedJobs"),

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Iterator, Optional, Sequence
 
-from eksml.charts.post_render import patches_text
+from eksml.charts.post_render import patches_text, plugin_folder
 from eksml.charts.template import post_render_flags
 from eksml.k8s.model.records import RenderedComponent
 
@@ -36,11 +37,14 @@ def patches_changed(component: RenderedComponent, current: Any) -> bool:
 
 
 def helm_client(helm: str, kubeconfig: Optional[Path], context: Optional[str],
-                components: Sequence[RenderedComponent], scratch: Path):
-    """A pyhelm3 Client whose upgrades of patched releases run through the post-renderer, whose
-    plugin and patch files live under `scratch` for the client's life."""
+                components: Sequence[RenderedComponent], scratch: Optional[Path]):
+    """A pyhelm3 Client whose upgrades of patched releases (`components`) run through the post-renderer,
+    whose plugin and patch files live under `scratch` for the client's life."""
     from pyhelm3 import Client, Command
 
+    patched = [c for c in components if c.patches]
+    if patched and scratch is None:
+        raise ValueError("patched releases need a scratch folder for the post-renderer's files")
     flags: dict[str, list[str]] = {}
 
     class PostRenderingCommand(Command):
@@ -50,22 +54,21 @@ def helm_client(helm: str, kubeconfig: Optional[Path], context: Optional[str],
             return await super().run(command, input)
 
     command = PostRenderingCommand(executable=helm, kubeconfig=kubeconfig, kubecontext=context)
-    client = Client(command=command, executable=helm)
-    major = command.client_version().major
-    flags.update({c.name: post_render_flags(scratch / c.name, c.patches, major) for c in components if c.patches})
-    if flags:  # pyhelm3 starts helm with this process's environment; every folder holds the same plugin
-        os.environ["HELM_PLUGINS"] = str(next(scratch / name / "plugins" for name in flags))
+    client = Client(command=command, executable=helm)  # refuses a helm that does not run, first
+    flags.update({c.name: post_render_flags(scratch, c.patches, Path(helm), c.name) for c in patched})
+    if flags:  # pyhelm3 starts helm with this process's environment (helm_plugins_restored)
+        os.environ["HELM_PLUGINS"] = str(plugin_folder(scratch))
     return client
 
 
-class HelmPluginsRestored:
-    """Leaves HELM_PLUGINS as it found it (helm_client sets it for the install's helm calls)."""
-
-    def __enter__(self) -> None:
-        self._before = os.environ.get("HELM_PLUGINS")
-
-    def __exit__(self, *exc: object) -> None:
-        if self._before is None:
+@contextmanager
+def helm_plugins_restored() -> Iterator[None]:
+    """HELM_PLUGINS as it was before, once the install's helm calls are done."""
+    before = os.environ.get("HELM_PLUGINS")
+    try:
+        yield
+    finally:
+        if before is None:
             os.environ.pop("HELM_PLUGINS", None)
         else:
-            os.environ["HELM_PLUGINS"] = self._before
+            os.environ["HELM_PLUGINS"] = before

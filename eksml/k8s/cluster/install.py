@@ -30,7 +30,7 @@ from eksml.k8s.cluster.apply import (
     wait_until_exists,
     wait_until_gone,
 )
-from eksml.k8s.cluster.helm_client import HelmPluginsRestored, helm_client, patch_description, patches_changed
+from eksml.k8s.cluster.helm_client import helm_client, helm_plugins_restored, patch_description, patches_changed
 from eksml.k8s.model.network_policies import TEAM_LABEL
 from eksml.k8s.model.records import Manifest, ObjectRef, RenderedComponent
 from eksml.k8s.model.platform import build_platform
@@ -142,7 +142,7 @@ def install_platform(
             emit=on_event or (lambda event: None), retry=retry, poll_s=secret_poll_s, wait_s=secret_wait_s,
             patched=tuple(c for c in platform.components if c.patches), scratch=Path(scratch),
         )
-        with HelmPluginsRestored():
+        with helm_plugins_restored():
             return asyncio.run(installer.run(platform.components))
 
 
@@ -193,8 +193,7 @@ class _Installer:
     def client(self):
         if self._client is None:
             try:
-                self._client = helm_client(self.helm, self.kubeconfig, self.context, self.patched,
-                                           self.scratch or Path(tempfile.gettempdir()))
+                self._client = helm_client(self.helm, self.kubeconfig, self.context, self.patched, self.scratch)
             except (AssertionError, OSError) as exc:
                 raise StageError(STAGE, f"cannot run helm ({self.helm}): {exc}",
                                  hint="install Helm 3 or 4 and put it on PATH") from None

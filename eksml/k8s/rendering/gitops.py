@@ -71,8 +71,8 @@ def oci_repository(url: str) -> Manifest:
 
 
 def _rendered_release(files: dict[str, str | Manifest], component: RenderedComponent,
-                      rendered: Mapping[str, Sequence[Manifest]], folder: str) -> None:
-    if component.name not in rendered:
+                      rendered: Optional[Mapping[str, Sequence[Manifest]]], folder: str) -> None:
+    if rendered is None or component.name not in rendered:
         raise ValueError(f"{component.name} is patched after rendering: gitops needs its rendered objects")
     for manifest in rendered[component.name]:
         namespaced = {**manifest, "metadata": {"namespace": component.namespace, **manifest.get("metadata", {})}}
@@ -80,7 +80,7 @@ def _rendered_release(files: dict[str, str | Manifest], component: RenderedCompo
 
 
 def gitops_files(env: Environment, platform: KubernetesLayer,
-                 rendered: Mapping[str, Sequence[Manifest]] = {}) -> dict[str, str | Manifest]:
+                 rendered: Optional[Mapping[str, Sequence[Manifest]]] = None) -> dict[str, str | Manifest]:
     """Relative path -> manifest (or text) of every file of the app-of-apps folder. `rendered`: the
     checked objects of each release that has post-render patches, by release name."""
     if env.gitops is None:
